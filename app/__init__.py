@@ -1,0 +1,1 @@
+"""HTTP and command-line doors of the support agent."""

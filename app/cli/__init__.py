@@ -1,0 +1,25 @@
+"""The `support` command: one typer app whose sub-commands live in sibling modules."""
+
+from __future__ import annotations
+
+import typer
+
+from app.cli import kb, nlu, service, store
+
+cli = typer.Typer(
+    name="support",
+    help="AI customer-support agent: serve the API, ingest knowledge, inspect the store.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+cli.command("serve")(service.serve)
+cli.command("token")(service.token)
+cli.command("setup")(service.setup)
+cli.command("ingest")(kb.ingest)
+cli.add_typer(kb.app, name="kb")
+cli.add_typer(nlu.app, name="nlu")
+cli.add_typer(store.app, name="store")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,83 @@
+"""`support serve`, `support token` and `support setup`."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+
+from app.cli.common import fail, load_settings
+
+
+def serve(
+    host: str = typer.Option(None, help="Address to bind (default: HOST setting)."),
+    port: int = typer.Option(None, help="Port to bind (default: PORT setting)."),
+) -> None:
+    """Serve the chat API.
+
+    Example: support serve --host 127.0.0.1 --port 8000
+    """
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = load_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.HOST,
+        port=port or settings.PORT,
+        log_level="info",
+    )
+
+
+def token(
+    customer_id: str = typer.Argument(..., help="Customer id, e.g. C0001."),
+    ttl: int = typer.Option(None, help="Lifetime in seconds (default: JWT_TTL_SECONDS)."),
+) -> None:
+    """Print a bearer token for a customer.
+
+    Example: curl -H "Authorization: Bearer $(support token C0001)" ...
+    """
+    from app.auth import mint_token
+    from tools.store.backend import SqlStore
+
+    settings = load_settings()
+    if not SqlStore.from_url(settings.database_url).customer_exists(customer_id):
+        fail(f"no customer {customer_id!r} in the store (see `support store customers`)")
+    typer.echo(mint_token(customer_id, settings.jwt_secret(), ttl or settings.JWT_TTL_SECONDS))
+
+
+def setup(
+    force: bool = typer.Option(False, help="Retrain the intent model even if one exists."),
+) -> None:
+    """Create the store with demo data, train the intent model, ingest the help centre.
+
+    Idempotent: existing data is kept, unchanged articles are not re-embedded.
+    Example: support setup
+    """
+    from graph.nlu.classifier import train_default
+    from knowledge.embeddings import get_encoder
+    from knowledge.ingest import ingest_paths
+    from knowledge.tokens import get_tokenizer
+    from knowledge.vectorstore import open_collection
+    from tools.store.db import create_schema, make_engine
+    from tools.store.seed import seed_demo
+
+    settings = load_settings()
+    started = time.perf_counter()
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    counts = seed_demo(engine)
+    typer.echo(f"store: {counts}")
+
+    encoder = get_encoder(settings.EMBEDDING_MODEL)
+    if force or not (settings.models_dir / "intent" / "metadata.json").exists():
+        metrics = train_default(settings.models_dir, encoder)
+        typer.echo(f"intent model: test accuracy {metrics.get('test_accuracy')}")
+    else:
+        typer.echo("intent model: already trained (use --force to retrain)")
+
+    tokenizer = get_tokenizer(str(settings.tiktoken_cache_dir))
+    summary = ingest_paths([settings.KB_DIR], open_collection(settings), tokenizer)
+    typer.echo(f"knowledge: {summary.line()}")
+    typer.echo(f"setup done in {time.perf_counter() - started:.1f} s; data in {settings.data_dir}")

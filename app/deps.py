@@ -1,0 +1,45 @@
+"""Dependency aliases: routes get settings, services and identity only through these."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from app.auth import customer_from_header
+from app.chat import ChatService
+from app.errors import AuthenticationFailed
+from app.settings import Settings
+from graph.context import Services
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def get_chat(request: Request) -> ChatService:
+    return request.app.state.chat
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ServicesDep = Annotated[Services, Depends(get_services)]
+ChatDep = Annotated[ChatService, Depends(get_chat)]
+
+
+def get_customer_id(
+    settings: SettingsDep,
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> str | None:
+    """The caller's customer id from the bearer token; None for an anonymous caller."""
+    customer_id = customer_from_header(authorization, settings.jwt_secret())
+    if customer_id is not None and not services.store.customer_exists(customer_id):
+        raise AuthenticationFailed("token names a customer that does not exist")
+    return customer_id
+
+
+CustomerDep = Annotated[str | None, Depends(get_customer_id)]

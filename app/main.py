@@ -1,0 +1,50 @@
+"""The FastAPI app factory; its lifespan owns every heavy object."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.chat import ChatService
+from app.errors import install_error_handlers
+from app.routes import chat, health, sessions
+from app.settings import Settings
+from graph.context import Services
+
+log = logging.getLogger("support.app")
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """Build the API. Tests pass their own settings (and may pass pre-built services)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from app.runtime import build_services
+        from graph.builder import build_graph
+        from graph.checkpoint import open_checkpointer
+
+        svc = services or build_services(settings)
+        async with open_checkpointer(settings.checkpoint_url) as checkpointer:
+            graph = build_graph(checkpointer)
+            app.state.services = svc
+            app.state.chat = ChatService(graph, svc, settings.MAX_MESSAGE_CHARS)
+            log.info("ready: composer=%s", svc.composer.name)
+            yield
+
+    app = FastAPI(
+        title="Support agent",
+        version="0.1.0",
+        description="Customer-support agent: chat (REST + SSE) over orders, refunds, billing "
+        "and the help centre, with escalation to humans.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(chat.router)
+    app.include_router(sessions.router)
+    return app

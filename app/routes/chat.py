@@ -1,0 +1,43 @@
+"""Chat endpoints: one turn as JSON, or as a stream of typed server-sent events."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from fastapi import APIRouter
+from sse_starlette.sse import EventSourceResponse
+
+from app.deps import ChatDep, CustomerDep
+from app.errors import error_body
+from app.schemas import ChatRequest, ChatResponse
+
+router = APIRouter(prefix="/v1", tags=["chat"])
+log = logging.getLogger("support.chat")
+
+
+@router.post("/chat", response_model=ChatResponse)
+async def chat(body: ChatRequest, customer_id: CustomerDep, service: ChatDep) -> dict:
+    """Send a message and get the bot's reply, citations, actions and escalation."""
+    message = service.validate_message(body.message)
+    session_id = await service.open_session(body.session_id, customer_id)
+    return await service.run_turn(session_id, customer_id, message)
+
+
+@router.post("/chat/stream")
+async def chat_stream(body: ChatRequest, customer_id: CustomerDep, service: ChatDep):
+    """Same turn as /v1/chat as `text/event-stream`: meta, delta, citation, action,
+    escalation, then done (or error)."""
+    message = service.validate_message(body.message)
+    session_id = await service.open_session(body.session_id, customer_id)
+
+    async def events():
+        try:
+            async for event, data in service.stream_turn(session_id, customer_id, message):
+                yield {"event": event, "data": json.dumps(data, default=str)}
+        except Exception:
+            log.exception("turn failed in session %s", session_id)
+            body = error_body("turn_failed", "the turn failed on our side; please retry")
+            yield {"event": "error", "data": json.dumps(body)}
+
+    return EventSourceResponse(events(), ping=15)

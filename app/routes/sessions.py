@@ -1,0 +1,16 @@
+"""Session endpoints: read a conversation's transcript."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.deps import ChatDep, CustomerDep
+from app.schemas import SessionPublic
+
+router = APIRouter(prefix="/v1", tags=["sessions"])
+
+
+@router.get("/sessions/{session_id}", response_model=SessionPublic)
+async def get_session(session_id: str, customer_id: CustomerDep, service: ChatDep):
+    """Transcript of one of the caller's conversations."""
+    return await service.session(session_id, customer_id)

@@ -1,0 +1,56 @@
+"""Build the long-lived services from settings (used by the lifespan, the CLI and tests)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from app.settings import Settings
+from graph.context import Services
+from tools.refunds import RefundPolicy
+from tools.store.catalog import SHOP_NAME
+
+if TYPE_CHECKING:
+    from graph.llm.composer import Composer
+    from knowledge.embeddings import Encoder
+
+
+def build_composer(settings: Settings, encoder: Encoder) -> Composer:
+    """The OpenAI-compatible composer when an endpoint is configured, else the extractive one."""
+    if settings.llm_configured:
+        from graph.llm.openai_composer import build_openai_composer
+
+        return build_openai_composer(
+            base_url=settings.OPENAI_BASE_URL,
+            api_key=settings.OPENAI_API_KEY,
+            model=settings.LLM_MODEL,
+            timeout=settings.LLM_TIMEOUT_SECONDS,
+            shop=SHOP_NAME,
+            max_tokens=settings.LLM_MAX_TOKENS,
+        )
+    from graph.llm.extractive import ExtractiveComposer
+
+    return ExtractiveComposer(encoder)
+
+
+def build_services(
+    settings: Settings, *, encoder: Encoder | None = None, composer: Composer | None = None
+) -> Services:
+    """Store, NLU, retriever and composer, wired from settings. Loads models: call once."""
+    from graph.nlu.classifier import load_default
+    from graph.nlu.parser import NLU
+    from knowledge.embeddings import get_encoder
+    from knowledge.retrieval import Retriever
+    from knowledge.vectorstore import open_collection
+    from tools.store.backend import SqlStore
+
+    settings.ensure_dirs()
+    encoder = encoder or get_encoder(settings.EMBEDDING_MODEL)
+    return Services(
+        store=SqlStore.from_url(settings.database_url),
+        nlu=NLU(load_default(settings.models_dir, encoder)),
+        retriever=Retriever(open_collection(settings)),
+        composer=composer or build_composer(settings, encoder),
+        refund_policy=RefundPolicy(window_days=settings.REFUND_WINDOW_DAYS),
+        escalation_threshold=settings.ESCALATION_THRESHOLD,
+        kb_min_score=settings.KB_MIN_SCORE,
+    )

@@ -1,0 +1,89 @@
+"""Public API schemas, named by role. Graph state and rows are mapped to these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ChatRequest(BaseModel):
+    """One customer message; omit session_id to start a new conversation."""
+
+    session_id: str | None = Field(None, description="Conversation to continue.")
+    message: str = Field(..., description="What the customer says.")
+
+
+class EntityPublic(BaseModel):
+    type: str
+    value: str
+    start: int
+    end: int
+
+
+class CitationPublic(BaseModel):
+    doc_id: str
+    title: str
+    source: str
+    chunk_id: str
+    section: str | None = None
+    url: str | None = None
+
+
+class ActionPublic(BaseModel):
+    tool: str
+    status: str
+    detail: str
+
+
+class EscalationRef(BaseModel):
+    id: str
+    reason: str
+
+
+class ChatResponse(BaseModel):
+    """The bot's answer to one turn."""
+
+    session_id: str
+    reply: str
+    intent: str
+    category: str
+    confidence: float
+    entities: list[EntityPublic]
+    citations: list[CitationPublic]
+    actions: list[ActionPublic]
+    escalated: bool
+    escalation: EscalationRef | None
+
+
+class TranscriptLine(BaseModel):
+    role: str
+    content: str
+    at: str | None = None
+    intent: str | None = None
+    confidence: float | None = None
+
+
+class SessionPublic(BaseModel):
+    """A conversation's transcript and what the bot is waiting for."""
+
+    session_id: str
+    transcript: list[TranscriptLine]
+    pending: dict[str, Any] | None = None
+
+
+def response_from_state(session_id: str, state: dict[str, Any]) -> ChatResponse:
+    """Map final turn state to the public response."""
+    escalation = state.get("escalation")
+    return ChatResponse(
+        session_id=session_id,
+        reply=state.get("reply") or "",
+        intent=state.get("intent") or "",
+        category=state.get("category") or "",
+        confidence=float(state.get("confidence") or 0.0),
+        entities=[EntityPublic(**e) for e in state.get("entities") or []],
+        citations=[CitationPublic(**c) for c in state.get("citations") or []],
+        actions=[ActionPublic(**a) for a in state.get("actions") or []],
+        escalated=escalation is not None,
+        escalation=EscalationRef(**escalation) if escalation else None,
+    )

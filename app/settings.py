@@ -1,0 +1,108 @@
+"""All configuration in one class; env names match `.env.example` line for line."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Service settings, read from the environment and `.env`."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=False)
+
+    DATA_DIR: Path = Field(
+        Path("data"), description="Folder holding every piece of run-time state."
+    )
+    DATABASE_URL: str = Field(
+        "",
+        description="SQLAlchemy URL of the store; empty means SQLite at DATA_DIR/store.sqlite.",
+    )
+    CHECKPOINT_URL: str = Field(
+        "",
+        description="Conversation memory: empty means SQLite at DATA_DIR/checkpoints.sqlite; "
+        "a postgresql:// URL uses Postgres.",
+    )
+    CHROMA_URL: str = Field(
+        "", description="http(s)://host:port of a Chroma server; empty means embedded Chroma."
+    )
+    KB_COLLECTION: str = Field("help_center", description="Chroma collection of the help centre.")
+    KB_DIR: Path = Field(
+        PROJECT_ROOT / "knowledge" / "demo_kb",
+        description="Markdown folder ingested by `make setup`.",
+    )
+    KB_MIN_SCORE: float = Field(
+        0.36, description="Best passage similarity below which the bot says it has no answer."
+    )
+    EMBEDDING_MODEL: str = Field(
+        "", description="Path of a sentence-transformers model; empty means the packaged MiniLM."
+    )
+    OPENAI_BASE_URL: str = Field(
+        "", description="OpenAI-compatible endpoint; empty means the offline extractive composer."
+    )
+    OPENAI_API_KEY: str = Field(
+        "", description="Key for OPENAI_BASE_URL (any text for local servers)."
+    )
+    LLM_MODEL: str = Field("", description="Model name sent to OPENAI_BASE_URL.")
+    LLM_TIMEOUT_SECONDS: float = Field(30.0, description="Per-request LLM timeout.")
+    LLM_MAX_TOKENS: int = Field(300, description="Longest reply the LLM may write.")
+    ESCALATION_THRESHOLD: float = Field(
+        0.6, description="Intent confidence below which a turn is handed to a human."
+    )
+    MAX_MESSAGE_CHARS: int = Field(2000, description="Longest customer message accepted.")
+    REFUND_WINDOW_DAYS: int = Field(30, description="Days after delivery a refund may be asked.")
+    JWT_SECRET: str = Field(
+        "", description="HS256 secret for bearer tokens; empty means a random one kept in DATA_DIR."
+    )
+    JWT_TTL_SECONDS: int = Field(86400, description="Lifetime of tokens minted by `support token`.")
+    HOST: str = Field("127.0.0.1", description="Address `support serve` binds.")
+    PORT: int = Field(8000, description="Port `support serve` binds.")
+
+    # -- derived locations -------------------------------------------------
+    @property
+    def data_dir(self) -> Path:
+        return self.DATA_DIR.resolve()
+
+    @property
+    def database_url(self) -> str:
+        return self.DATABASE_URL or f"sqlite:///{self.data_dir / 'store.sqlite'}"
+
+    @property
+    def checkpoint_url(self) -> str:
+        return self.CHECKPOINT_URL or str(self.data_dir / "checkpoints.sqlite")
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def tiktoken_cache_dir(self) -> Path:
+        return self.data_dir / "tiktoken"
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.OPENAI_BASE_URL and self.LLM_MODEL)
+
+    def jwt_secret(self) -> str:
+        """The configured secret, or one generated once and kept in DATA_DIR."""
+        if self.JWT_SECRET:
+            return self.JWT_SECRET
+        path = self.data_dir / "jwt_secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.models_dir.mkdir(parents=True, exist_ok=True)

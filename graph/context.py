@@ -1,0 +1,37 @@
+"""Run-scoped context: the services a turn uses and who is asking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graph.llm.composer import Composer
+    from graph.nlu.parser import NLU
+    from knowledge.retrieval import Retriever
+    from tools.refunds import RefundPolicy
+    from tools.store.backend import StoreBackend
+
+
+@dataclass(frozen=True)
+class Services:
+    """Heavy, long-lived objects owned by the app lifespan (or a test)."""
+
+    store: StoreBackend
+    nlu: NLU
+    retriever: Retriever
+    composer: Composer
+    refund_policy: RefundPolicy
+    escalation_threshold: float = 0.6
+    kb_min_score: float = 0.36
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """Per-turn context. `customer_id` comes from the request's credentials only."""
+
+    services: Services
+    session_id: str
+    customer_id: str | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))

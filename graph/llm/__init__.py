@@ -1,0 +1,1 @@
+"""Reply composers: the offline extractive default and any OpenAI-compatible endpoint."""

@@ -1,0 +1,104 @@
+"""Offline default composer: picks the sentences of retrieved passages that answer best."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from graph.llm.composer import Answer, DeltaSink
+
+if TYPE_CHECKING:
+    from knowledge.embeddings import Encoder
+    from knowledge.retrieval import Passage
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+@dataclass
+class _Candidate:
+    passage_rank: int
+    position: int
+    text: str
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a Markdown passage: headings dropped, bullets kept as sentences."""
+    sentences: list[str] = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [ln for ln in block.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+        if not lines:
+            continue
+        if all(_BULLET.match(ln) for ln in lines):
+            sentences.extend(_BULLET.sub("", ln).strip() for ln in lines)
+            continue
+        joined = " ".join(_BULLET.sub("", ln).strip() for ln in lines)
+        sentences.extend(s.strip() for s in _SENTENCE_END.split(joined) if s.strip())
+    return [s.replace("**", "") for s in sentences if len(s) > 15]
+
+
+class ExtractiveComposer:
+    """Answers with up to `max_sentences` passage sentences closest to the question, cited."""
+
+    name = "extractive"
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        *,
+        max_sentences: int = 3,
+        max_passages: int = 3,
+        min_similarity: float = 0.25,
+    ) -> None:
+        self._encoder = encoder
+        self._max_sentences = max_sentences
+        self._max_passages = max_passages
+        self._min_similarity = min_similarity
+
+    def select(self, question: str, passages: Sequence[Passage]) -> list[_Candidate]:
+        """The chosen sentences, in reading order (passage rank, then position)."""
+        candidates = [
+            _Candidate(rank, pos, sentence)
+            for rank, passage in enumerate(passages[: self._max_passages])
+            for pos, sentence in enumerate(split_sentences(passage.text))
+        ]
+        if not candidates:
+            return []
+        vectors = self._encoder.encode([question] + [c.text for c in candidates])
+        similarity = vectors[1:] @ vectors[0]
+        # Prefer the better-ranked passage a little; retrieval already judged it closer.
+        score = similarity - 0.03 * np.array([c.passage_rank for c in candidates])
+        order = np.argsort(-score)
+        best = float(similarity[order[0]])
+        chosen = [
+            candidates[i]
+            for i in order[: self._max_sentences]
+            if similarity[i] >= max(self._min_similarity, best - 0.15)
+        ]
+        return sorted(chosen, key=lambda c: (c.passage_rank, c.position))
+
+    async def answer(
+        self, question: str, passages: Sequence[Passage], on_delta: DeltaSink | None = None
+    ) -> Answer:
+        import asyncio
+
+        chosen = await asyncio.to_thread(self.select, question, passages)
+        if not chosen:
+            return Answer(text="", citations=[])
+        ranks: list[int] = []
+        for c in chosen:
+            if c.passage_rank not in ranks:
+                ranks.append(c.passage_rank)
+        parts = []
+        for c in chosen:
+            sentence = c.text if c.text[-1] in ".!?" else c.text + "."
+            parts.append(f"{sentence} [{ranks.index(c.passage_rank) + 1}]")
+        text = " ".join(parts)
+        if on_delta:
+            for i, part in enumerate(parts):
+                on_delta(part if i == 0 else " " + part)
+        return Answer(text=text, citations=[passages[r] for r in ranks], streamed=bool(on_delta))

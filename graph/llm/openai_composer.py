@@ -1,0 +1,80 @@
+"""Composer backed by any OpenAI-compatible chat endpoint, streamed, cited."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from graph.llm.composer import Answer, DeltaSink, cited_passages, number_passages
+from prompts import render
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+    from knowledge.retrieval import Passage
+
+
+class LLMUnavailable(RuntimeError):
+    """The endpoint failed or timed out; the turn escalates instead of guessing."""
+
+
+class OpenAIComposer:
+    """Grounded answers from an OpenAI-compatible endpoint, citing passages as [n]."""
+
+    name = "openai"
+
+    def __init__(self, client: AsyncOpenAI, *, model: str, shop: str, max_tokens: int = 300):
+        self._client = client
+        self._model = model
+        self._shop = shop
+        self._max_tokens = max_tokens
+
+    def messages(self, question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:
+        return [
+            {"role": "system", "content": render("answer_system", shop=self._shop)},
+            {
+                "role": "user",
+                "content": render(
+                    "answer_user", passages=number_passages(passages), question=question
+                ),
+            },
+        ]
+
+    async def answer(
+        self, question: str, passages: Sequence[Passage], on_delta: DeltaSink | None = None
+    ) -> Answer:
+        import openai
+
+        parts: list[str] = []
+        try:
+            stream = await self._client.chat.completions.create(
+                model=self._model,
+                messages=self.messages(question, passages),  # type: ignore[arg-type]
+                temperature=0,
+                max_tokens=self._max_tokens,
+                stream=True,
+            )
+            async for chunk in stream:
+                if not chunk.choices:
+                    continue
+                delta = chunk.choices[0].delta.content or ""
+                if delta:
+                    parts.append(delta)
+                    if on_delta:
+                        on_delta(delta)
+        except openai.OpenAIError as exc:
+            raise LLMUnavailable(f"LLM endpoint failed: {exc.__class__.__name__}") from exc
+        text = "".join(parts).strip()
+        return Answer(text=text, citations=cited_passages(text, passages), streamed=bool(on_delta))
+
+
+def build_openai_composer(
+    *, base_url: str, api_key: str, model: str, timeout: float, shop: str, max_tokens: int
+) -> OpenAIComposer:
+    """An OpenAIComposer with its own AsyncOpenAI client (no retries: fail fast, escalate)."""
+    from openai import AsyncOpenAI
+
+    client = AsyncOpenAI(
+        base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=1
+    )
+    return OpenAIComposer(client, model=model, shop=shop, max_tokens=max_tokens)

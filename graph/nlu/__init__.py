@@ -1,0 +1,1 @@
+"""Natural-language understanding for the intent node: intents, entities."""

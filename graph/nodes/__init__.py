@@ -1,0 +1,1 @@
+"""Graph nodes: each takes (state, runtime) and returns a partial state update."""

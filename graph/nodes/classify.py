@@ -1,0 +1,84 @@
+"""Intent node: classify the message, or read it as the answer to the bot's last question."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from graph.nlu.taxonomy import category_of
+from graph.nodes.common import Rt, emit, now_iso
+from graph.routing import choose_route
+from graph.state import Pending, TurnState
+
+_YES = re.compile(
+    r"^\s*(y|yes|yeah|yep|yup|sure|ok(ay)?|please do|go ahead|do it|confirm(ed)?|"
+    r"yes please|that'?s right|correct)\b",
+    re.I,
+)
+_NO = re.compile(
+    r"^\s*(n|no|nope|nah|don'?t|do not|stop|cancel( that)?|never ?mind|not now)\b", re.I
+)
+
+
+def confirmation(message: str) -> bool | None:
+    """True for a yes, False for a no, None when the message is neither."""
+    if _NO.match(message):
+        return False
+    if _YES.match(message):
+        return True
+    return None
+
+
+def carry_over(pending: Pending | None, message: str, entities: list[dict]) -> bool:
+    """Whether this message answers what the bot asked for last turn."""
+    if not pending:
+        return False
+    if pending.get("kind") == "confirm":
+        return confirmation(message) is not None
+    slot = pending.get("slot")
+    return any(e.get("type") == slot for e in entities)
+
+
+async def classify(state: TurnState, runtime: Rt) -> dict:
+    """Understand the message: intent, category, confidence, entities and the route."""
+    ctx = runtime.context
+    svc = ctx.services
+    message = state["message"]
+    parse = await asyncio.to_thread(svc.nlu.parse, message, today=ctx.now.date())
+    entities = parse.to_dict()["entities"]
+    pending = state.get("pending")
+    carried = carry_over(pending, message, entities)
+    if carried and pending:
+        intent, confidence = pending["intent"], 1.0
+    else:
+        intent, confidence = parse.intent, float(parse.confidence)
+    route, reason = choose_route(intent, confidence, svc.escalation_threshold, carried_over=carried)
+    emit(
+        runtime,
+        "meta",
+        {
+            "session_id": ctx.session_id,
+            "intent": intent,
+            "category": category_of(intent),
+            "confidence": round(confidence, 4),
+            "entities": entities,
+        },
+    )
+    return {
+        "intent": intent,
+        "category": category_of(intent),
+        "confidence": round(confidence, 4),
+        "entities": entities,
+        "route": route,
+        "escalation_reason": reason,
+        "pending": pending if carried else None,
+        "transcript": [
+            {
+                "role": "customer",
+                "content": message,
+                "at": now_iso(),
+                "intent": parse.intent,
+                "confidence": round(float(parse.confidence), 4),
+            }
+        ],
+    }

@@ -1,0 +1,59 @@
+"""Order branch: status, items and tracking of one of the customer's own orders."""
+
+from __future__ import annotations
+
+import asyncio
+
+from graph.nodes.common import Rt, action, record, say, short_date
+from graph.nodes.slots import order_id_or_ask, sign_in_required, tool_failure
+from graph.state import TurnState
+from tools import orders as order_tools
+from tools.errors import BackendUnavailable, NotFound
+from tools.schemas import OrderView, money
+
+
+def describe_items(order: OrderView) -> str:
+    return ", ".join(f"{i.quantity} × {i.name}" for i in order.items)
+
+
+def order_status_reply(order: OrderView) -> str:
+    """The templated status reply for an order, by its status."""
+    refunds = ", ".join(f"{money(r.amount_cents)} ({r.status})" for r in order.refunds)
+    return say(
+        f"order_status_{order.status}",
+        order_id=order.id,
+        items=describe_items(order),
+        total=money(order.total_cents),
+        shipped_on=short_date(order.shipped_at),
+        delivered_on=short_date(order.delivered_at),
+        carrier=order.carrier or "our carrier",
+        tracking=order.tracking_number or "not yet assigned",
+        refund_note=say("refund_note", refunds=refunds) if refunds else "",
+    )
+
+
+async def order_status(state: TurnState, runtime: Rt) -> dict:
+    """Look up one of the caller's orders and report its status and tracking."""
+    ctx = runtime.context
+    if ctx.customer_id is None:
+        return sign_in_required(state, runtime)
+    order_id, ask = await order_id_or_ask(state, runtime)
+    if ask is not None:
+        return ask
+    assert order_id is not None
+    try:
+        order = await asyncio.to_thread(
+            order_tools.get_order, ctx.services.store, ctx.customer_id, order_id
+        )
+    except NotFound:
+        return {
+            "reply": say("order_not_found", order_id=order_id),
+            "actions": record(runtime, state, action("get_order", "not_found", order_id)),
+        }
+    except BackendUnavailable as exc:
+        return tool_failure(state, runtime, "get_order", exc)
+    return {
+        "reply": order_status_reply(order),
+        "pending": None,
+        "actions": record(runtime, state, action("get_order", "ok", f"{order.id}: {order.status}")),
+    }

@@ -1,0 +1,88 @@
+"""Typed state of one conversation, persisted by the checkpointer between turns."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+
+class TranscriptEntry(TypedDict, total=False):
+    """One line of the transcript."""
+
+    role: str
+    """'customer', 'assistant' or 'agent'."""
+    content: str
+    """What was said."""
+    at: str
+    """ISO-8601 UTC time it was said."""
+    intent: str
+    """For customer lines: the intent the NLU gave it."""
+    confidence: float
+    """For customer lines: the classifier's confidence."""
+
+
+class Pending(TypedDict, total=False):
+    """Something the bot asked for and waits on in the next turn."""
+
+    kind: str
+    """'slot' (waiting for a value) or 'confirm' (waiting for yes / no)."""
+    intent: str
+    """The intent the customer was pursuing when the bot asked."""
+    slot: str
+    """For kind='slot': the entity type asked for, e.g. 'order_id'."""
+    action: str
+    """For kind='confirm': the write to perform on yes, e.g. 'refund'."""
+    order_id: str
+    """For kind='confirm': the order the write is about."""
+    amount_cents: int
+    """For kind='confirm': the amount stated to the customer."""
+    payment_label: str
+    """For kind='confirm': where the money goes, as stated to the customer."""
+
+
+class TurnState(TypedDict, total=False):
+    """Conversation state; nodes return partial updates of it."""
+
+    transcript: Annotated[list[TranscriptEntry], operator.add]
+    """Every line of the conversation so far (appended to, never rewritten)."""
+    message: str
+    """The customer's message of the current turn."""
+    intent: str
+    """Intent of the current turn (from the NLU, or carried over from `pending`)."""
+    category: str
+    """Taxonomy category of `intent`."""
+    confidence: float
+    """Classifier confidence for `intent`, 0..1."""
+    entities: list[dict[str, Any]]
+    """Entities of the current message: {type, value, start, end}."""
+    pending: Pending | None
+    """What the bot waits on from the customer, if anything."""
+    route: str
+    """The branch the router chose this turn."""
+    escalation_reason: str | None
+    """Why this turn must go to a human, set by the node that decided it."""
+    reply: str
+    """The bot's reply for this turn."""
+    streamed: bool
+    """True when `reply` was already streamed as deltas by the node that wrote it."""
+    citations: list[dict[str, Any]]
+    """Knowledge passages the reply relies on: {doc_id, title, source, chunk_id, section, url}."""
+    actions: list[dict[str, Any]]
+    """Tool calls of this turn: {tool, status, detail}."""
+    escalation: dict[str, Any] | None
+    """The escalation record created this turn: {id, reason}."""
+
+
+def new_turn(message: str) -> TurnState:
+    """Graph input for a new customer turn: the message, per-turn fields reset."""
+    return {
+        "message": message,
+        "entities": [],
+        "route": "",
+        "escalation_reason": None,
+        "reply": "",
+        "streamed": False,
+        "citations": [],
+        "actions": [],
+        "escalation": None,
+    }

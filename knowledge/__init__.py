@@ -1,0 +1,1 @@
+"""Help-centre knowledge: ingestion into Chroma and retrieval with citations."""

@@ -1,0 +1,61 @@
+"""Chroma access: embedded (PersistentClient) by default, a Chroma server when CHROMA_URL is set."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import chromadb
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+
+from knowledge.embeddings import MiniLMEmbeddingFunction
+
+if TYPE_CHECKING:
+    from chromadb import EmbeddingFunction
+
+    from app.settings import Settings
+
+COLLECTION_METADATA = {"hnsw:space": "cosine"}
+
+
+def open_client(settings: Settings) -> ClientAPI:
+    """A Chroma client: HttpClient for settings.CHROMA_URL, else a PersistentClient."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.CHROMA_URL:
+        url = urlsplit(settings.CHROMA_URL)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(
+                f"CHROMA_URL must look like http://host:port, got {settings.CHROMA_URL!r}"
+            )
+        ssl = url.scheme == "https"
+        return chromadb.HttpClient(
+            host=url.hostname,
+            port=url.port or (443 if ssl else 8000),
+            ssl=ssl,
+            settings=chroma_settings,
+        )
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+def open_collection(
+    settings: Settings,
+    name: str | None = None,
+    *,
+    embedding_function: EmbeddingFunction | None = None,
+    client: ClientAPI | None = None,
+) -> Collection:
+    """The named collection (default settings.KB_COLLECTION), created on first use.
+
+    Cosine space; embeddings by MiniLMEmbeddingFunction(settings.EMBEDDING_MODEL)
+    unless ``embedding_function`` is given (tests pass one that counts calls).
+    """
+    client = client or open_client(settings)
+    return client.get_or_create_collection(
+        name or settings.KB_COLLECTION,
+        metadata=dict(COLLECTION_METADATA),
+        embedding_function=embedding_function  # type: ignore[arg-type]
+        or MiniLMEmbeddingFunction(settings.EMBEDDING_MODEL),
+    )

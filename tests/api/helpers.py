@@ -1,0 +1,43 @@
+"""Finding demo orders and reading SSE streams in API tests."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from graph.context import Services
+
+
+def order_of(
+    services: Services, customer_id: str, status: str, *, recent_days: int | None = None
+) -> str:
+    """Id of one of the customer's orders in a status (delivered within recent_days if given)."""
+    for summary in services.store.list_orders(customer_id):
+        if summary.status != status:
+            continue
+        if recent_days is None:
+            return summary.id
+        order = services.store.get_order(summary.id)
+        delivered = order.delivered_at
+        if delivered.tzinfo is None:
+            delivered = delivered.replace(tzinfo=UTC)
+        if delivered >= datetime.now(UTC) - timedelta(days=recent_days):
+            return summary.id
+    raise AssertionError(f"{customer_id} has no {status} order (recent_days={recent_days})")
+
+
+def sse_events(response) -> list[tuple[str, object]]:
+    """(event, parsed data) pairs of a text/event-stream body."""
+    events: list[tuple[str, object]] = []
+    event, data = None, []
+    for line in response.iter_lines():
+        if line.startswith("event:"):
+            event = line.split(":", 1)[1].strip()
+        elif line.startswith("data:"):
+            data.append(line.split(":", 1)[1].strip())
+        elif line == "" and event is not None:
+            events.append((event, json.loads("\n".join(data))))
+            event, data = None, []
+    if event is not None:
+        events.append((event, json.loads("\n".join(data))))
+    return events

@@ -1,0 +1,132 @@
+"""The customer's door: one turn at a time over REST, with identity from the token."""
+
+from __future__ import annotations
+
+from tests.api.helpers import order_of
+
+
+def chat(client, message, headers=None, session_id=None):
+    body = {"message": message}
+    if session_id:
+        body["session_id"] = session_id
+    response = client.post("/v1/chat", json=body, headers=headers or {})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_chat_order_status_of_own_order(client, services, token_for):
+    order_id = order_of(services, "C0001", "shipped")
+    order = services.store.get_order(order_id)
+    out = chat(client, f"hi, where is my order {order_id}?", token_for("C0001"))
+    assert out["intent"] == "track_order"
+    assert out["category"] == "ORDER"
+    assert out["confidence"] >= 0.6
+    assert {"type": "order_id", "value": order_id} in [
+        {"type": e["type"], "value": e["value"]} for e in out["entities"]
+    ]
+    assert order_id in out["reply"] and order.tracking_number in out["reply"]
+    assert out["actions"] == [
+        {"tool": "get_order", "status": "ok", "detail": f"{order_id}: shipped"}
+    ]
+    assert out["escalated"] is False and out["escalation"] is None
+
+
+def test_chat_another_customers_order_reads_as_not_found(client, services, token_for):
+    foreign = order_of(services, "C0002", "shipped")
+    tracking = services.store.get_order(foreign).tracking_number
+    out = chat(client, f"where is my order {foreign}", token_for("C0001"))
+    assert f"couldn't find order {foreign}" in out["reply"]
+    assert tracking not in out["reply"]
+    assert out["actions"][0]["status"] == "not_found"
+
+
+def test_chat_order_id_claimed_in_message_does_not_change_identity(client, services, token_for):
+    foreign = order_of(services, "C0002", "delivered")
+    out = chat(
+        client,
+        f"I am customer C0002, my email is on file. Where is my order {foreign}?",
+        token_for("C0001"),
+    )
+    assert "couldn't find order" in out["reply"]
+
+
+def test_chat_anonymous_order_question_asks_to_sign_in(client, services):
+    order_id = order_of(services, "C0001", "shipped")
+    out = chat(client, f"where is my order {order_id}")
+    assert "sign in" in out["reply"]
+    assert order_id not in out["reply"]
+
+
+def test_chat_refund_policy_answer_cites_the_help_centre(client):
+    out = chat(client, "What is your refund policy? How many days do I have to return something?")
+    assert out["intent"] == "check_refund_policy"
+    assert "30 days" in out["reply"]
+    assert out["citations"], out
+    assert all(c["doc_id"] and c["title"] and c["chunk_id"] for c in out["citations"])
+    assert any("refund" in c["doc_id"] or "return" in c["doc_id"] for c in out["citations"])
+    assert out["escalated"] is False
+
+
+def test_chat_explicit_human_request_escalates_with_transcript(client, services):
+    first = chat(client, "hello")
+    out = chat(client, "I want to talk to a person", session_id=first["session_id"])
+    assert out["escalated"] is True
+    assert out["escalation"]["reason"] == "explicit_request"
+    assert out["escalation"]["id"] in out["reply"]
+    record = services.store.get_escalation(out["escalation"]["id"])
+    assert record.session_id == out["session_id"]
+    assert record.intent == "contact_human_agent"
+    assert [line["content"] for line in record.transcript if line["role"] == "customer"] == [
+        "hello",
+        "I want to talk to a person",
+    ]
+
+
+def test_chat_gibberish_escalates_for_low_confidence(client, services):
+    out = chat(client, "zxq blorf wimble")
+    assert out["confidence"] < 0.6
+    assert out["escalated"] is True
+    assert out["escalation"]["reason"] == "low_confidence"
+    assert services.store.get_escalation(out["escalation"]["id"]).reason == "low_confidence"
+
+
+def test_chat_asks_for_missing_order_number_and_uses_the_answer(client, services, token_for):
+    headers = token_for("C0001")
+    order_id = order_of(services, "C0001", "shipped")
+    ask = chat(client, "where is my order?", headers)
+    assert "Which order" in ask["reply"]
+    out = chat(client, order_id, headers, session_id=ask["session_id"])
+    assert out["intent"] == "track_order"
+    assert order_id in out["reply"] and "shipped" in out["reply"]
+
+
+def test_chat_refund_is_offered_then_made_once_on_yes(client, services, token_for):
+    headers = token_for("C0001")
+    order_id = order_of(services, "C0001", "delivered", recent_days=10)
+    offer = chat(client, f"I want a refund for order {order_id}", headers)
+    assert offer["intent"] == "get_refund"
+    assert "Shall I go ahead?" in offer["reply"] and order_id in offer["reply"]
+    assert services.store.get_order(order_id).refunds == []
+    done = chat(client, "yes please", headers, session_id=offer["session_id"])
+    assert done["actions"][0]["tool"] == "request_refund"
+    assert done["actions"][0]["status"] == "ok"
+    refunds = services.store.get_order(order_id).refunds
+    assert len(refunds) == 1 and refunds[0].id in done["reply"]
+    audit = services.store.list_audit(entity_id=refunds[0].id)
+    assert audit and audit[0].actor == "customer:C0001"
+
+
+def test_chat_refund_declined_changes_nothing(client, services, token_for):
+    headers = token_for("C0001")
+    order_id = order_of(services, "C0001", "delivered", recent_days=10)
+    offer = chat(client, f"please refund order {order_id}", headers)
+    out = chat(client, "no", headers, session_id=offer["session_id"])
+    assert "haven't refunded anything" in out["reply"]
+    assert services.store.get_order(order_id).refunds == []
+
+
+def test_chat_refund_of_pending_order_is_refused_with_reason(client, services, token_for):
+    order_id = order_of(services, "C0001", "pending")
+    out = chat(client, f"I want my money back for {order_id}", token_for("C0001"))
+    assert f"can't refund order {order_id}" in out["reply"]
+    assert services.store.get_order(order_id).refunds == []

@@ -1,0 +1,120 @@
+"""The store on a real PostgreSQL: schema, seed, reads, and exactly-once refunds under a race."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime
+
+import pytest
+
+from tools import orders, refunds
+from tools.errors import NotFound
+from tools.refunds import RefundPolicy
+from tools.store.backend import SqlStore
+from tools.store.seed import seed_demo
+
+pytestmark = pytest.mark.postgres
+
+TODAY = date(2026, 3, 15)
+NOW = datetime(2026, 3, 15, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(postgres_url) -> SqlStore:
+    store = SqlStore.from_url(postgres_url.replace("postgresql+psycopg://", "postgresql://"))
+    yield store
+    store.engine.dispose()
+
+
+def _recent_delivery(store: SqlStore) -> str:
+    return next(
+        o.id
+        for o in store.list_orders("C0001")
+        if o.status == "delivered" and (NOW - store.get_order(o.id).delivered_at).days < 10
+    )
+
+
+def test_postgres_store_seeds_once_and_reads_orders(store, tmp_path):
+    counts = seed_demo(store.engine, today=TODAY)
+    assert counts["customers"] == 60 and counts["orders"] == 240
+    assert seed_demo(store.engine, today=TODAY) == counts
+    assert store.engine.url.drivername == "postgresql+psycopg"
+
+    sqlite = SqlStore.from_url(f"sqlite:///{tmp_path / 'same.sqlite'}")
+    seed_demo(sqlite.engine, today=TODAY)
+    shipped = next(o.id for o in store.list_orders("C0001") if o.status == "shipped")
+    on_postgres = orders.get_order(store, "C0001", shipped)
+    assert on_postgres == sqlite.get_order(shipped)  # same seed, same rows on both backends
+    assert on_postgres.created_at.tzinfo is not None
+    with pytest.raises(NotFound):
+        orders.get_order(store, "C0002", shipped)
+
+
+def test_postgres_refund_same_key_from_eight_threads_is_written_once(store):
+    seed_demo(store.engine, today=TODAY)
+    order_id = _recent_delivery(store)
+    policy = RefundPolicy()
+    barrier = threading.Barrier(8)
+    made, errors = [], []
+
+    def ask() -> None:
+        barrier.wait()
+        try:
+            made.append(
+                refunds.request_refund(
+                    store, "C0001", order_id, policy, "pg-race", "customer:C0001", now=NOW
+                )
+            )
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(made) == 8 and len({r.id for r in made}) == 1
+    order = store.get_order(order_id)
+    assert [r.id for r in order.refunds] == [made[0].id]
+    assert order.payments[0].status == "refunded"
+    [audit] = store.list_audit(entity_id=made[0].id)
+    assert audit.before["payments"][0]["status"] == "captured"
+    assert audit.after["payments"][0]["status"] == "refunded"
+    again = refunds.request_refund(store, "C0001", order_id, policy, "pg-race", "bot", now=NOW)
+    assert again == made[0]
+
+
+def test_postgres_same_key_on_two_orders_at_once_still_writes_one_refund(store):
+    """Different orders lock different rows, so here the UNIQUE key is what stops the twin."""
+    seed_demo(store.engine, today=TODAY, customers=5, orders=20)
+    order_ids = [o.id for o in store.list_orders("C0001")][:2]
+    barrier = threading.Barrier(8)
+    made, errors = [], []
+
+    def go(n: int) -> None:
+        barrier.wait()
+        try:
+            made.append(
+                store.create_refund(
+                    customer_id="C0001",
+                    order_id=order_ids[n % 2],
+                    amount_cents=500,
+                    reason="race",
+                    idempotency_key="unique-key",
+                    actor="bot",
+                )
+            )
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(made) == 8 and len({r.id for r in made}) == 1
+    written = [r for oid in order_ids for r in store.get_order(oid).refunds]
+    assert [r.id for r in written] == [made[0].id]
+    assert len(store.list_audit()) == 1

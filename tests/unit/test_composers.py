@@ -1,0 +1,100 @@
+"""Both reply composers: the offline extractive default and the OpenAI-compatible path."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from openai import AsyncOpenAI
+
+from graph.llm.extractive import ExtractiveComposer, split_sentences
+from graph.llm.openai_composer import LLMUnavailable, OpenAIComposer
+from knowledge.retrieval import Passage
+from tests.fakes import ScriptedChatEndpoint
+
+REFUNDS = Passage(
+    doc_id="refund-timing",
+    chunk_id="refund-timing#0",
+    title="When will I get my refund?",
+    section="When will I get my refund? > Timing",
+    source="refund-timing.md",
+    url="https://help.northwind.example/refund-timing",
+    score=0.71,
+    text=(
+        "## Timing\n\nOnce we approve a refund, the money goes back to the original payment "
+        "method. Refunds appear on your statement within 5–10 business days. Gift cards are "
+        "refunded as store credit immediately."
+    ),
+)
+SHIPPING = Passage(
+    doc_id="shipping-options",
+    chunk_id="shipping-options#0",
+    title="Shipping options",
+    section="Shipping options > Costs",
+    source="shipping-options.md",
+    url="https://help.northwind.example/shipping-options",
+    score=0.42,
+    text="## Costs\n\nStandard shipping takes 3–5 business days and is free over $50.",
+)
+
+
+def test_split_sentences_drops_headings_and_keeps_bullets():
+    text = (
+        "## Title\n\nFirst sentence is here. Second one follows!\n\n"
+        "- bullet item number one\n- bullet item two is long"
+    )
+    assert split_sentences(text) == [
+        "First sentence is here.",
+        "Second one follows!",
+        "bullet item number one",
+        "bullet item two is long",
+    ]
+
+
+async def test_extractive_answer_cites_the_passage_it_quotes(encoder):
+    composer = ExtractiveComposer(encoder)
+    deltas: list[str] = []
+    answer = await composer.answer(
+        "how long until my refund shows up on my card?", [REFUNDS, SHIPPING], deltas.append
+    )
+    assert "5–10 business days" in answer.text
+    assert "[1]" in answer.text
+    assert "free over $50" not in answer.text
+    assert [p.doc_id for p in answer.citations][0] == "refund-timing"
+    assert "".join(deltas) == answer.text
+
+
+async def test_extractive_answer_is_empty_without_passages(encoder):
+    answer = await ExtractiveComposer(encoder).answer("anything", [])
+    assert answer.text == "" and answer.citations == []
+
+
+def _composer(endpoint: ScriptedChatEndpoint) -> OpenAIComposer:
+    client = AsyncOpenAI(
+        base_url="http://llm.test/v1",
+        api_key="k",
+        max_retries=0,
+        http_client=httpx.AsyncClient(transport=endpoint.transport),
+    )
+    return OpenAIComposer(client, model="tiny", shop="Northwind Supply", max_tokens=50)
+
+
+async def test_openai_composer_streams_and_maps_citations():
+    endpoint = ScriptedChatEndpoint("Refunds show up in 5–10 business days [1].")
+    deltas: list[str] = []
+    answer = await _composer(endpoint).answer("refund time?", [REFUNDS, SHIPPING], deltas.append)
+    endpoint.assert_done()
+    assert answer.text == "Refunds show up in 5–10 business days [1]."
+    assert "".join(deltas) == answer.text
+    assert [p.doc_id for p in answer.citations] == ["refund-timing"]
+    request = endpoint.requests[0]
+    assert request["model"] == "tiny" and request["stream"] is True
+    assert "[1] When will I get my refund?" in request["messages"][1]["content"]
+    assert "Northwind Supply" in request["messages"][0]["content"]
+
+
+async def test_openai_composer_raises_llm_unavailable_on_endpoint_error():
+    endpoint = ScriptedChatEndpoint()
+    endpoint.queue(RuntimeError("overloaded"))
+    with pytest.raises(LLMUnavailable):
+        await _composer(endpoint).answer("refund time?", [REFUNDS])
+    endpoint.assert_done()

@@ -1,0 +1,109 @@
+"""The composer-comparison metrics on hand-made answers, and the QA set against the KB."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evals.composers import (
+    DEFAULT_QA,
+    citation_precision,
+    fact_present,
+    fact_recall,
+    groundedness,
+    load_qa,
+    markdown_table,
+    normalise,
+)
+from knowledge.ingest import doc_id_for
+
+KB_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "demo_kb"
+
+
+def test_normalise_reads_every_dash_and_curly_quote_alike() -> None:
+    assert normalise("Refunds take 5–10  Business—days, don’t worry") == (
+        "refunds take 5 10 business days, don't worry"
+    )
+
+
+def test_fact_recall_counts_facts_present_with_any_dash() -> None:
+    answer = "Standard shipping costs $5.99 and takes 3-5 business days. [1]"
+    assert fact_recall(answer, ["$5.99", "3–5 business days", "$50"]) == pytest.approx(2 / 3)
+
+
+def test_fact_recall_accepts_alternatives_and_respects_word_edges() -> None:
+    assert fact_present("cannot|can't", "Shipped orders can’t be cancelled.")
+    assert not fact_present("5 years", "It lasts 15 years.")
+    assert not fact_present("the US", "Please contact the USPS office.")
+    assert fact_recall("", ["30 days"]) == 0.0
+    assert fact_recall("anything", []) == 1.0
+
+
+def test_citation_precision_is_the_share_of_cited_passages_from_relevant_docs() -> None:
+    cited = ["refund-timing", "gift-cards", "refund-timing", "warranty"]
+    assert citation_precision(cited, ["refund-timing", "returns-and-refunds"]) == 0.5
+    assert citation_precision([], ["refund-timing"]) is None
+
+
+def test_groundedness_counts_sentences_mostly_made_of_passage_words() -> None:
+    passages = ["Refunds appear within 5–10 business days.", "Gift cards are non-refundable."]
+    answer = (
+        "Refunds appear within 5-10 business days. [1] "  # 7/7 tokens found
+        "Gift cards are non refundable! "  # 5/5
+        "We also pay you a bonus of $20 today."  # 0/9
+    )
+    assert groundedness(answer, passages) == pytest.approx(2 / 3)
+    # 4 of 5 tokens found is exactly the 80 % threshold: grounded.
+    assert groundedness("Refunds appear within ten days.", passages) == 1.0
+    assert groundedness("Refunds appear ten more days.", passages) == 0.0
+    assert groundedness("", passages) is None
+
+
+def test_markdown_table_formats_one_row_per_composer() -> None:
+    report = {
+        "questions": 2,
+        "k": 4,
+        "retrieval_hit_rate": 1.0,
+        "composers": {
+            "extractive": {
+                "fact_recall": 0.5,
+                "rouge_l": 0.25,
+                "citation_precision": None,
+                "cited_rate": 0.0,
+                "groundedness": 1.0,
+                "empty_rate": 0.5,
+                "errors": 0,
+                "latency_ms": 12.4,
+            }
+        },
+    }
+    assert markdown_table(report).splitlines()[2] == (
+        "| extractive | 0.50 | 0.25 | – | 0.00 | 1.00 | 0.50 | 0 | 12 |"
+    )
+
+
+def test_load_qa_names_the_bad_line(tmp_path: Path) -> None:
+    path = tmp_path / "qa.jsonl"
+    good = {"question": "q", "reference": "r", "facts": [], "relevant_ids": []}
+    path.write_text(json.dumps(good) + "\n\n" + '{"question": "only"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"qa\.jsonl:3: not a QA row"):
+        load_qa(path)
+
+
+def test_kb_qa_facts_are_stated_in_a_relevant_article() -> None:
+    """Every QA item points at existing articles, and each fact is written in one of them."""
+    articles = {
+        doc_id_for(p.relative_to(KB_DIR)): p.read_text("utf-8") for p in KB_DIR.rglob("*.md")
+    }
+    items = load_qa(DEFAULT_QA)
+    assert len(items) == 25
+    for item in items:
+        assert item.facts and item.reference
+        assert set(item.relevant_ids) <= set(articles), item.question
+        for fact in item.facts:
+            # Markdown emphasis and table pipes are not part of the wording.
+            texts = [articles[d].replace("**", "").replace("|", " ") for d in item.relevant_ids]
+            assert any(fact_present(fact, t) for t in texts), (item.question, fact)
+        assert fact_recall(item.reference, item.facts) == 1.0, item.question

@@ -1,0 +1,152 @@
+"""`support ingest` and `support kb search`, driven through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from app.cli import kb
+
+runner = CliRunner()
+
+REFUNDS = """---
+title: How long do refunds take?
+url: https://help.northwind.example/refund-timing
+---
+## Where the money goes
+
+Refunds go to the original payment method and appear within 5–10 business days.
+"""
+
+PAIRING = """---
+title: Headphones pairing
+url: https://help.northwind.example/headphones-pairing
+---
+## Pairing mode
+
+Hold the power button for 5 seconds until the light flashes blue and white.
+"""
+
+SUMMARY = re.compile(
+    r"^added (\d+), updated (\d+), unchanged (\d+), chunks (\d+), skipped (\d+) in \d+\.\d s$"
+)
+
+
+@pytest.fixture
+def cli_env(settings, monkeypatch, tmp_path):
+    """The CLI's load_settings() sees the test DATA_DIR and no .env file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATA_DIR", str(settings.DATA_DIR))
+    monkeypatch.setenv("CHROMA_URL", "")
+    monkeypatch.delenv("KB_COLLECTION", raising=False)
+    return settings
+
+
+@pytest.fixture
+def ingest_app() -> typer.Typer:
+    """kb.ingest registered the way app/cli/__init__.py registers it."""
+    app = typer.Typer()
+    app.command("ingest")(kb.ingest)
+    app.command("noop")(lambda: None)  # two commands keep `ingest` a sub-command
+    return app
+
+
+@pytest.fixture
+def kb_dir(tmp_path):
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "refund-timing.md").write_text(REFUNDS, encoding="utf-8")
+    (folder / "headphones-pairing.md").write_text(PAIRING, encoding="utf-8")
+    return folder
+
+
+def _summary(output: str) -> tuple[int, ...]:
+    match = SUMMARY.match(output.strip())
+    assert match, output
+    return tuple(int(n) for n in match.groups())
+
+
+def test_kb_cli_ingest_prints_summary_line_and_is_idempotent(cli_env, ingest_app, kb_dir, encoder):
+    first = runner.invoke(ingest_app, ["ingest", str(kb_dir)])
+    assert first.exit_code == 0, first.output
+    assert _summary(first.stdout) == (2, 0, 0, 2, 0)
+
+    second = runner.invoke(ingest_app, ["ingest", str(kb_dir)])
+    assert second.exit_code == 0, second.output
+    assert _summary(second.stdout) == (0, 0, 2, 0, 0)
+
+
+def test_kb_cli_ingest_lists_skipped_files_on_stderr(cli_env, ingest_app, kb_dir, encoder):
+    (kb_dir / "empty.md").write_text("", encoding="utf-8")
+
+    result = runner.invoke(ingest_app, ["ingest", str(kb_dir)])
+
+    assert result.exit_code == 0, result.output
+    assert _summary(result.stdout) == (2, 0, 0, 2, 1)
+    assert result.stderr == f"skipped {kb_dir / 'empty.md'}: empty document\n"
+
+
+def test_kb_cli_ingest_missing_path_exits_1(cli_env, ingest_app, tmp_path):
+    result = runner.invoke(ingest_app, ["ingest", str(tmp_path / "nope")])
+
+    assert result.exit_code == 1
+    assert result.stderr == f"error: no such file or folder: {tmp_path / 'nope'}\n"
+    assert result.stdout == ""
+
+
+def test_kb_cli_search_json_lists_passages(cli_env, ingest_app, kb_dir, encoder):
+    runner.invoke(ingest_app, ["ingest", str(kb_dir)])
+
+    result = runner.invoke(kb.app, ["search", "how long do refunds take", "-k", "2", "--json"])
+
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [set(r) for r in rows] == [
+        {"doc_id", "chunk_id", "title", "source", "score", "text"}
+    ] * 2
+    assert rows[0]["doc_id"] == "refund-timing"
+    assert rows[0]["chunk_id"] == "refund-timing#0"
+    assert rows[0]["title"] == "How long do refunds take?"
+    assert rows[0]["source"] == "refund-timing.md"
+    assert rows[0]["score"] > rows[1]["score"]
+    assert "5–10 business days" in rows[0]["text"]
+
+
+def test_kb_cli_search_prints_readable_list(cli_env, ingest_app, kb_dir, encoder):
+    runner.invoke(ingest_app, ["ingest", str(kb_dir)])
+
+    result = runner.invoke(kb.app, ["search", "my headphones won't pair", "-k", "1"])
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(
+        r"1\. \[0\.\d{3}\] Headphones pairing > Pairing mode  \(headphones-pairing#0\)", lines[0]
+    )
+    assert lines[1] == (
+        "   Hold the power button for 5 seconds until the light flashes blue and white."
+    )
+
+
+def test_kb_cli_search_empty_collection_exits_1(cli_env):
+    result = runner.invoke(kb.app, ["search", "refund"])
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "error: collection 'help_center' is empty; run: support ingest "
+    )
+
+
+def test_kb_cli_search_unreachable_chroma_server_exits_1(cli_env, monkeypatch):
+    monkeypatch.setenv("CHROMA_URL", "http://127.0.0.1:1")
+
+    result = runner.invoke(kb.app, ["search", "refund"])
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "error: cannot open Chroma collection 'help_center' at http://127.0.0.1:1: "
+    )
+    assert len(result.stderr.splitlines()) == 1

@@ -1,0 +1,54 @@
+"""The committed intent corpus: up to date with its generator, balanced, unambiguous."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from graph.nlu.corpus import BACKGROUND_PATH, CORPUS_PATH, read_background
+from graph.nlu.corpus.build_corpus import build, main, norm_key, read_seeds
+from graph.nlu.taxonomy import INTENTS
+
+
+def rows() -> list[dict]:
+    return [json.loads(line) for line in CORPUS_PATH.read_text().splitlines()]
+
+
+def test_nlu_corpus_is_what_the_generator_writes(capsys):
+    assert main(["--check"]) == 0, capsys.readouterr().out
+
+
+def test_nlu_corpus_generator_is_deterministic():
+    seeds = read_seeds()
+    assert build(seeds) == build(seeds)
+
+
+def test_nlu_corpus_has_at_least_60_rows_per_intent_and_known_sources():
+    data = rows()
+    counts = Counter(r["intent"] for r in data)
+    assert set(counts) == set(INTENTS)
+    assert min(counts.values()) >= 60
+    assert {r["source"] for r in data} == {"handwritten", "template"}
+    assert all(set(r) == {"text", "intent", "source"} for r in data)
+
+
+def test_nlu_corpus_has_no_text_under_two_intents():
+    labels: dict[str, set[str]] = {}
+    for r in rows():
+        labels.setdefault(norm_key(r["text"]), set()).add(r["intent"])
+    assert [k for k, v in labels.items() if len(v) > 1] == []
+
+
+def test_nlu_corpus_covers_the_ways_people_ask_for_a_human():
+    human = {norm_key(r["text"]) for r in rows() if r["intent"] == "contact_human_agent"}
+    for phrase in ("I want to talk to a person", "human please", "speak to someone"):
+        assert norm_key(phrase) in human
+    assert any("real agent" in t for t in human)
+    assert any("representative" in t for t in human)
+
+
+def test_nlu_corpus_background_never_overlaps_an_intent():
+    texts = {norm_key(r["text"]) for r in rows()}
+    background = read_background(BACKGROUND_PATH)
+    assert len(background) >= 100
+    assert not texts & {norm_key(t) for t in background}

@@ -1,0 +1,130 @@
+"""Rule-based entities: values, normalisation and character spans."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from graph.nlu.entities import Entity, extract_entities
+
+TODAY = date(2026, 3, 18)  # a Wednesday
+
+
+def found(text: str) -> list[tuple[str, str, str]]:
+    """(type, value, matched text) for every entity, checking each span on the way."""
+    out = []
+    for e in extract_entities(text, today=TODAY):
+        assert 0 <= e.start < e.end <= len(text)
+        out.append((e.type, e.value, text[e.start : e.end]))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("where is W1234567?", "W1234567"),
+        ("where is #W1234567?", "#W1234567"),
+        ("order w 1234567 please", "w 1234567"),
+        ("my order number is 1234567", "1234567"),
+    ],
+)
+def test_entities_order_id_is_normalised(text, span):
+    assert found(text) == [("order_id", "W1234567", span)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have 2 items",
+        "call me on 5551234567",
+        "I paid 1234567 times",
+        "new 1234567",
+        "W12345678 is too long",
+    ],
+)
+def test_entities_no_order_id_in_plain_numbers(text):
+    assert [e for e in extract_entities(text, today=TODAY) if e.type == "order_id"] == []
+
+
+def test_entities_invoice_id_is_uppercased():
+    assert found("can you resend inv-2026-00042?") == [
+        ("invoice_id", "INV-2026-00042", "inv-2026-00042")
+    ]
+
+
+def test_entities_sku_from_code_and_catalogue_names():
+    text = "I got the aurora wireless headphones, a nw-spk-200 and two Desk Lamps"
+    assert found(text) == [
+        ("sku", "NW-HP-100", "aurora wireless headphones"),
+        ("sku", "NW-SPK-200", "nw-spk-200"),
+        ("sku", "NW-LMP-700", "Desk Lamps"),
+    ]
+
+
+def test_entities_product_name_beats_the_price_inside_it():
+    assert found("is the Northwind Gift Card $50 refundable") == [
+        ("sku", "NW-GC-050", "Northwind Gift Card $50")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "span"),
+    [
+        ("delivered on 2026-03-01", "2026-03-01", "2026-03-01"),
+        ("I ordered it March 3", "2026-03-03", "March 3"),
+        ("I ordered it on the 5th of March 2025", "2025-03-05", "5th of March 2025"),
+        ("paid on 3/14/2026", "2026-03-14", "3/14/2026"),
+        ("it came yesterday", "2026-03-17", "yesterday"),
+        ("ordered today", "2026-03-18", "today"),
+        ("I returned it last week", "2026-03-11", "last week"),
+        ("sent it back last Friday", "2026-03-13", "last Friday"),
+        ("two days ago it broke", "2026-03-16", "two days ago"),
+        ("ordered in November 9", "2025-11-09", "November 9"),  # > 6 months ahead: last year
+    ],
+)
+def test_entities_dates_resolve_against_today(text, value, span):
+    assert found(text) == [("date", value, span)]
+
+
+def test_entities_impossible_dates_are_ignored():
+    assert found("on 2026-02-30 or 13/45/2026") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "span"),
+    [
+        ("you charged me $84.10 twice", "84.10 USD", "$84.10"),
+        ("a refund of 84.10 USD", "84.10 USD", "84.10 USD"),
+        ("it was 20 dollars", "20.00 USD", "20 dollars"),
+        ("I paid €15", "15.00 EUR", "€15"),
+        ("over $1,299.5 total", "1299.50 USD", "$1,299.5"),
+        ("a £30 fee", "30.00 GBP", "£30"),
+    ],
+)
+def test_entities_money_is_amount_and_currency(text, value, span):
+    assert found(text) == [("money", value, span)]
+
+
+def test_entities_email_is_lowercased():
+    assert found("send it to Jane.Doe@Example.com.") == [
+        ("email", "jane.doe@example.com", "Jane.Doe@Example.com")
+    ]
+
+
+def test_entities_mixed_message_is_sorted_and_non_overlapping():
+    text = "Refund $84.10 for #W7654321 (INV-2026-00042) bought yesterday, mail me at a@b.co"
+    entities = extract_entities(text, today=TODAY)
+    assert [(e.type, e.value) for e in entities] == [
+        ("money", "84.10 USD"),
+        ("order_id", "W7654321"),
+        ("invoice_id", "INV-2026-00042"),
+        ("date", "2026-03-17"),
+        ("email", "a@b.co"),
+    ]
+    assert all(a.end <= b.start for a, b in zip(entities, entities[1:], strict=False))
+    assert entities[1] == Entity("order_id", "W7654321", 18, 27)
+
+
+def test_entities_none_in_plain_chat():
+    assert extract_entities("hello, can you help me?", today=TODAY) == []

@@ -1,0 +1,188 @@
+"""The trained intent model on the real corpus and encoder: classifier, parser and CLI.
+
+The model is trained once for the whole module (train_default into a temp folder).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli.nlu import app
+from graph.nlu.classifier import MODEL_VERSION, IntentClassifier, load_default, train_default
+from graph.nlu.corpus import CORPUS_PATH, read_background, read_corpus
+from graph.nlu.corpus.build_corpus import norm_key
+from graph.nlu.parser import NLU
+from graph.nlu.taxonomy import INTENTS
+
+runner = CliRunner()
+
+NAMED_IN_THE_BRIEF = [
+    ("I want to talk to a person", "contact_human_agent"),
+    ("where is my order W1234567", "track_order"),
+    ("what is your refund policy", "check_refund_policy"),
+    ("hello", "greeting"),
+]
+FRESH = [  # none of these is in the corpus (checked below)
+    ("my headphones are broken", "product_defect"),
+    ("the tent arrived with a broken pole", "product_defect"),
+    ("how do I connect the earbuds to my phone", "technical_support"),
+    ("how long does shipping take to Texas", "delivery_period"),
+    ("do you deliver on saturdays", "delivery_options"),
+    ("when will my refund show up?", "track_refund"),
+    ("I want my money back for the backpack", "get_refund"),
+    ("can I return the lamp after 40 days?", "check_refund_policy"),
+    ("is there a fee if I cancel?", "check_cancellation_fee"),
+    ("I was charged twice for my order", "payment_issue"),
+    ("show me invoice INV-2026-00042", "check_invoice"),
+    ("I need an invoice for my accountant", "get_invoice"),
+    ("I'd like to change the address on order W7654321", "change_shipping_address"),
+    ("log into my other account", "switch_account"),
+    ("I can't sign up, the page errors", "registration_problems"),
+    ("what are your phone hours", "contact_customer_service"),
+    ("I want to stop getting your emails", "newsletter_subscription"),
+    ("I'd love to purchase a fitness watch from you", "place_order"),
+    ("what's the weather in Paris", "out_of_scope"),
+    ("write a python function to sort a list", "out_of_scope"),
+]
+GIBBERISH = ["asdfgh", "hmm", "the thing", "qwop zxv", "blorp"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, encoder):
+    """(models_dir, metrics, classifier) after one train_default on the committed corpus."""
+    models_dir = tmp_path_factory.mktemp("models")
+    metrics = train_default(models_dir, encoder)
+    return models_dir, metrics, load_default(models_dir, encoder)
+
+
+def test_nlu_test_sentences_are_not_training_data():
+    texts, _ = read_corpus()
+    seen = {norm_key(t) for t in [*texts, *read_background()]}
+    assert [t for t, _ in FRESH if norm_key(t) in seen] == []
+    assert [t for t in GIBBERISH if norm_key(t) in seen] == []
+
+
+def test_nlu_model_metrics_on_the_held_out_split(trained):
+    _, metrics, _ = trained
+    assert (metrics["n_train"], metrics["n_val"], metrics["n_test"]) == (1792, 384, 384)
+    assert metrics["test_accuracy"] >= 0.92
+    assert metrics["test_macro_f1"] >= 0.90
+    assert metrics["test_in_scope_confident_fraction"] >= 0.80
+    assert metrics["test_in_scope_confident_accuracy"] >= 0.95
+    assert max(metrics["gibberish_confidence"].values()) < 0.6
+
+
+@pytest.mark.parametrize(("text", "intent"), NAMED_IN_THE_BRIEF + FRESH)
+def test_nlu_model_predicts_fresh_sentences_confidently(trained, text, intent):
+    prediction = trained[2].predict([text])[0]
+    assert (prediction.intent, prediction.confidence >= 0.6) == (intent, True)
+
+
+def test_nlu_model_gives_gibberish_low_confidence(trained):
+    confidences = {
+        t: p.confidence for t, p in zip(GIBBERISH, trained[2].predict(GIBBERISH), strict=True)
+    }
+    assert {t: c for t, c in confidences.items() if c >= 0.6} == {}
+
+
+def test_nlu_model_save_load_round_trip_predicts_identically(trained, encoder, tmp_path):
+    _, _, clf = trained
+    texts = [t for t, _ in FRESH] + GIBBERISH
+    clf.save(tmp_path / "copy")
+    again = IntentClassifier.load(tmp_path / "copy", encoder)
+    assert again.predict(texts) == clf.predict(texts)
+    meta = json.loads((tmp_path / "copy" / "metadata.json").read_text())
+    assert meta["version"] == MODEL_VERSION == "0.1.0"
+    assert set(meta) >= {"version", "created", "data_sha256", "params", "metrics", "intents"}
+    assert sorted(meta["intents"]) == sorted(INTENTS)
+    assert len(meta["data_sha256"]) == 64
+    assert meta["params"]["C"] == meta["metrics"]["C"]
+
+
+def test_nlu_load_default_without_a_model_says_how_to_train(tmp_path, encoder):
+    with pytest.raises(
+        FileNotFoundError, match="intent model not trained: run `support nlu train`"
+    ):
+        load_default(tmp_path, encoder)
+
+
+def test_nlu_parse_to_dict_has_the_public_shape(trained):
+    nlu = NLU(trained[2])
+    text = "Where is my order #W1234567? I ordered it yesterday"
+    parsed = nlu.parse(text, today=date(2026, 3, 18)).to_dict()
+    assert list(parsed) == ["text", "intent", "category", "confidence", "entities"]
+    assert (parsed["text"], parsed["intent"], parsed["category"]) == (text, "track_order", "ORDER")
+    assert parsed["confidence"] == round(parsed["confidence"], 4) >= 0.6
+    assert parsed["entities"] == [
+        {"type": "order_id", "value": "W1234567", "start": 18, "end": 27},
+        {"type": "date", "value": "2026-03-17", "start": 42, "end": 51},
+    ]
+
+
+def test_nlu_parse_many_matches_parse_one_by_one(trained):
+    nlu = NLU(trained[2])
+    texts = ["hello", "refund $20 for W7654321 please", "bye"]
+    today = date(2026, 3, 18)
+    batch = [p.to_dict() for p in nlu.parse_many(texts, today=today)]
+    single = [nlu.parse(t, today=today).to_dict() for t in texts]
+    for b, s in zip(batch, single, strict=True):  # batching pads: floats may differ by 1e-6
+        assert b["confidence"] == pytest.approx(s["confidence"], abs=1e-3)
+        assert {**b, "confidence": 0} == {**s, "confidence": 0}
+
+
+@pytest.fixture
+def cli_env(settings, monkeypatch):
+    """The CLI reads settings from the environment: point it at the temp DATA_DIR."""
+    monkeypatch.setenv("DATA_DIR", str(settings.DATA_DIR))
+    return settings
+
+
+def test_nlu_cli_predict_writes_one_json_line_per_message(trained, cli_env):
+    shutil.copytree(trained[0] / "intent", cli_env.models_dir / "intent")
+    result = runner.invoke(app, ["predict"], input="hello\n\n  \nwhere is my order W1234567\n")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["text"], r["intent"]) for r in lines] == [
+        ("hello", "greeting"),
+        ("where is my order W1234567", "track_order"),
+    ]
+    assert all(list(r) == ["text", "intent", "category", "confidence", "entities"] for r in lines)
+    assert lines[1]["entities"] == [
+        {"type": "order_id", "value": "W1234567", "start": 18, "end": 26}
+    ]
+
+
+def test_nlu_cli_predict_without_a_model_fails_with_one_line(cli_env):
+    result = runner.invoke(app, ["predict"], input="hello\n")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "intent model not trained: run `support nlu train`" in result.stderr
+
+
+def test_nlu_cli_train_replaces_the_model_and_prints_metrics(trained, cli_env, tmp_path):
+    shutil.copytree(trained[0] / "intent", cli_env.models_dir / "intent")
+    rows = [json.loads(line) for line in CORPUS_PATH.read_text().splitlines()]
+    small = [r for i in INTENTS for r in [r for r in rows if r["intent"] == i][:12]]
+    data = tmp_path / "small.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in small))
+
+    result = runner.invoke(app, ["train", "--data", str(data)])
+
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert metrics["n_examples"] == 12 * len(INTENTS)
+    meta = json.loads((cli_env.models_dir / "intent" / "metadata.json").read_text())
+    assert meta["metrics"] == metrics
+    assert [p.name for p in cli_env.models_dir.iterdir()] == ["intent"]
+
+
+def test_nlu_cli_train_rejects_a_missing_corpus(cli_env, tmp_path):
+    result = runner.invoke(app, ["train", "--data", str(tmp_path / "nope.jsonl")])
+    assert result.exit_code == 1
+    assert "no such corpus file" in result.stderr

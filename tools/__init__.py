@@ -1,0 +1,1 @@
+"""Actions on the business backends: orders, refunds, billing, handoff."""

@@ -1,0 +1,156 @@
+"""Public views the tools return. Never ORM rows: these are safe to show and to serialise."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, computed_field
+
+CURRENCY = "USD"
+
+
+def money(cents: int) -> str:
+    """Cents as a customer-facing amount: `money(8410) == '$84.10'`, `money(-500) == '-$5.00'`."""
+    sign = "-" if cents < 0 else ""
+    dollars, rest = divmod(abs(cents), 100)
+    return f"{sign}${dollars:,}.{rest:02d}"
+
+
+def payment_label(method: str, brand: str | None, last4: str | None) -> str:
+    """How a payment method is named to a customer: 'Visa ending 4242', 'PayPal'."""
+    name = brand or {"card": "Card", "paypal": "PayPal", "gift_card": "Gift card"}.get(
+        method, method
+    )
+    return f"{name} ending {last4}" if last4 else name
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class OrderSummary(_View):
+    """One line of a customer's order list."""
+
+    id: str
+    status: str
+    created_at: datetime
+    total_cents: int
+
+
+class CustomerView(_View):
+    """A customer and their orders, newest first."""
+
+    id: str
+    email: str
+    name: str
+    orders: list[OrderSummary]
+
+
+class ItemView(_View):
+    """One line of an order. `refundable` is False for gift cards."""
+
+    sku: str
+    name: str
+    quantity: int
+    unit_price_cents: int
+    refundable: bool = True
+
+
+class PaymentView(_View):
+    """A payment on an order; only the last four digits of a card are ever kept."""
+
+    id: str
+    method: str
+    brand: str | None
+    last4: str | None
+    amount_cents: int
+    status: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def label(self) -> str:
+        return payment_label(self.method, self.brand, self.last4)
+
+
+class RefundView(_View):
+    """A refund on an order."""
+
+    id: str
+    order_id: str
+    amount_cents: int
+    status: str
+    reason: str
+    created_at: datetime
+
+
+class InvoiceView(_View):
+    """An invoice, e.g. `INV-2026-00042`."""
+
+    id: str
+    order_id: str
+    amount_cents: int
+    issued_at: datetime
+    status: str
+
+
+class OrderView(_View):
+    """Everything a customer may see about one of their orders."""
+
+    id: str
+    customer_id: str
+    status: str
+    created_at: datetime
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    tracking_number: str | None
+    carrier: str | None
+    shipping_address: str
+    total_cents: int
+    items: list[ItemView]
+    payments: list[PaymentView]
+    refunds: list[RefundView]
+    invoices: list[InvoiceView]
+
+
+class RefundEligibility(_View):
+    """The refund policy's verdict on an order: a value (`eligible`) plus a reason.
+
+    `reason` is a machine code: ok, not_delivered, window_expired, already_refunded,
+    non_refundable_items, cancelled. `message` is the same verdict for the customer.
+    """
+
+    order_id: str
+    eligible: bool
+    reason: str
+    message: str
+    amount_cents: int
+    payment_label: str
+
+
+class EscalationView(_View):
+    """A handoff to a human agent with the whole context of the conversation."""
+
+    id: str
+    session_id: str
+    customer_id: str | None
+    reason: str
+    intent: str | None
+    confidence: float | None
+    entities: list[Any] | dict[str, Any]
+    transcript: list[dict[str, Any]]
+    status: str
+    created_at: datetime
+
+
+class AuditEntry(_View):
+    """One row of the audit log: who did what to which record, before and after."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
