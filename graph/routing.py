@@ -21,6 +21,9 @@ INTENT_ROUTES: dict[str, Route] = {
 }
 """Intents with their own branch; every other intent is answered from the knowledge base."""
 
+ACCOUNT_ROUTES: frozenset[Route] = frozenset({"orders", "refund", "billing"})
+"""Branches that read or change the caller's own records, so need a signed-in customer."""
+
 ROUTE_NODES: tuple[Route, ...] = (
     "orders",
     "refund",
@@ -32,18 +35,28 @@ ROUTE_NODES: tuple[Route, ...] = (
 
 
 def choose_route(
-    intent: str, confidence: float, threshold: float, *, carried_over: bool = False
+    intent: str,
+    confidence: float,
+    threshold: float,
+    *,
+    carried_over: bool = False,
+    signed_in: bool = True,
 ) -> tuple[Route, str | None]:
     """The branch for a classified turn and, for the escalate branch, its reason code.
 
     A turn that answers the bot's own question (`carried_over`) keeps its intent's branch
-    whatever the classifier thought of the bare answer.
+    whatever the classifier thought of the bare answer. An anonymous caller asking about
+    account records gets the help centre's general answer (the knowledge node adds how to
+    sign in) instead of any record.
     """
     if intent == "contact_human_agent":
         return "escalate", "explicit_request"
     if not carried_over and confidence < threshold:
         return "escalate", "low_confidence"
-    return INTENT_ROUTES.get(intent, "knowledge"), None
+    route = INTENT_ROUTES.get(intent, "knowledge")
+    if route in ACCOUNT_ROUTES and not signed_in:
+        return "knowledge", None
+    return route, None
 
 
 def route_after_classify(state: TurnState) -> Route:

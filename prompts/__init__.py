@@ -23,7 +23,7 @@ def load_prompt(name: str) -> str:
 @lru_cache(maxsize=1)
 def _replies() -> dict[str, str]:
     raw = (resources.files("prompts") / "replies.toml").read_text(encoding="utf-8")
-    return {key: value.strip() for key, value in tomllib.loads(raw).items()}
+    return dict(tomllib.loads(raw))
 
 
 def render(name: str, **values: Any) -> str:

@@ -27,18 +27,22 @@ class _Candidate:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a Markdown passage: headings dropped, bullets kept as sentences."""
-    sentences: list[str] = []
+    """Answerable units of a Markdown passage: sentences, and each bullet list as one unit.
+
+    Headings and questions (FAQ-style lead-ins) are dropped: they don't answer anything.
+    """
+    units: list[str] = []
     for block in re.split(r"\n\s*\n", text):
         lines = [ln for ln in block.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
         if not lines:
             continue
         if all(_BULLET.match(ln) for ln in lines):
-            sentences.extend(_BULLET.sub("", ln).strip() for ln in lines)
+            items = [_BULLET.sub("", ln).strip().rstrip(".;") for ln in lines]
+            units.append("; ".join(items) + ".")
             continue
         joined = " ".join(_BULLET.sub("", ln).strip() for ln in lines)
-        sentences.extend(s.strip() for s in _SENTENCE_END.split(joined) if s.strip())
-    return [s.replace("**", "") for s in sentences if len(s) > 15]
+        units.extend(s.strip() for s in _SENTENCE_END.split(joined) if s.strip())
+    return [u.replace("**", "") for u in units if len(u) > 15 and not u.endswith("?")]
 
 
 class ExtractiveComposer:

@@ -52,7 +52,13 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
         intent, confidence = pending["intent"], 1.0
     else:
         intent, confidence = parse.intent, float(parse.confidence)
-    route, reason = choose_route(intent, confidence, svc.escalation_threshold, carried_over=carried)
+    route, reason = choose_route(
+        intent,
+        confidence,
+        svc.escalation_threshold,
+        carried_over=carried,
+        signed_in=ctx.customer_id is not None,
+    )
     emit(
         runtime,
         "meta",

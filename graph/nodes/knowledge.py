@@ -5,8 +5,15 @@ from __future__ import annotations
 import asyncio
 
 from graph.llm.openai_composer import LLMUnavailable
-from graph.nodes.common import Rt, action, emit, record
+from graph.nodes.common import Rt, action, emit, record, say
+from graph.routing import ACCOUNT_ROUTES, INTENT_ROUTES
 from graph.state import TurnState
+
+
+def needs_sign_in_hint(state: TurnState, runtime: Rt) -> bool:
+    """An anonymous caller asked about their own records and got the general answer."""
+    route = INTENT_ROUTES.get(state.get("intent") or "", "knowledge")
+    return runtime.context.customer_id is None and route in ACCOUNT_ROUTES
 
 
 def citation(passage) -> dict:
@@ -49,11 +56,17 @@ async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict:
             "escalation_reason": "missing_knowledge",
             "actions": record(runtime, state, searched),
         }
+    reply = answer.text
+    if needs_sign_in_hint(state, runtime):
+        hint = " " + say("sign_in_hint")
+        if answer.streamed:
+            emit(runtime, "delta", hint)
+        reply += hint
     citations = [citation(p) for p in answer.citations]
     for c in citations:
         emit(runtime, "citation", c)
     return {
-        "reply": answer.text,
+        "reply": reply,
         "streamed": answer.streamed,
         "citations": citations,
         "pending": None,

@@ -50,11 +50,16 @@ def test_chat_order_id_claimed_in_message_does_not_change_identity(client, servi
     assert "couldn't find order" in out["reply"]
 
 
-def test_chat_anonymous_order_question_asks_to_sign_in(client, services):
+def test_chat_anonymous_order_question_gets_general_help_and_sign_in_hint(client, services):
     order_id = order_of(services, "C0001", "shipped")
+    tracking = services.store.get_order(order_id).tracking_number
     out = chat(client, f"where is my order {order_id}")
-    assert "sign in" in out["reply"]
-    assert order_id not in out["reply"]
+    assert out["intent"] == "track_order"
+    assert out["reply"].endswith(
+        "To see your own orders, refunds or invoices, please sign in and ask again."
+    )
+    assert out["citations"] and tracking not in out["reply"]
+    assert [a["tool"] for a in out["actions"]] == ["search_knowledge"]
 
 
 def test_chat_refund_policy_answer_cites_the_help_centre(client):

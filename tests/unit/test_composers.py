@@ -37,16 +37,15 @@ SHIPPING = Passage(
 )
 
 
-def test_split_sentences_drops_headings_and_keeps_bullets():
+def test_split_sentences_drops_headings_and_questions_and_joins_bullet_lists():
     text = (
-        "## Title\n\nFirst sentence is here. Second one follows!\n\n"
-        "- bullet item number one\n- bullet item two is long"
+        "## Title\n\nForgot your password? First sentence is here. Second one follows!\n\n"
+        "- **Visa** credit and debit cards\n- PayPal balance."
     )
     assert split_sentences(text) == [
         "First sentence is here.",
         "Second one follows!",
-        "bullet item number one",
-        "bullet item two is long",
+        "Visa credit and debit cards; PayPal balance.",
     ]
 
 

@@ -31,3 +31,9 @@ def test_choose_route_every_intent_has_a_branch():
 def test_route_after_action():
     assert route_after_action({"escalation_reason": "tool_failure"}) == "escalate"
     assert route_after_action({"escalation_reason": None}) == "respond"
+
+
+def test_choose_route_anonymous_account_questions_get_the_help_centre():
+    assert choose_route("track_order", 0.9, 0.6, signed_in=False) == ("knowledge", None)
+    assert choose_route("get_invoice", 0.9, 0.6, signed_in=False) == ("knowledge", None)
+    assert choose_route("track_order", 0.9, 0.6, signed_in=True) == ("orders", None)
