@@ -67,7 +67,8 @@ PLACES = (  # (city, state, zip, phone area code)
     ("Providence", "RI", "02903", "401"),
 )
 DOMAINS = ("example.com", "example.net", "example.org", "mail.example.com")
-CARD_BRANDS = ("Visa", "Visa", "Mastercard", "Mastercard", "American Express", "Discover")
+# Only the brands the help centre says we accept (knowledge/demo_kb/payment-methods.md).
+CARD_BRANDS = ("Visa", "Visa", "Visa", "Mastercard", "Mastercard", "American Express")
 REFUND_REASONS = ("Arrived damaged", "Changed my mind", "Not as described", "Wrong item sent")
 # Share of generated orders per status; each stays well above 20 at the default size.
 STATUS_SHARE = {"delivered": 0.40, "shipped": 0.18, "processing": 0.14, "pending": 0.15}
