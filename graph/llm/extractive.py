@@ -42,7 +42,25 @@ def split_sentences(text: str) -> list[str]:
             continue
         joined = " ".join(_BULLET.sub("", ln).strip() for ln in lines)
         units.extend(s.strip() for s in _SENTENCE_END.split(joined) if s.strip())
-    return [u.replace("**", "") for u in units if len(u) > 15 and not u.endswith("?")]
+    return [_plain(u) for u in units if _answers(u)]
+
+
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+
+
+def _plain(unit: str) -> str:
+    """Markdown emphasis and link targets removed: the text a customer reads."""
+    return _LINK.sub(r"\1", unit).replace("**", "").replace("`", "")
+
+
+def _answers(unit: str) -> bool:
+    """False for units that only lead in or point elsewhere: questions, 'as follows:', 'See …'."""
+    text = unit.strip()
+    return (
+        len(text) > 15
+        and not text.endswith(("?", ":"))
+        and not re.match(r"^(see|read|visit)\b", text, re.I)
+    )
 
 
 class ExtractiveComposer:

@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from evals.composers import (
-    DEFAULT_QA,
+from evals.composers import DEFAULT_QA, load_qa, markdown_table
+from evals.metrics import (
     citation_precision,
     fact_present,
     fact_recall,
     groundedness,
-    load_qa,
-    markdown_table,
     normalise,
 )
 from knowledge.ingest import doc_id_for
