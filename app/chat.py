@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
+from weakref import WeakValueDictionary
 
 from langgraph.graph.state import CompiledStateGraph
 
@@ -25,7 +25,8 @@ class ChatService:
         self._graph = graph
         self._services = services
         self._max_chars = max_message_chars
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # One turn at a time per session; a lock lives only while some turn holds or awaits it.
+        self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
 
     def validate_message(self, message: str) -> str:
         text = message.strip()
@@ -64,7 +65,10 @@ class ChatService:
             services=self._services, session_id=session_id, customer_id=customer_id
         )
         final: dict[str, Any] = {}
-        async with self._locks[session_id]:
+        lock = self._locks.get(session_id)
+        if lock is None:
+            lock = self._locks[session_id] = asyncio.Lock()
+        async with lock:
             async for mode, chunk in self._graph.astream(
                 new_turn(message),
                 self._config(session_id),

@@ -108,7 +108,7 @@ async def _offer(state: TurnState, runtime: Rt, order_id: str) -> dict:
     order = await asyncio.to_thread(
         order_tools.get_order, ctx.services.store, ctx.customer_id, order_id
     )
-    item_count = sum(i.quantity for i in order.items if i.sku != "NW-GC-050")
+    item_count = sum(i.quantity for i in order.items if i.refundable)
     return {
         "reply": say(
             "refund_offer",
