@@ -49,10 +49,10 @@ def choose_route(
     account records gets the help centre's general answer (the knowledge node adds how to
     sign in) instead of any record.
     """
-    if intent == "contact_human_agent":
-        return "escalate", "explicit_request"
     if not carried_over and confidence < threshold:
         return "escalate", "low_confidence"
+    if intent == "contact_human_agent":
+        return "escalate", "explicit_request"
     route = INTENT_ROUTES.get(intent, "knowledge")
     if route in ACCOUNT_ROUTES and not signed_in:
         return "knowledge", None

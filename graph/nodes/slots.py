@@ -9,6 +9,8 @@ from graph.state import TurnState
 from tools import orders as order_tools
 from tools.errors import BackendUnavailable
 
+REFUND_INTENTS = frozenset({"get_refund", "track_refund"})
+
 
 def sign_in_required(state: TurnState, runtime: Rt) -> dict:
     """Reply for an anonymous customer asking about account data."""
@@ -48,6 +50,9 @@ async def order_id_or_ask(state: TurnState, runtime: Rt) -> tuple[str | None, di
         return orders[0].id, None
     recent = ""
     if orders:
+        # Refund questions are about delivered orders: list those first.
+        if state["intent"] in REFUND_INTENTS:
+            orders = sorted(orders, key=lambda o: o.status != "delivered")
         listed = ", ".join(f"{o.id} ({o.status})" for o in orders[:3])
         recent = say("recent_orders", orders=listed)
     update = {

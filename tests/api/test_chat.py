@@ -135,3 +135,12 @@ def test_chat_refund_of_pending_order_is_refused_with_reason(client, services, t
     out = chat(client, f"I want my money back for {order_id}", token_for("C0001"))
     assert f"can't refund order {order_id}" in out["reply"]
     assert services.store.get_order(order_id).refunds == []
+
+
+def test_chat_refund_question_without_number_lists_delivered_orders_first(
+    client, services, token_for
+):
+    out = chat(client, "I'd like a refund please", token_for("C0001"))
+    assert "Which order do you mean?" in out["reply"]
+    listed = out["reply"].split("Your recent orders: ", 1)[1]
+    assert listed.split(", ")[0].endswith("(delivered)")

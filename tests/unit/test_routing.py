@@ -37,3 +37,7 @@ def test_choose_route_anonymous_account_questions_get_the_help_centre():
     assert choose_route("track_order", 0.9, 0.6, signed_in=False) == ("knowledge", None)
     assert choose_route("get_invoice", 0.9, 0.6, signed_in=False) == ("knowledge", None)
     assert choose_route("track_order", 0.9, 0.6, signed_in=True) == ("orders", None)
+
+
+def test_choose_route_unsure_request_for_a_human_is_low_confidence():
+    assert choose_route("contact_human_agent", 0.59, 0.6) == ("escalate", "low_confidence")
