@@ -11,6 +11,7 @@ from tools.store.catalog import SHOP_NAME
 
 if TYPE_CHECKING:
     from graph.llm.composer import Composer
+    from graph.nlu.parser import NLU
     from knowledge.embeddings import Encoder
 
 
@@ -32,12 +33,29 @@ def build_composer(settings: Settings, encoder: Encoder) -> Composer:
     return ExtractiveComposer(encoder)
 
 
+def build_nlu(settings: Settings, encoder: Encoder) -> NLU:
+    """The serving intent model, plus the A/B candidate when NLU_CANDIDATE_VERSION is set."""
+    from graph.nlu.parser import NLU
+    from graph.nlu.registry import ModelRegistry, require_model
+
+    registry = ModelRegistry(settings.models_dir)
+    serving = require_model(settings.models_dir).name
+    candidate = None
+    if settings.NLU_CANDIDATE_VERSION:
+        candidate = registry.load(settings.NLU_CANDIDATE_VERSION, encoder)
+    return NLU(
+        registry.load(serving, encoder),
+        version=serving,
+        candidate=candidate,
+        candidate_version=settings.NLU_CANDIDATE_VERSION,
+        candidate_share=settings.NLU_CANDIDATE_SHARE,
+    )
+
+
 def build_services(
     settings: Settings, *, encoder: Encoder | None = None, composer: Composer | None = None
 ) -> Services:
     """Store, NLU, retriever and composer, wired from settings. Loads models: call once."""
-    from graph.nlu.classifier import load_default
-    from graph.nlu.parser import NLU
     from knowledge.embeddings import get_encoder
     from knowledge.retrieval import Retriever
     from knowledge.vectorstore import open_collection
@@ -47,7 +65,7 @@ def build_services(
     encoder = encoder or get_encoder(settings.EMBEDDING_MODEL)
     return Services(
         store=SqlStore.from_url(settings.database_url),
-        nlu=NLU(load_default(settings.models_dir, encoder)),
+        nlu=build_nlu(settings, encoder),
         retriever=Retriever(open_collection(settings)),
         composer=composer or build_composer(settings, encoder),
         refund_policy=RefundPolicy(window_days=settings.REFUND_WINDOW_DAYS),

@@ -54,6 +54,7 @@ class ChatResponse(BaseModel):
     actions: list[ActionPublic]
     escalated: bool
     escalation: EscalationRef | None
+    model_version: str = ""
 
 
 class TranscriptLine(BaseModel):
@@ -62,6 +63,7 @@ class TranscriptLine(BaseModel):
     at: str | None = None
     intent: str | None = None
     confidence: float | None = None
+    model_version: str | None = None
 
 
 class SessionPublic(BaseModel):
@@ -86,4 +88,5 @@ def response_from_state(session_id: str, state: dict[str, Any]) -> ChatResponse:
         actions=[ActionPublic(**a) for a in state.get("actions") or []],
         escalated=escalation is not None,
         escalation=EscalationRef(**escalation) if escalation else None,
+        model_version=state.get("model_version") or "",
     )

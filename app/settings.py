@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     LLM_MODEL: str = Field("", description="Model name sent to OPENAI_BASE_URL.")
     LLM_TIMEOUT_SECONDS: float = Field(30.0, description="Per-request LLM timeout.")
     LLM_MAX_TOKENS: int = Field(300, description="Longest reply the LLM may write.")
+    NLU_CANDIDATE_VERSION: str = Field(
+        "", description="A/B test: registered intent model version served to a share of sessions."
+    )
+    NLU_CANDIDATE_SHARE: float = Field(
+        0.5, ge=0.0, le=1.0, description="A/B test: share of sessions the candidate serves."
+    )
     ESCALATION_THRESHOLD: float = Field(
         0.6, description="Intent confidence below which a turn is handed to a human."
     )

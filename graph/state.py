@@ -19,6 +19,8 @@ class TranscriptEntry(TypedDict, total=False):
     """For customer lines: the intent the NLU gave it."""
     confidence: float
     """For customer lines: the classifier's confidence."""
+    model_version: str
+    """For customer lines: the intent model version that classified it (A/B tests)."""
 
 
 class Pending(TypedDict, total=False):
@@ -55,6 +57,8 @@ class TurnState(TypedDict, total=False):
     """Classifier confidence for `intent`, 0..1."""
     entities: list[dict[str, Any]]
     """Entities of the current message: {type, value, start, end}."""
+    model_version: str
+    """Registered intent model version that classified the current message."""
     pending: Pending | None
     """What the bot waits on from the customer, if anything."""
     route: str

@@ -55,7 +55,7 @@ def setup(
     Idempotent: existing data is kept, unchanged articles are not re-embedded.
     Example: support setup
     """
-    from graph.nlu.classifier import train_default
+    from graph.nlu.registry import ModelRegistry, train_default
     from knowledge.embeddings import get_encoder
     from knowledge.ingest import ingest_paths
     from knowledge.tokens import get_tokenizer
@@ -71,7 +71,7 @@ def setup(
     typer.echo(f"store: {counts}")
 
     encoder = get_encoder(settings.EMBEDDING_MODEL)
-    if force or not (settings.models_dir / "intent" / "metadata.json").exists():
+    if force or ModelRegistry(settings.models_dir).serving() is None:
         metrics = train_default(settings.models_dir, encoder)
         typer.echo(f"intent model: test accuracy {metrics.get('test_accuracy')}")
     else:

@@ -12,8 +12,6 @@ probability so that gibberish gets a low confidence for every real intent.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +26,8 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from graph.nlu.corpus import CORPUS_PATH, data_sha256, read_background, read_corpus
+from graph.nlu.corpus import data_sha256, read_background
+from graph.nlu.report import evaluation_report
 from graph.nlu.taxonomy import INTENTS, category_of
 
 MODEL_VERSION = "0.1.0"
@@ -84,6 +83,7 @@ class IntentClassifier:
         self.head: LogisticRegression | None = None
         self.temperature = 1.0
         self.metadata: dict[str, Any] = {}
+        self.test_report: dict[str, Any] = {}
 
     # -- training ------------------------------------------------------------
     def train(
@@ -169,12 +169,16 @@ class IntentClassifier:
         preds = self.predict_vectors(x)
         pred = np.asarray([p.intent for p in preds])
         conf = np.asarray([p.confidence for p in preds])
+        labels = [str(c) for c in self.head.classes_ if c != BACKGROUND]  # type: ignore[union-attr]
+        self.test_report = evaluation_report(list(y), list(pred), list(conf), labels)
         in_scope = y != "out_of_scope"
         confident = in_scope & (conf >= CONFIDENCE_FLOOR)
         right = pred[confident] == y[confident]
         return {
             "test_accuracy": round(float(accuracy_score(y, pred)), 4),
             "test_macro_f1": round(float(f1_score(y, pred, average="macro")), 4),
+            "test_ece": self.test_report["ece"],
+            "advised_threshold": self.test_report["threshold_advice"]["advised_threshold"],
             "confidence_floor": CONFIDENCE_FLOOR,
             "test_in_scope_confident_fraction": round(float(confident.sum() / in_scope.sum()), 4),
             "test_in_scope_confident_accuracy": round(
@@ -269,51 +273,3 @@ class IntentClassifier:
         clf.temperature = float(saved["temperature"])
         clf.metadata = metadata
         return clf
-
-
-def model_folder(models_dir: Path) -> Path:
-    return models_dir / "intent"
-
-
-def train_default(
-    models_dir: Path, encoder: TextEncoder, corpus_path: Path | None = None
-) -> dict[str, Any]:
-    """Train on the committed corpus (or corpus_path) and replace models_dir/intent atomically."""
-    path = corpus_path or CORPUS_PATH
-    texts, labels = read_corpus(path)
-    clf = IntentClassifier()
-    metrics = clf.train(texts, labels, encoder)
-    clf.metadata["params"]["corpus"] = path.name
-    models_dir.mkdir(parents=True, exist_ok=True)
-    target = model_folder(models_dir)
-    staging = Path(tempfile.mkdtemp(prefix=".intent-new-", dir=models_dir))
-    retired = Path(tempfile.mkdtemp(prefix=".intent-old-", dir=models_dir))
-    try:
-        clf.save(staging)
-        if target.exists():
-            target.rename(retired / target.name)
-        try:
-            staging.rename(target)
-        except OSError:
-            if (retired / target.name).exists():  # put the previous model back
-                (retired / target.name).rename(target)
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.rmtree(retired, ignore_errors=True)
-    return metrics
-
-
-def require_model(models_dir: Path) -> Path:
-    """Folder of the trained model; FileNotFoundError telling how to train it if absent."""
-    folder = model_folder(models_dir)
-    if not (folder / HEAD_FILE).is_file() or not (folder / META_FILE).is_file():
-        raise FileNotFoundError(
-            f"intent model not trained: run `support nlu train` (looked in {folder})"
-        )
-    return folder
-
-
-def load_default(models_dir: Path, encoder: TextEncoder) -> IntentClassifier:
-    """The model `train_default` saved; FileNotFoundError telling how to train it if absent."""
-    return IntentClassifier.load(require_model(models_dir), encoder)

@@ -44,7 +44,9 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
     ctx = runtime.context
     svc = ctx.services
     message = state["message"]
-    parse = await asyncio.to_thread(svc.nlu.parse, message, today=ctx.now.date())
+    parse = await asyncio.to_thread(
+        svc.nlu.parse, message, today=ctx.now.date(), session_id=ctx.session_id
+    )
     entities = parse.to_dict()["entities"]
     pending = state.get("pending")
     carried = carry_over(pending, message, entities)
@@ -68,6 +70,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
             "category": category_of(intent),
             "confidence": round(confidence, 4),
             "entities": entities,
+            "model_version": parse.model_version,
         },
     )
     return {
@@ -75,6 +78,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
         "category": category_of(intent),
         "confidence": round(confidence, 4),
         "entities": entities,
+        "model_version": parse.model_version,
         "route": route,
         "escalation_reason": reason,
         "pending": pending if carried else None,
@@ -85,6 +89,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
                 "at": now_iso(),
                 "intent": parse.intent,
                 "confidence": round(float(parse.confidence), 4),
+                "model_version": parse.model_version,
             }
         ],
     }

@@ -144,3 +144,27 @@ def test_chat_refund_question_without_number_lists_delivered_orders_first(
     assert "Which order do you mean?" in out["reply"]
     listed = out["reply"].split("Your recent orders: ", 1)[1]
     assert listed.split(", ")[0].endswith("(delivered)")
+
+
+def test_chat_every_turn_records_the_model_version(app_settings, services):
+    import dataclasses
+
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from graph.nlu.parser import NLU
+
+    serving = services.nlu
+    ab = NLU(
+        serving.classifier,
+        version=serving.version,
+        candidate=serving.classifier,
+        candidate_version="9.0.0-candidate",
+        candidate_share=1.0,
+    )
+    with TestClient(create_app(app_settings, services=dataclasses.replace(services, nlu=ab))) as c:
+        out = c.post("/v1/chat", json={"message": "hello"}).json()
+        transcript = c.get(f"/v1/sessions/{out['session_id']}").json()["transcript"]
+    assert out["model_version"] == "9.0.0-candidate"
+    assert transcript[0]["model_version"] == "9.0.0-candidate"
+    assert serving.version == "1.0.0"

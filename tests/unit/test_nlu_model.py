@@ -13,10 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli.nlu import app
-from graph.nlu.classifier import MODEL_VERSION, IntentClassifier, load_default, train_default
+from graph.nlu.classifier import MODEL_VERSION, IntentClassifier
 from graph.nlu.corpus import CORPUS_PATH, read_background, read_corpus
 from graph.nlu.corpus.build_corpus import norm_key
 from graph.nlu.parser import NLU
+from graph.nlu.registry import ModelRegistry, load_default, train_default
 from graph.nlu.taxonomy import INTENTS
 
 runner = CliRunner()
@@ -165,7 +166,7 @@ def test_nlu_cli_predict_without_a_model_fails_with_one_line(cli_env):
     assert "intent model not trained: run `support nlu train`" in result.stderr
 
 
-def test_nlu_cli_train_replaces_the_model_and_prints_metrics(trained, cli_env, tmp_path):
+def test_nlu_cli_train_registers_a_version_and_promotes_only_when_asked(trained, cli_env, tmp_path):
     shutil.copytree(trained[0] / "intent", cli_env.models_dir / "intent")
     rows = [json.loads(line) for line in CORPUS_PATH.read_text().splitlines()]
     small = [r for i in INTENTS for r in [r for r in rows if r["intent"] == i][:12]]
@@ -175,10 +176,25 @@ def test_nlu_cli_train_replaces_the_model_and_prints_metrics(trained, cli_env, t
     result = runner.invoke(app, ["train", "--data", str(data)])
 
     assert result.exit_code == 0, result.output
-    metrics = json.loads(result.stdout)
-    assert metrics["n_examples"] == 12 * len(INTENTS)
-    meta = json.loads((cli_env.models_dir / "intent" / "metadata.json").read_text())
-    assert meta["metrics"] == metrics
+    out = json.loads(result.stdout)
+    assert (out["version"], out["serving"]) == ("1.1.0", "1.0.0")
+    assert out["metrics"]["n_examples"] == 12 * len(INTENTS)
+    registry = ModelRegistry(cli_env.models_dir)
+    assert registry.metadata("1.1.0")["metrics"] == out["metrics"]
+    assert (registry.folder("1.1.0") / "confusion.png").read_bytes()[:4] == b"\x89PNG"
+    report = json.loads((registry.folder("1.1.0") / "report.json").read_text())
+    assert set(report["per_intent"]) == set(INTENTS)
+    assert len(report["confusion"]["matrix"]) == len(INTENTS)
+
+    listed = runner.invoke(app, ["models", "--json"])
+    assert [(r["version"], r["serving"]) for r in json.loads(listed.stdout)] == [
+        ("1.0.0", True),
+        ("1.1.0", False),
+    ]
+    assert runner.invoke(app, ["promote", "1.1.0"]).stdout == "serving intent model 1.1.0\n"
+    assert registry.serving() == "1.1.0"
+    missing = runner.invoke(app, ["promote", "9.9.9"])
+    assert missing.exit_code == 1 and "no intent model version '9.9.9'" in missing.stderr
     assert [p.name for p in cli_env.models_dir.iterdir()] == ["intent"]
 
 
