@@ -71,4 +71,5 @@ def build_services(
         refund_policy=RefundPolicy(window_days=settings.REFUND_WINDOW_DAYS),
         escalation_threshold=settings.ESCALATION_THRESHOLD,
         kb_min_score=settings.KB_MIN_SCORE,
+        negative_sentiment_threshold=settings.NEGATIVE_SENTIMENT_THRESHOLD,
     )

@@ -41,6 +41,11 @@ class EscalationRef(BaseModel):
     reason: str
 
 
+class SentimentPublic(BaseModel):
+    label: str
+    score: float
+
+
 class ChatResponse(BaseModel):
     """The bot's answer to one turn."""
 
@@ -55,6 +60,7 @@ class ChatResponse(BaseModel):
     escalated: bool
     escalation: EscalationRef | None
     model_version: str = ""
+    sentiment: SentimentPublic | None = None
 
 
 class TranscriptLine(BaseModel):
@@ -64,6 +70,7 @@ class TranscriptLine(BaseModel):
     intent: str | None = None
     confidence: float | None = None
     model_version: str | None = None
+    sentiment: SentimentPublic | None = None
 
 
 class SessionPublic(BaseModel):
@@ -89,4 +96,5 @@ def response_from_state(session_id: str, state: dict[str, Any]) -> ChatResponse:
         escalated=escalation is not None,
         escalation=EscalationRef(**escalation) if escalation else None,
         model_version=state.get("model_version") or "",
+        sentiment=SentimentPublic(**state["sentiment"]) if state.get("sentiment") else None,
     )

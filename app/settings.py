@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     ESCALATION_THRESHOLD: float = Field(
         0.6, description="Intent confidence below which a turn is handed to a human."
     )
+    NEGATIVE_SENTIMENT_THRESHOLD: float = Field(
+        -0.7,
+        ge=-1.0,
+        le=0.0,
+        description="Sentiment score (-1..1) at or below which a turn goes to a human.",
+    )
     MAX_MESSAGE_CHARS: int = Field(2000, description="Longest customer message accepted.")
     REFUND_WINDOW_DAYS: int = Field(30, description="Days after delivery a refund may be asked.")
     JWT_SECRET: str = Field(

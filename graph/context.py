@@ -25,6 +25,7 @@ class Services:
     refund_policy: RefundPolicy
     escalation_threshold: float = 0.6
     kb_min_score: float = 0.36
+    negative_sentiment_threshold: float = -0.7
 
 
 @dataclass(frozen=True)

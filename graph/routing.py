@@ -41,18 +41,23 @@ def choose_route(
     *,
     carried_over: bool = False,
     signed_in: bool = True,
+    sentiment: float = 0.0,
+    negative_threshold: float = -1.0,
 ) -> tuple[Route, str | None]:
     """The branch for a classified turn and, for the escalate branch, its reason code.
 
     A turn that answers the bot's own question (`carried_over`) keeps its intent's branch
     whatever the classifier thought of the bare answer. An anonymous caller asking about
     account records gets the help centre's general answer (the knowledge node adds how to
-    sign in) instead of any record.
+    sign in) instead of any record. A strongly negative message (sentiment score at or
+    below `negative_threshold`) goes to a person rather than to the bot.
     """
     if not carried_over and confidence < threshold:
         return "escalate", "low_confidence"
     if intent == "contact_human_agent":
         return "escalate", "explicit_request"
+    if not carried_over and sentiment <= negative_threshold:
+        return "escalate", "negative_sentiment"
     route = INTENT_ROUTES.get(intent, "knowledge")
     if route in ACCOUNT_ROUTES and not signed_in:
         return "knowledge", None

@@ -21,6 +21,8 @@ class TranscriptEntry(TypedDict, total=False):
     """For customer lines: the classifier's confidence."""
     model_version: str
     """For customer lines: the intent model version that classified it (A/B tests)."""
+    sentiment: dict[str, Any]
+    """For customer lines: {label: negative|neutral|positive, score: -1..1}."""
 
 
 class Pending(TypedDict, total=False):
@@ -59,6 +61,8 @@ class TurnState(TypedDict, total=False):
     """Entities of the current message: {type, value, start, end}."""
     model_version: str
     """Registered intent model version that classified the current message."""
+    sentiment: dict[str, Any]
+    """Sentiment of the current message: {label, score}."""
     pending: Pending | None
     """What the bot waits on from the customer, if anything."""
     route: str

@@ -8,7 +8,12 @@ from tools.schemas import EscalationView
 from tools.store.backend import StoreBackend
 
 EscalationReason = Literal[
-    "low_confidence", "explicit_request", "tool_failure", "missing_knowledge", "policy"
+    "low_confidence",
+    "explicit_request",
+    "negative_sentiment",
+    "tool_failure",
+    "missing_knowledge",
+    "policy",
 ]
 REASONS: tuple[str, ...] = get_args(EscalationReason)
 
@@ -26,9 +31,9 @@ def create_escalation(
 ) -> EscalationView:
     """Hand the conversation to a human agent with everything needed to continue it.
 
-    `reason` is one of: low_confidence, explicit_request, tool_failure, missing_knowledge,
-    policy. The ticket keeps the transcript, the detected intent, its confidence and the
-    entities, so the customer never has to repeat themselves.
+    `reason` is one of: low_confidence, explicit_request, negative_sentiment, tool_failure,
+    missing_knowledge, policy. The ticket keeps the transcript, the detected intent, its
+    confidence and the entities, so the customer never has to repeat themselves.
     """
     if reason not in REASONS:
         raise ValueError(f"unknown escalation reason {reason!r}; expected one of {REASONS}")

@@ -10,6 +10,7 @@ from typing import Any
 
 from graph.nlu.classifier import IntentClassifier
 from graph.nlu.entities import Entity, extract_entities
+from graph.nlu.sentiment import Sentiment, SentimentAnalyzer
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Parse:
     confidence: float
     entities: list[Entity] = field(default_factory=list)
     model_version: str = ""
+    sentiment: Sentiment = Sentiment("neutral", 0.0)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form: {text, intent, category, confidence, entities}."""
@@ -65,6 +67,7 @@ class NLU:
         self.candidate = candidate
         self.candidate_version = candidate_version
         self.candidate_share = candidate_share if candidate is not None else 0.0
+        self.sentiment = SentimentAnalyzer()
 
     def pick(self, session_id: str | None) -> tuple[IntentClassifier, str]:
         """The classifier (and its version) that serves this session."""
@@ -93,6 +96,7 @@ class NLU:
                 confidence=p.confidence,
                 entities=extract_entities(text, today=today),
                 model_version=version,
+                sentiment=self.sentiment.analyze(text),
             )
             for text, p in zip(texts, predictions, strict=True)
         ]

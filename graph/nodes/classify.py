@@ -60,7 +60,10 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
         svc.escalation_threshold,
         carried_over=carried,
         signed_in=ctx.customer_id is not None,
+        sentiment=parse.sentiment.score,
+        negative_threshold=svc.negative_sentiment_threshold,
     )
+    sentiment = parse.sentiment.to_dict()
     emit(
         runtime,
         "meta",
@@ -71,6 +74,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
             "confidence": round(confidence, 4),
             "entities": entities,
             "model_version": parse.model_version,
+            "sentiment": sentiment,
         },
     )
     return {
@@ -79,6 +83,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
         "confidence": round(confidence, 4),
         "entities": entities,
         "model_version": parse.model_version,
+        "sentiment": sentiment,
         "route": route,
         "escalation_reason": reason,
         "pending": pending if carried else None,
@@ -90,6 +95,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
                 "intent": parse.intent,
                 "confidence": round(float(parse.confidence), 4),
                 "model_version": parse.model_version,
+                "sentiment": sentiment,
             }
         ],
     }

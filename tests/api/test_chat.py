@@ -168,3 +168,13 @@ def test_chat_every_turn_records_the_model_version(app_settings, services):
     assert out["model_version"] == "9.0.0-candidate"
     assert transcript[0]["model_version"] == "9.0.0-candidate"
     assert serving.version == "1.0.0"
+
+
+def test_chat_strong_negative_sentiment_escalates_and_is_recorded(client, services):
+    out = chat(client, "This is ridiculous, I am furious, worst service ever!! Where is my order?")
+    assert out["sentiment"]["label"] == "negative" and out["sentiment"]["score"] <= -0.7
+    assert out["escalation"]["reason"] == "negative_sentiment"
+    record = services.store.get_escalation(out["escalation"]["id"])
+    assert record.reason == "negative_sentiment"
+    transcript = client.get(f"/v1/sessions/{out['session_id']}").json()["transcript"]
+    assert transcript[0]["sentiment"] == out["sentiment"]

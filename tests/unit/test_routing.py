@@ -41,3 +41,16 @@ def test_choose_route_anonymous_account_questions_get_the_help_centre():
 
 def test_choose_route_unsure_request_for_a_human_is_low_confidence():
     assert choose_route("contact_human_agent", 0.59, 0.6) == ("escalate", "low_confidence")
+
+
+def test_choose_route_strong_negative_sentiment_goes_to_a_person():
+    kwargs = {"negative_threshold": -0.7}
+    assert choose_route("complaint", 0.95, 0.6, sentiment=-0.9, **kwargs) == (
+        "escalate",
+        "negative_sentiment",
+    )
+    assert choose_route("track_order", 0.95, 0.6, sentiment=-0.5, **kwargs) == ("orders", None)
+    assert choose_route("get_refund", 1.0, 0.6, carried_over=True, sentiment=-0.9, **kwargs) == (
+        "refund",
+        None,
+    )
