@@ -35,9 +35,11 @@ def build_composer(settings: Settings, encoder: Encoder) -> Composer:
 
 def build_nlu(settings: Settings, encoder: Encoder) -> NLU:
     """The serving intent model, plus the A/B candidate when NLU_CANDIDATE_VERSION is set."""
+    from graph.nlu.entities import warm_up
     from graph.nlu.parser import NLU
     from graph.nlu.registry import ModelRegistry, require_model
 
+    warm_up()  # load the name and place lists now, not on the first customer turn
     registry = ModelRegistry(settings.models_dir)
     serving = require_model(settings.models_dir).name
     candidate = None

@@ -128,3 +128,143 @@ def test_entities_mixed_message_is_sorted_and_non_overlapping():
 
 def test_entities_none_in_plain_chat():
     assert extract_entities("hello, can you help me?", today=TODAY) == []
+
+
+# -- Bitext-style identifiers and the types added with them ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "span"),
+    [
+        ("can you cancel purchase 113542617735902?", "113542617735902", "113542617735902"),
+        ("ETA of order 00123842", "00123842", "00123842"),
+        ("I'm trying to track purchase 00004587345", "00004587345", "00004587345"),
+        ("help to cancel purchsae 732201349959", "732201349959", "732201349959"),
+        ("cancelling order732201349959", "732201349959", "732201349959"),
+    ],
+)
+def test_entities_long_order_numbers_keep_their_digits(text, value, span):
+    assert found(text) == [("order_id", value, span)]
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "span"),
+    [
+        ("i have to get the invoice #37777 could uhelp me", "37777", "#37777"),
+        ("will you show me my bill #12588?", "12588", "#12588"),
+        ("download my invoce 00108", "00108", "00108"),
+    ],
+)
+def test_entities_invoice_numbers_after_a_cue(text, value, span):
+    assert found(text) == [("invoice_id", value, span)]
+
+
+def test_entities_numbers_without_a_cue_are_not_identifiers():
+    assert found("I have 37777 points and 113542617735902 reasons") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "span"),
+    [
+        ("tracking 1z999aa10123456784 please", "1Z999AA10123456784", "1z999aa10123456784"),
+        ("USPS 9400111899223100012345 where", "9400111899223100012345", "9400111899223100012345"),
+        ("my tracking number is 123456789012", "123456789012", "123456789012"),
+    ],
+)
+def test_entities_tracking_numbers(text, value, span):
+    assert found(text) == [("tracking_number", value, span)]
+
+
+def test_entities_fedex_shape_needs_a_tracking_cue():
+    assert found("my code is 123456789012") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "span"),
+    [
+        ("call me on (202) 555-0143 please", "+12025550143", "(202) 555-0143"),
+        ("my UK number is +44 20 7946 0958", "+442079460958", "+44 20 7946 0958"),
+    ],
+)
+def test_entities_phone_numbers_are_e164(text, value, span):
+    assert found(text) == [("phone", value, span)]
+
+
+def test_entities_invalid_phone_number_is_ignored():
+    assert [e for e in extract_entities("call 123-4567", today=TODAY) if e.type == "phone"] == []
+
+
+def test_entities_misspelt_product_name_is_matched_to_the_catalogue():
+    assert found("the aurora wireles headphones broke") == [
+        ("sku", "NW-HP-100", "aurora wireles headphones")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "span"),
+    [
+        ("I need the bills from Anna Freeman", "Anna Freeman", "Anna Freeman"),
+        ("check invoices from Mr. Smith", "Mr. Smith", "Mr. Smith"),
+        ("invoice fom ms Hawkings", "Ms. Hawkings", "ms Hawkings"),
+        ("hi, my name is Zed", "Zed", "Zed"),
+        ("Dr Jane Doe ordered it", "Dr. Jane Doe", "Dr Jane Doe"),
+    ],
+)
+def test_entities_person_names(text, value, span):
+    assert found(text) == [("person_name", value, span)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I miss Paris", "Thank You", "Hello Dear Support", "I want to talk to Sam", "mr smith"],
+)
+def test_entities_no_person_name_in_ordinary_capitals(text):
+    assert [e for e in extract_entities(text, today=TODAY) if e.type == "person_name"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "span"),
+    [
+        ("switching to Platinum account", "Platinum", "Platinum"),
+        ("I have to use the free accoun, can I get help?", "Free", "free"),
+        ("wanna use the pro profile", "Pro", "pro"),
+        ("close freemiumaccount", "Freemium", "freemium"),
+        ("upgrade to the gold plan", "Gold", "gold"),
+    ],
+)
+def test_entities_account_types(text, value, span):
+    assert found(text) == [("account_type", value, span)]
+
+
+@pytest.mark.parametrize(
+    "text", ["do you have a toll-free number?", "is shipping free", "a pro tip", "surplus account"]
+)
+def test_entities_plan_words_without_an_account_noun_are_ignored(text):
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "entity"),
+    [
+        ("shipments to Valencia", ("delivery_city", "Valencia", "Valencia")),
+        ("can I place an order from Munich?", ("delivery_city", "Munich", "Munich")),
+        ("ship to New York City", ("delivery_city", "New York City", "New York City")),
+        ("do ya ship to USA", ("delivery_country", "United States", "USA")),
+        ("can i plae an order frolm Japan", ("delivery_country", "Japan", "Japan")),
+        ("deliveries to canada", ("delivery_country", "Canada", "canada")),
+        ("can I order from Mexico", ("delivery_country", "Mexico", "Mexico")),
+    ],
+)
+def test_entities_delivery_places(text, entity):
+    assert found(text) == [entity]
+
+
+@pytest.mark.parametrize(
+    "text", ["Detroit is nice", "send it to us", "I ordered from turkey farms", "talk to detroit"]
+)
+def test_entities_places_need_a_cue_and_a_capital_where_ambiguous(text):
+    assert found(text) == []
+
+
+def test_entities_money_glued_to_a_word():
+    assert found("a compensation of350 dollars") == [("money", "350.00 USD", "350 dollars")]
