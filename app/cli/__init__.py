@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import kb, nlu, service, store
+from app.cli import evals, kb, nlu, service, store
 
 cli = typer.Typer(
     name="support",
@@ -19,6 +19,7 @@ cli.command("ingest")(kb.ingest)
 cli.add_typer(kb.app, name="kb")
 cli.add_typer(nlu.app, name="nlu")
 cli.add_typer(store.app, name="store")
+cli.add_typer(evals.app, name="evals")
 
 
 def main() -> None:

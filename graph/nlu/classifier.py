@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from graph.nlu.corpus import data_sha256, read_background
 from graph.nlu.report import evaluation_report
-from graph.nlu.taxonomy import INTENTS, category_of
+from graph.nlu.taxonomy import INTENT_CATEGORY
 
 MODEL_VERSION = "0.1.0"
 SPLIT_SEED = 13
@@ -78,7 +78,10 @@ def _split(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 class IntentClassifier:
     """Maps messages to one of the taxonomy's intents with a calibrated confidence."""
 
-    def __init__(self) -> None:
+    def __init__(self, categories: Mapping[str, str] | None = None) -> None:
+        """`categories` maps each allowed label to its category: the shop's taxonomy by
+        default; an outside data set (e.g. Banking77) passes its own labels."""
+        self.categories: Mapping[str, str] = categories or INTENT_CATEGORY
         self.encoder: TextEncoder | None = None
         self.head: LogisticRegression | None = None
         self.temperature = 1.0
@@ -103,7 +106,7 @@ class IntentClassifier:
         the hidden class and is never part of the validation or test split.
         """
         started = time.perf_counter()
-        unknown = sorted(set(labels) - set(INTENTS))
+        unknown = sorted(set(labels) - set(self.categories))
         if unknown:
             raise ValueError(f"labels outside the taxonomy: {unknown}")
         self.encoder = encoder
@@ -218,9 +221,8 @@ class IntentClassifier:
         return float(max(enough) if enough else min(t for _, t in quiet))
 
     # -- serving -------------------------------------------------------------
-    @staticmethod
     def _predict_with(
-        head: LogisticRegression, temperature: float, vectors: np.ndarray
+        self, head: LogisticRegression, temperature: float, vectors: np.ndarray
     ) -> list[IntentPrediction]:
         probs = _softmax(head.decision_function(vectors), temperature)
         real = head.classes_ != BACKGROUND
@@ -229,7 +231,7 @@ class IntentClassifier:
         for row in probs:
             best = int(row.argmax())
             intent = str(names[best])
-            out.append(IntentPrediction(intent, category_of(intent), float(row[best])))
+            out.append(IntentPrediction(intent, self.categories[intent], float(row[best])))
         return out
 
     def predict_vectors(self, vectors: np.ndarray) -> list[IntentPrediction]:

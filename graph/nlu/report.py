@@ -17,18 +17,21 @@ THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.3, 0.91, 0.05))
 def expected_calibration_error(
     confidence: Sequence[float], correct: Sequence[bool], bins: int = ECE_BINS
 ) -> float:
-    """Mean |accuracy - confidence| over equal-width confidence bins, weighted by bin size."""
+    """ECE: the sample-weighted mean |accuracy - mean confidence| over equal-width bins.
+
+    Bin i holds confidences in (i/bins, (i+1)/bins]; a confidence of exactly 0 joins bin 0.
+    """
     conf = np.asarray(confidence, dtype=float)
     hit = np.asarray(correct, dtype=float)
     if conf.size == 0:
         return 0.0
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, bins - 1)
+    # Rounded first so that 0.7 * 10 = 7.000000000000001 still lands in (0.6, 0.7].
+    index = np.clip(np.ceil(np.round(conf * bins, 9)).astype(int) - 1, 0, bins - 1)
     total = 0.0
     for b in range(bins):
-        mask = which == b
-        if mask.any():
-            total += mask.sum() * abs(hit[mask].mean() - conf[mask].mean())
+        members = index == b
+        if members.any():
+            total += members.sum() * abs(hit[members].mean() - conf[members].mean())
     return float(total / conf.size)
 
 

@@ -1,8 +1,10 @@
 """Build the intent training corpus (intents.jsonl) from the handwritten seeds.
 
-Every seed phrasing in seeds.txt becomes one `handwritten` row with its slots filled;
-`template` rows then vary the seeds (openers, closers, run-on lead-ins, typos,
-lowercasing, dropped punctuation, chat shorthand) until each intent has TARGET rows.
+Every seed phrasing in seeds.txt becomes one row: `handwritten` when it is used
+verbatim, `template` when it has {slots} (filled with realistic values). Slotted seeds
+are then refilled with other values (`template`, up to REFILLS per seed), and `noise`
+rows vary the seeds (openers, closers, run-on lead-ins, typos, lowercasing, dropped
+punctuation, chat shorthand) until each intent has TARGET rows.
 background.txt holds noise (fillers, keyboard mashes) that the classifier trains as a
 hidden class so gibberish gets a low confidence. The output is deterministic.
 
@@ -26,8 +28,11 @@ from graph.nlu.taxonomy import INTENTS
 from tools.store.catalog import CATALOG
 
 SEEDS_PATH = CORPUS_DIR / "seeds.txt"
-TARGET = 80
+TARGET = 160
+REFILLS = 1
+"""Extra slot fillings of each seed with {slots}, before the noise variants."""
 SEED = 2026
+SLOT = re.compile(r"\{(\w+)\}")
 
 # -- slot values -------------------------------------------------------------
 DATES = (
@@ -155,7 +160,7 @@ def fill(template: str, rng: random.Random) -> str:
         "date": lambda: rng.choice(DATES),
         "email": lambda: rng.choice(EMAILS),
     }
-    return re.sub(r"\{(\w+)\}", lambda m: makers[m.group(1)](), template)
+    return SLOT.sub(lambda m: makers[m.group(1)](), template)
 
 
 def typo(text: str, rng: random.Random) -> str:
@@ -210,22 +215,28 @@ def norm_key(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
+def _source(template: str) -> str:
+    return "template" if SLOT.search(template) else "handwritten"
+
+
 def build(seeds: dict[str, list[str]], target: int = TARGET) -> list[dict[str, str]]:
-    """All rows, intent by intent: handwritten seeds first, then template variants."""
+    """All rows, intent by intent: the seeds, their refills, then noise variants."""
     rows: list[dict[str, str]] = []
     seen: set[str] = set()
     for index, intent in enumerate(INTENTS):
         rng = random.Random(SEED * 100 + index)
         count = 0
+        slotted = [t for t in seeds[intent] if SLOT.search(t)]
         candidates = chain(
-            ((fill(t, rng), "handwritten") for t in seeds[intent]),
+            ((fill(t, rng), _source(t)) for t in seeds[intent]),
+            ((fill(t, rng), "template") for _ in range(REFILLS) for t in slotted),
             (
-                (fill(vary(rng.choice(seeds[intent]), intent, rng), rng), "template")
+                (fill(vary(rng.choice(seeds[intent]), intent, rng), rng), "noise")
                 for _ in range(target * 50)
             ),
         )
         for text, source in candidates:
-            if count >= target and source == "template":
+            if count >= target and source != "handwritten":
                 break
             key = norm_key(text)
             if key and key not in seen:

@@ -1,0 +1,206 @@
+"""`support evals ...`: measure the intent classifier on labelled CSV files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from app.cli.common import fail, load_settings, print_json
+
+app = typer.Typer(
+    help="Evaluate the agent's models on labelled data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+TextColumn = Annotated[
+    str | None,
+    typer.Option("--text-column", help="Text column; default: auto-detected (text, utterance)."),
+]
+LabelColumn = Annotated[
+    str | None,
+    typer.Option("--label-column", help="Label column; default: auto-detected (intent, category)."),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")]
+
+
+def _read(path: Path, text_column: str | None, label_column: str | None):
+    from evals.intent import DatasetError, read_labelled_csv
+
+    try:
+        return read_labelled_csv(path, text_column, label_column)
+    except DatasetError as exc:
+        fail(str(exc))
+    except (UnicodeDecodeError, OSError) as exc:
+        fail(f"cannot read {path}: {exc}")
+
+
+def _encoder():
+    from knowledge.embeddings import get_encoder
+
+    return get_encoder(load_settings().EMBEDDING_MODEL)
+
+
+def _print_report(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(report)
+        return
+    lines = []
+    if "n_train" in report:
+        lines.append(
+            f"trained on {report['n_train']} rows, {report['n_classes']} classes "
+            f"in {report['train_seconds']:.1f}s"
+        )
+    lines += [
+        f"test rows        {report['n_test']}",
+        f"accuracy         {report['accuracy']:.4f}",
+        f"macro-F1         {report['macro_f1']:.4f}",
+        f"ECE (10 bins)    {report['ece']:.4f}",
+        f"mean confidence  {report['mean_confidence']:.4f}",
+        "",
+        f"{'class':32s} {'prec':>6s} {'recall':>6s} {'f1':>6s} {'n':>5s}",
+    ]
+    for name, s in report["per_class"].items():
+        lines.append(
+            f"{name:32s} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {s['support']:5d}"
+        )
+    if report["top_confusions"]:
+        lines += ["", "top confusions (true -> predicted):"]
+        lines += [
+            f"  {c['true']} -> {c['predicted']}: {c['count']}" for c in report["top_confusions"]
+        ]
+    typer.echo("\n".join(lines))
+
+
+@app.command()
+def intent(
+    train: Annotated[Path, typer.Option("--train", help="Labelled CSV to train on.")],
+    test: Annotated[Path, typer.Option("--test", help="Labelled CSV to score on.")],
+    text_column: TextColumn = None,
+    label_column: LabelColumn = None,
+    as_json: AsJson = False,
+) -> None:
+    """Train a fresh intent model on one labelled CSV and score it on another.
+
+    Reports accuracy, macro-F1, per-class precision/recall/F1 and the expected
+    calibration error of the confidences. Banking77 (text,category) and Bitext
+    (utterance,intent) columns are detected without options.
+
+    Example: support evals intent --train banking_train.csv --test banking_test.csv --json
+    """
+    from evals.intent import DatasetError, evaluate
+
+    train_texts, train_labels = _read(train, text_column, label_column)
+    test_texts, test_labels = _read(test, text_column, label_column)
+    print(f"training on {len(train_texts)} rows from {train} ...", file=sys.stderr)
+    try:
+        report = evaluate(train_texts, train_labels, test_texts, test_labels, _encoder())
+    except DatasetError as exc:
+        fail(str(exc))
+    except ValueError as exc:  # e.g. a class too small for the stratified split
+        fail(f"cannot train on {train}: {exc}")
+    _print_report(report, as_json)
+
+
+@app.command("intent-shipped")
+def intent_shipped(
+    test: Annotated[Path, typer.Option("--test", help="Labelled CSV to score on.")],
+    text_column: TextColumn = None,
+    label_column: LabelColumn = None,
+    fresh: Annotated[
+        bool,
+        typer.Option("--fresh", help="Score a model trained now on the committed corpus instead."),
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Score the shipped intent model (trained on the project corpus) on a labelled CSV.
+
+    Labels must be the shop's intent names (Bitext's match). Without --fresh the model
+    in DATA_DIR/models/intent is used (`support nlu train` builds it).
+
+    Example: support evals intent-shipped --fresh --test Bitext_Validation.csv
+    """
+    from evals.intent import evaluate_model
+    from graph.nlu.classifier import IntentClassifier
+    from graph.nlu.corpus import read_corpus
+    from graph.nlu.taxonomy import INTENTS
+
+    texts, labels = _read(test, text_column, label_column)
+    unknown = sorted(set(labels) - set(INTENTS))
+    if unknown:
+        fail(f"labels outside the shop's intents in {test}: {', '.join(unknown[:5])}")
+    training = None
+    if fresh:
+        print("training the shipped model from the corpus ...", file=sys.stderr)
+        classifier = IntentClassifier()
+        training = classifier.train(*read_corpus(), _encoder())
+    else:
+        from graph.nlu.registry import load_default, require_model
+
+        models_dir = load_settings().models_dir
+        try:
+            require_model(models_dir)  # fail fast, before the encoder loads
+            classifier = load_default(models_dir, _encoder())
+        except (FileNotFoundError, ValueError) as exc:
+            fail(str(exc))
+    report = evaluate_model(classifier, texts, labels)
+    if training is not None:
+        report["training"] = {k: v for k, v in training.items() if k != "gibberish_confidence"}
+    _print_report(report, as_json)
+
+
+@app.command()
+def entities(
+    file: Annotated[Path, typer.Option("--file", help="Bitext-style CSV with gold entities.")],
+    text_column: Annotated[str, typer.Option(help="Column holding the text.")] = "utterance",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    min_f1: Annotated[
+        float | None, typer.Option(help="Exit 1 when micro F1 is under this value.")
+    ] = None,
+) -> None:
+    """Entity precision / recall / F1 per type on a labelled CSV.
+
+    Example: support evals entities --file Bitext_Sample_Customer_Service_Validation_Dataset.csv
+    """
+    from evals.entities import main as run_entities
+
+    argv = ["--file", str(file), "--text-column", text_column]
+    argv += ["--json"] if as_json else []
+    argv += ["--min-f1", str(min_f1)] if min_f1 is not None else []
+    code = run_entities(argv)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command("off-topic")
+def off_topic(
+    file: Annotated[
+        Path | None, typer.Option("--file", help="One message per line; default: evals set.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Share of off-topic messages the serving model would act on (target ≤ 10 %).
+
+    Example: support evals off-topic --json
+    """
+    from app.runtime import build_nlu
+    from evals.off_topic import OFF_TOPIC_PATH, off_topic_acceptance, read_messages
+
+    settings = load_settings()
+    path = file or OFF_TOPIC_PATH
+    if not path.is_file():
+        fail(f"no such file: {path}")
+    try:
+        nlu = build_nlu(settings, _encoder())
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    report = off_topic_acceptance(nlu, read_messages(path), settings.ESCALATION_THRESHOLD)
+    if as_json:
+        print_json(report)
+        return
+    typer.echo(f"accepted {report['accepted_rate']:.1%} of {report['n']} off-topic messages")
+    for row in report["accepted"]:
+        typer.echo(f"  {row['confidence']:.2f} {row['intent']:<24} {row['text']}")
