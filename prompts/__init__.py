@@ -32,6 +32,3 @@ def render(name: str, **values: Any) -> str:
     template = replies[name] if name in replies else load_prompt(name)
     return string.Formatter().vformat(template, (), _Strict(values))
 
-
-def reply_names() -> list[str]:
-    return sorted(_replies())
