@@ -81,6 +81,10 @@ def test_entities_product_name_beats_the_price_inside_it():
         ("sent it back last Friday", "2026-03-13", "last Friday"),
         ("two days ago it broke", "2026-03-16", "two days ago"),
         ("ordered in November 9", "2025-11-09", "November 9"),  # > 6 months ahead: last year
+        ("it arrived last month", "2026-02-18", "last month"),  # a calendar month back
+        ("ordered Dec 12", "2025-12-12", "Dec 12"),  # dates without a year are in the past
+        ("a couple of days ago", "2026-03-16", "a couple of days ago"),
+        ("this past Monday", "2026-03-16", "this past Monday"),
     ],
 )
 def test_entities_dates_resolve_against_today(text, value, span):

@@ -1,15 +1,21 @@
 """Dates: ISO, US m/d/y, month names, and relative dates resolved against the turn's day.
 
-Hand-written rules rather than dateparser: these few shapes cover what customers write
-about orders, run in microseconds, and resolve 'last Friday' the way support means it
-(the most recent one before today).
+The patterns below only *locate* date phrases (dateparser's own `search_dates` also reads
+"a", "now" or "may" in ordinary sentences as dates). Each phrase is then resolved by
+dateparser against the turn's day, preferring the past (customers write about orders
+they already placed): 'last Friday' is the most recent Friday before today, 'Dec 12' in
+March is last December. Phrases dateparser declines ('a couple of days ago', 'this past
+Monday') keep the pattern's own reading.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+import dateparser
 
 from graph.nlu.entity_rules import Candidate
 
@@ -55,8 +61,31 @@ def _without_year(month: int, day: int, today: date) -> date | None:
     return found
 
 
+@lru_cache(maxsize=4096)
+def resolve(phrase: str, today: date) -> date | None:
+    """dateparser's reading of one date phrase relative to `today`, or None."""
+    parsed = dateparser.parse(
+        phrase,
+        languages=["en"],
+        settings={
+            "RELATIVE_BASE": datetime(today.year, today.month, today.day),
+            "PREFER_DATES_FROM": "past",
+            "DATE_ORDER": "MDY",
+            "STRICT_PARSING": False,
+        },
+    )
+    return parsed.date() if parsed else None
+
+
 def find(text: str, today: date) -> Iterator[Candidate]:
     """Dates in text, absolute or relative to `today`, as ISO strings."""
+    for cand in _candidates(text, today):
+        found = resolve(text[cand.start : cand.end], today)
+        yield cand._replace(value=found.isoformat()) if found else cand
+
+
+def _candidates(text: str, today: date) -> Iterator[Candidate]:
+    """Date phrases located by the patterns, each with the pattern's own reading."""
     for m in _ISO_DATE.finditer(text):
         d = _safe_date(int(m[1]), int(m[2]), int(m[3]))
         if d:
