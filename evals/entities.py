@@ -35,6 +35,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,64 @@ def evaluate_entities(
         "ms_per_utterance": round(1000 * seconds / rows, 3) if rows else 0.0,
         "value": _summary(value_counts),
         "span": _summary(span_counts),
+    }
+
+
+CORPUS_TYPES = ("order_id", "invoice_id", "money", "sku", "email", "date")
+"""Types annotated in the project corpus (the values its templates' {slots} are filled with)."""
+VALUED_TYPES = CORPUS_TYPES[:-1]
+"""Corpus types with a fixed gold value (a relative date means another day on every turn)."""
+
+
+def evaluate_corpus_entities(
+    path: str | Path | None = None,
+    *,
+    extractor: Extractor | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """Score an extractor (ours by default) on the entity spans of the project's corpus.
+
+    Gold spans are the filled-in {slot} values of graph/nlu/corpus/intents.jsonl (see
+    build_corpus.py). `span` needs type and offsets to agree; `value` needs the type and
+    normalised value and leaves dates out (they have no fixed gold value). Extracted
+    entities of types the corpus does not annotate are ignored; a literal product name or
+    date inside a seed phrasing counts as a false positive: the gold set has no span there.
+    """
+    from graph.nlu.corpus import CORPUS_PATH
+
+    corpus = Path(path) if path is not None else CORPUS_PATH
+    day = today or date(2026, 3, 18)
+    extract = extractor or (lambda text: extract_entities(text, today=day))
+    span_counts = {t: [0, 0, 0] for t in CORPUS_TYPES}
+    value_counts = {t: [0, 0, 0] for t in CORPUS_TYPES}
+    rows = 0
+    for line in corpus.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        gold = [e for e in row.get("entities", []) if e["type"] in CORPUS_TYPES]
+        found = [e for e in extract(row["text"]) if e.type in CORPUS_TYPES]
+        _tally(
+            Counter((e["type"], e["start"], e["end"]) for e in gold),
+            Counter((e.type, e.start, e.end) for e in found),
+            span_counts,
+        )
+        _tally(
+            Counter((e["type"], e["value"]) for e in gold if e["type"] in VALUED_TYPES),
+            Counter((e.type, e.value) for e in found if e.type in VALUED_TYPES),
+            value_counts,
+        )
+        rows += 1
+
+    def summary(counts: dict[str, list[int]], types: Sequence[str]) -> dict[str, Any]:
+        totals = [sum(counts[t][i] for t in types) for i in range(3)]
+        return {"types": {t: _scores(*counts[t]) for t in types}, "micro": _scores(*totals)}
+
+    return {
+        "file": str(corpus),
+        "rows": rows,
+        "span": summary(span_counts, CORPUS_TYPES),
+        "value": summary(value_counts, VALUED_TYPES),
     }
 
 

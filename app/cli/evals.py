@@ -154,17 +154,41 @@ def intent_shipped(
 
 @app.command()
 def entities(
-    file: Annotated[Path, typer.Option("--file", help="Bitext-style CSV with gold entities.")],
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="Bitext-style CSV with gold entities; default: the spans of the project corpus.",
+        ),
+    ] = None,
     text_column: Annotated[str, typer.Option(help="Column holding the text.")] = "utterance",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     min_f1: Annotated[
         float | None, typer.Option(help="Exit 1 when micro F1 is under this value.")
     ] = None,
 ) -> None:
-    """Entity precision / recall / F1 per type on a labelled CSV.
+    """Entity precision / recall / F1 per type on a labelled CSV, or on the project corpus.
 
     Example: support evals entities --file Bitext_Sample_Customer_Service_Validation_Dataset.csv
     """
+    if file is None:
+        from evals.entities import evaluate_corpus_entities
+
+        report = evaluate_corpus_entities()
+        if as_json:
+            print_json(report)
+        else:
+            typer.echo(f"{report['file']}: {report['rows']} utterances")
+            for kind in ("span", "value"):
+                scores = [*report[kind]["types"].items(), ("micro", report[kind]["micro"])]
+                for name, s in scores:
+                    typer.echo(
+                        f"{kind:<6}{name:<12}P {s['precision']:.3f}  R {s['recall']:.3f}  "
+                        f"F1 {s['f1']:.3f}  (tp {s['tp']}, fp {s['fp']}, fn {s['fn']})"
+                    )
+        if min_f1 is not None and report["span"]["micro"]["f1"] < min_f1:
+            fail(f"span micro F1 {report['span']['micro']['f1']:.3f} is under {min_f1}", code=1)
+        return
     from evals.entities import main as run_entities
 
     argv = ["--file", str(file), "--text-column", text_column]

@@ -128,3 +128,46 @@ def test_main_fails_under_min_f1(tmp_path, capsys):
 def test_main_reports_a_missing_file(tmp_path, capsys):
     assert main(["--file", str(tmp_path / "nope.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_extractor_finds_the_corpus_entity_spans():
+    """The rule extractor against the spans the corpus builder filled in (all intents)."""
+    from evals.entities import evaluate_corpus_entities
+
+    report = evaluate_corpus_entities()
+    assert report["rows"] >= 5000
+    assert report["span"]["micro"]["f1"] >= 0.95
+    assert report["value"]["micro"]["f1"] >= 0.97
+    assert report["value"]["types"]["order_id"]["f1"] == 1.0
+
+
+def test_corpus_entity_eval_counts_misses(tmp_path):
+    from evals.entities import evaluate_corpus_entities
+
+    corpus = tmp_path / "c.jsonl"
+    rows = [
+        {"text": "where is W1234567", "intent": "track_order", "entities": [
+            {"type": "order_id", "value": "W1234567", "start": 9, "end": 17}]},
+        {"text": "mail me at a@b.example", "intent": "contact_customer_service", "entities": [
+            {"type": "email", "value": "x@y.example", "start": 11, "end": 22}]},
+    ]  # fmt: skip
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    report = evaluate_corpus_entities(corpus)
+    assert report["span"]["micro"]["tp"] == 2
+    assert report["value"]["types"]["email"] == {
+        "tp": 0, "fp": 1, "fn": 1, "precision": 0.0, "recall": 0.0, "f1": 0.0
+    }  # fmt: skip
+
+
+def test_cli_scores_the_corpus_when_no_file_is_given():
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    result = CliRunner().invoke(cli, ["evals", "entities", "--json", "--min-f1", "0.95"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["span"]["micro"]["f1"] >= 0.95
+    failing = CliRunner().invoke(cli, ["evals", "entities", "--min-f1", "0.999"])
+    assert failing.exit_code == 1
+    assert "span micro F1" in failing.output

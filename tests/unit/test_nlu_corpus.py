@@ -29,7 +29,7 @@ def test_nlu_corpus_has_at_least_150_rows_per_intent_and_known_sources():
     assert set(counts) == set(INTENTS)
     assert min(counts.values()) >= 150
     assert {r["source"] for r in data} == {"handwritten", "template", "noise"}
-    assert all(set(r) == {"text", "intent", "source"} for r in data)
+    assert all(set(r) == {"text", "intent", "source", "entities"} for r in data)
 
 
 def test_nlu_corpus_handwritten_rows_are_seeds_verbatim():
@@ -63,3 +63,25 @@ def test_nlu_corpus_background_never_overlaps_an_intent():
     background = read_background(BACKGROUND_PATH)
     assert len(background) >= 100
     assert not texts & {norm_key(t) for t in background}
+
+
+def test_nlu_corpus_entity_spans_point_at_the_filled_values():
+    rows = [json.loads(line) for line in CORPUS_PATH.read_text(encoding="utf-8").splitlines()]
+    spans = [(row["text"], e) for row in rows for e in row["entities"]]
+    assert len(spans) > 1000
+    types = Counter(e["type"] for _, e in spans)
+    assert set(types) == {"order_id", "invoice_id", "money", "sku", "date", "email"}
+    for text, e in spans:
+        surface = text[e["start"] : e["end"]]
+        assert surface and surface == surface.strip(), (text, e)
+        if e["type"] == "order_id":
+            assert e["value"] == "W" + "".join(ch for ch in surface if ch.isdigit())
+        elif e["type"] == "email":
+            assert e["value"] == surface
+        elif e["type"] == "date":
+            assert e["value"] is None and not surface.startswith("on ")
+
+
+def test_nlu_corpus_handwritten_rows_have_no_entity_spans():
+    rows = [json.loads(line) for line in CORPUS_PATH.read_text(encoding="utf-8").splitlines()]
+    assert all(not r["entities"] for r in rows if r["source"] == "handwritten")

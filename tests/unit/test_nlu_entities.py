@@ -85,6 +85,9 @@ def test_entities_product_name_beats_the_price_inside_it():
         ("ordered Dec 12", "2025-12-12", "Dec 12"),  # dates without a year are in the past
         ("a couple of days ago", "2026-03-16", "a couple of days ago"),
         ("this past Monday", "2026-03-16", "this past Monday"),
+        ("I ordered it this morning", "2026-03-18", "this morning"),
+        ("placed on the 14th", "2026-03-14", "the 14th"),
+        ("placed on the 25th", "2026-02-25", "the 25th"),  # ahead of today: last month
     ],
 )
 def test_entities_dates_resolve_against_today(text, value, span):

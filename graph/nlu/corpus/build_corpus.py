@@ -22,6 +22,7 @@ import sys
 from collections import Counter
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 from graph.nlu.corpus import BACKGROUND_PATH, CORPUS_DIR, CORPUS_PATH
 from graph.nlu.taxonomy import INTENTS
@@ -139,28 +140,79 @@ def invoice_id(rng: random.Random) -> str:
     return value.lower() if rng.random() < 0.2 else value
 
 
-def product_name(rng: random.Random) -> str:
-    name = rng.choice(CATALOG).name
+def product_name(rng: random.Random) -> tuple[str, str]:
+    """(how a customer names a catalogue product, its SKU)."""
+    product = rng.choice(CATALOG)
+    name = product.name
     roll = rng.random()
     if roll < 0.25:
-        return name.lower()
+        return name.lower(), product.sku
     if roll < 0.45:  # short form, the way people talk: "headphones", "backpack 28l"
-        return " ".join(name.split()[1:]).lower() or name
-    return name
+        return " ".join(name.split()[1:]).lower() or name, product.sku
+    return name, product.sku
 
 
-def fill(template: str, rng: random.Random) -> str:
-    """Template with every {slot} replaced by a random, realistic value."""
-    makers = {
-        "order": lambda: order_id(rng),
-        "invoice": lambda: invoice_id(rng),
-        "amount": lambda: rng.choice(AMOUNTS),
-        "product": lambda: product_name(rng),
-        "sku": lambda: rng.choice(CATALOG).sku,
-        "date": lambda: rng.choice(DATES),
-        "email": lambda: rng.choice(EMAILS),
-    }
-    return SLOT.sub(lambda m: makers[m.group(1)](), template)
+SLOT_TYPES = {
+    "order": "order_id", "invoice": "invoice_id", "amount": "money", "product": "sku",
+    "sku": "sku", "date": "date", "email": "email",
+}  # fmt: skip
+"""Entity type of each {slot}."""
+AMOUNT_VALUES = {
+    "$84.10": "84.10 USD", "$129": "129.00 USD", "84.10 USD": "84.10 USD",
+    "20 dollars": "20.00 USD", "€15": "15.00 EUR", "$49.99": "49.99 USD",
+    "$12.50": "12.50 USD", "39 USD": "39.00 USD", "$250": "250.00 USD",
+    "89 dollars": "89.00 USD", "£30": "30.00 GBP", "$7.99": "7.99 USD",
+}  # fmt: skip
+
+
+def slot_value(slot: str, rng: random.Random) -> tuple[str, str | None]:
+    """(surface text, normalised value) of a random, realistic filling of one {slot}.
+
+    Dates get no value: a relative date means a different day on every turn."""
+    if slot == "order":
+        text = order_id(rng)
+        return text, "W" + re.sub(r"\D", "", text)
+    if slot == "invoice":
+        text = invoice_id(rng)
+        return text, text.upper()
+    if slot == "amount":
+        text = rng.choice(AMOUNTS)
+        return text, AMOUNT_VALUES[text]
+    if slot == "product":
+        return product_name(rng)
+    if slot == "sku":
+        sku = rng.choice(CATALOG).sku
+        return sku, sku
+    if slot == "date":
+        return rng.choice(DATES), None
+    if slot == "email":
+        email = rng.choice(EMAILS)
+        return email, email
+    raise KeyError(f"unknown slot {{{slot}}}")
+
+
+def fill(template: str, rng: random.Random) -> tuple[str, list[dict[str, Any]]]:
+    """Template with every {slot} replaced by a random, realistic value, and the entity
+    spans those values occupy: [{type, value, start, end}] with character offsets."""
+    parts: list[str] = []
+    entities: list[dict[str, Any]] = []
+    at = 0
+    length = 0
+    for m in SLOT.finditer(template):
+        literal = template[at : m.start()]
+        parts.append(literal)
+        length += len(literal)
+        text, value = slot_value(m.group(1), rng)
+        lead = len(text) - len(text.removeprefix("on "))  # "on March 3": the date is "March 3"
+        entities.append(
+            {"type": SLOT_TYPES[m.group(1)], "value": value, "start": length + lead,
+             "end": length + len(text)}
+        )  # fmt: skip
+        parts.append(text)
+        length += len(text)
+        at = m.end()
+    parts.append(template[at:])
+    return "".join(parts), entities
 
 
 def typo(text: str, rng: random.Random) -> str:
@@ -219,34 +271,39 @@ def _source(template: str) -> str:
     return "template" if SLOT.search(template) else "handwritten"
 
 
-def build(seeds: dict[str, list[str]], target: int = TARGET) -> list[dict[str, str]]:
-    """All rows, intent by intent: the seeds, their refills, then noise variants."""
-    rows: list[dict[str, str]] = []
+def build(seeds: dict[str, list[str]], target: int = TARGET) -> list[dict[str, Any]]:
+    """All rows, intent by intent: the seeds, their refills, then noise variants.
+
+    Each row is {text, intent, source, entities}: `entities` are the spans of the slot
+    values filled in (handwritten rows have none)."""
+    rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, intent in enumerate(INTENTS):
         rng = random.Random(SEED * 100 + index)
         count = 0
         slotted = [t for t in seeds[intent] if SLOT.search(t)]
         candidates = chain(
-            ((fill(t, rng), _source(t)) for t in seeds[intent]),
-            ((fill(t, rng), "template") for _ in range(REFILLS) for t in slotted),
+            ((*fill(t, rng), _source(t)) for t in seeds[intent]),
+            ((*fill(t, rng), "template") for _ in range(REFILLS) for t in slotted),
             (
-                (fill(vary(rng.choice(seeds[intent]), intent, rng), rng), "noise")
+                (*fill(vary(rng.choice(seeds[intent]), intent, rng), rng), "noise")
                 for _ in range(target * 50)
             ),
         )
-        for text, source in candidates:
+        for text, entities, source in candidates:
             if count >= target and source != "handwritten":
                 break
             key = norm_key(text)
             if key and key not in seen:
                 seen.add(key)
-                rows.append({"text": text, "intent": intent, "source": source})
+                rows.append(
+                    {"text": text, "intent": intent, "source": source, "entities": entities}
+                )
                 count += 1
     return rows
 
 
-def render(rows: list[dict[str, str]]) -> str:
+def render(rows: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 

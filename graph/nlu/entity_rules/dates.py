@@ -43,6 +43,8 @@ _DAY_MONTH = re.compile(
 _RELATIVE_DAY = re.compile(r"\b(the day before yesterday|yesterday|today|tomorrow|tonight)\b", re.I)
 _AGO = re.compile(rf"\b({_COUNT_RE})\s+(day|week|month)s?\s+ago\b", re.I)
 _LAST_PERIOD = re.compile(r"\blast\s+(week|month)\b", re.I)
+_PART_OF_DAY = re.compile(r"\b(this|yesterday)\s+(?:morning|afternoon|evening)\b", re.I)
+_ORDINAL_DAY = re.compile(r"\bthe\s+(\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:of\s+)?[a-z])", re.I)
 _WEEKDAY = re.compile(rf"\b(?:(?:last|this\s+past)\s+)?({'|'.join(_WEEKDAYS)})\b", re.I)
 
 
@@ -81,7 +83,12 @@ def find(text: str, today: date) -> Iterator[Candidate]:
     """Dates in text, absolute or relative to `today`, as ISO strings."""
     for cand in _candidates(text, today):
         found = resolve(text[cand.start : cand.end], today)
-        yield cand._replace(value=found.isoformat()) if found else cand
+        # dateparser reads a bare "the 25th" as this month's even when that is still ahead;
+        # where the pattern placed the phrase in the past, the past reading wins.
+        if found is None or (found > today and cand.value <= today.isoformat()):
+            yield cand
+        else:
+            yield cand._replace(value=found.isoformat())
 
 
 def _candidates(text: str, today: date) -> Iterator[Candidate]:
@@ -105,6 +112,16 @@ def _candidates(text: str, today: date) -> Iterator[Candidate]:
             if year
             else _without_year(number, int(day), today)
         )
+        if d:
+            yield Candidate(m.start(), m.end(), "date", d.isoformat())
+    for m in _PART_OF_DAY.finditer(text):
+        back = 0 if m[1].lower() == "this" else 1
+        yield Candidate(m.start(), m.end(), "date", (today - timedelta(days=back)).isoformat())
+    for m in _ORDINAL_DAY.finditer(text):  # "the 14th": this month's, or last month's if ahead
+        d = _safe_date(today.year, today.month, int(m[1]))
+        if d is None or d > today:
+            last = today.replace(day=1) - timedelta(days=1)
+            d = _safe_date(last.year, last.month, int(m[1]))
         if d:
             yield Candidate(m.start(), m.end(), "date", d.isoformat())
     offsets = {"today": 0, "tonight": 0, "yesterday": -1, "tomorrow": 1}
