@@ -124,3 +124,59 @@ def predict() -> None:
     texts = [line.strip() for line in sys.stdin if line.strip()]
     for parse in NLU(classifier).parse_many(texts):
         typer.echo(json.dumps(parse.to_dict(), ensure_ascii=False))
+
+
+@app.command("paraphrase")
+def paraphrase_corpus(
+    out: Annotated[Path, typer.Option("--out", help="Where to write corpus + paraphrases.")],
+    per_seed: Annotated[
+        int, typer.Option("--per-seed", min=1, max=10, help="Rewordings asked per seed.")
+    ] = 3,
+    intents: Annotated[
+        list[str] | None, typer.Option("--intent", help="Only these intents (repeatable).")
+    ] = None,
+    max_seeds: Annotated[
+        int | None, typer.Option("--max-seeds", min=1, help="At most this many seeds per intent.")
+    ] = None,
+) -> None:
+    """Grow the corpus with LLM paraphrases of the handwritten seeds (needs OPENAI_BASE_URL).
+
+    Writes the committed corpus plus the accepted paraphrases (source `llm_paraphrase`,
+    with the model and seed recorded per row) to --out; train on it with
+    `support nlu train --data OUT`. The committed corpus itself is never changed.
+
+    Example: support nlu paraphrase --out data/corpus-paraphrased.jsonl --per-seed 3
+    """
+    from openai import OpenAI
+
+    from graph.nlu.corpus import CORPUS_PATH
+    from graph.nlu.corpus.build_corpus import read_seeds, render
+    from graph.nlu.corpus.paraphrase import paraphrase
+    from graph.nlu.taxonomy import INTENTS
+
+    settings = load_settings()
+    if not settings.OPENAI_BASE_URL or not settings.LLM_MODEL:
+        fail("set OPENAI_BASE_URL and LLM_MODEL to an OpenAI-compatible endpoint first")
+    unknown = sorted(set(intents or ()) - set(INTENTS))
+    if unknown:
+        fail(f"unknown intent(s) {', '.join(unknown)}; see graph/nlu/taxonomy.py")
+    seeds = {
+        intent: phrasings[:max_seeds]
+        for intent, phrasings in read_seeds().items()
+        if not intents or intent in intents
+    }
+    corpus = [json.loads(line) for line in CORPUS_PATH.read_text(encoding="utf-8").splitlines()]
+    client = OpenAI(
+        base_url=settings.OPENAI_BASE_URL,
+        api_key=settings.OPENAI_API_KEY or "not-needed",
+        timeout=settings.LLM_TIMEOUT_SECONDS,
+        max_retries=1,
+    )
+    rows, stats = paraphrase(
+        client, settings.LLM_MODEL, seeds, per_seed=per_seed, existing=[r["text"] for r in corpus]
+    )
+    if stats.failed_seeds and len(stats.failed_seeds) == stats.seeds:
+        fail(f"every request to {settings.OPENAI_BASE_URL} failed; nothing written")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render([*corpus, *rows]), encoding="utf-8")
+    print_json({"out": str(out), "rows": len(corpus) + len(rows), **stats.to_dict()})
