@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     LLM_MODEL: str = Field("", description="Model name sent to OPENAI_BASE_URL.")
     LLM_TIMEOUT_SECONDS: float = Field(30.0, description="Per-request LLM timeout.")
     LLM_MAX_TOKENS: int = Field(300, description="Longest reply the LLM may write.")
+    EVAL_LLM_BASE_URL: str = Field(
+        "", description="OpenAI-compatible endpoint judging LLM metrics in `support evals run`."
+    )
+    EVAL_LLM_API_KEY: str = Field("", description="Key for EVAL_LLM_BASE_URL, if it needs one.")
+    EVAL_LLM_MODEL: str = Field("", description="Judge model name sent to EVAL_LLM_BASE_URL.")
     NLU_CANDIDATE_VERSION: str = Field(
         "", description="A/B test: registered intent model version served to a share of sessions."
     )
@@ -67,7 +72,11 @@ class Settings(BaseSettings):
         description="Sentiment score (-1..1) at or below which a turn goes to a human.",
     )
     MAX_MESSAGE_CHARS: int = Field(2000, description="Longest customer message accepted.")
-    REFUND_WINDOW_DAYS: int = Field(30, description="Days after delivery a refund may be asked.")
+    POLICY_FILE: str = Field(
+        "",
+        description="TOML file of the written support policy (refund window, conditions, "
+        "cancellation, approval limit); empty means tools/policy/default.toml.",
+    )
     JWT_SECRET: str = Field(
         "", description="HS256 secret for bearer tokens; empty means a random one kept in DATA_DIR."
     )
