@@ -1,9 +1,11 @@
-"""Heading-aware Markdown chunking: split at headings, then by tokens with overlap.
+"""Heading-aware chunking: split at headings, then by tokens with overlap.
 
-Every chunk starts with a Markdown heading line holding its full heading path
-(``## Returns and refunds > Refund timing``), so it reads on its own in a prompt
-or a citation, and consumers that want only the prose can drop lines starting
-with ``#``.
+Documents of every format become a list of ``Section`` (heading path + prose):
+Markdown and HTML (converted to Markdown) by their headings, a PDF by page, plain
+text as one section. Every chunk starts with a Markdown heading line holding its
+full heading path (``## Returns and refunds > Refund timing``), so it reads on
+its own in a prompt or a citation, and consumers that want only the prose can
+drop lines starting with ``#``.
 """
 
 from __future__ import annotations
@@ -40,10 +42,15 @@ class Chunk:
 
 
 @dataclass
-class _Section:
+class Section:
+    """Prose under one heading path."""
+
     path: list[str]
+    """Headings from the document title down, ``['Returns', 'Refund timing']``."""
     level: int
+    """Heading level the chunk text repeats (1 = ``#``)."""
     lines: list[str]
+    """The prose, line by line."""
 
 
 @dataclass
@@ -97,14 +104,23 @@ def chunk_markdown(
     before it. The title comes from ``title``, else the front matter, else a
     leading H1.
     """
+    meta, body = parse_front_matter(text)
+    title = title if title is not None else meta.get("title", "")
+    return chunk_sections(
+        markdown_sections(body, title), tokenizer=tokenizer, max_tokens=max_tokens, overlap=overlap
+    )
+
+
+def chunk_sections(
+    sections: list[Section], *, tokenizer: Tokenizer, max_tokens: int = 200, overlap: int = 30
+) -> list[Chunk]:
+    """Chunks of the sections in order; see ``chunk_markdown`` for the rules."""
     if max_tokens < 32:
         raise ValueError("max_tokens must be at least 32")
     if not 0 <= overlap < max_tokens // 2:
         raise ValueError("overlap must be between 0 and max_tokens / 2")
-    meta, body = parse_front_matter(text)
-    title = title if title is not None else meta.get("title", "")
     chunks: list[Chunk] = []
-    for section in _sections(body, title):
+    for section in sections:
         prose = "\n".join(section.lines).strip()
         if not prose:
             continue
@@ -116,10 +132,16 @@ def chunk_markdown(
     return chunks
 
 
-def _sections(body: str, title: str) -> list[_Section]:
-    """The body cut at headings (outside code fences), each with its heading path."""
+def text_sections(text: str, title: str, subtitle: str = "") -> list[Section]:
+    """Plain text as one section under the title (and an optional sub-heading)."""
+    path = [p for p in (title, subtitle) if p]
+    return [Section(path=path, level=len(path) or 1, lines=text.splitlines())]
+
+
+def markdown_sections(body: str, title: str) -> list[Section]:
+    """The Markdown body cut at headings (outside code fences), each with its heading path."""
     stack: list[tuple[int, str]] = []
-    current = _Section(path=[title] if title else [], level=1, lines=[])
+    current = Section(path=[title] if title else [], level=1, lines=[])
     sections = [current]
     in_fence = False
     for line in body.splitlines():
@@ -134,12 +156,12 @@ def _sections(body: str, title: str) -> list[_Section]:
             # A leading H1 is the document title, not a section.
             title = title or name
             stack = []
-            current = _Section(path=[title], level=1, lines=[])
+            current = Section(path=[title], level=1, lines=[])
             sections.append(current)
             continue
         stack = [(lvl, text) for lvl, text in stack if lvl < level] + [(level, name)]
         path = ([title] if title else []) + [text for _, text in stack]
-        current = _Section(path=path, level=level, lines=[])
+        current = Section(path=path, level=level, lines=[])
         sections.append(current)
     return sections
 

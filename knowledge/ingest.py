@@ -1,8 +1,15 @@
-"""Ingest Markdown documents into a Chroma collection, re-embedding only what changed."""
+"""Ingest help-centre files into a Chroma collection, re-embedding only what changed.
+
+One run: find the files, parse each (``knowledge.loaders``), compare every document's
+content hash with what the collection holds, chunk the new and changed ones, then write
+them in batches of whole documents. A batch is embedded and upserted in one call, so a
+failure (a crash, the encoder, the Chroma server) leaves each document either at its old
+version or at its new one; only then are the changed documents' surplus old chunks
+deleted. With ``delete_missing`` documents no longer found are removed last.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -10,14 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from knowledge.chunking import Chunk, Tokenizer, chunk_markdown, parse_front_matter
+from knowledge.chunking import Chunk, Tokenizer, chunk_sections
+from knowledge.loaders import FORMATS, Document, LoadError, load_file
+from knowledge.vectorstore import bump_revision
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
-CHUNKER_VERSION = "1"
-"""Bump when chunk_markdown's output changes, so every document is re-chunked once."""
-ADD_BATCH = 64
+CHUNKER_VERSION = "2"
+"""Bump when chunking or chunk metadata changes, so every document is re-chunked once."""
+WRITE_BATCH = 128
+"""Chunks embedded and upserted per call (whole documents; a bigger document goes alone)."""
 
 
 @dataclass
@@ -27,26 +37,41 @@ class IngestSummary:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    deleted: int = 0
     chunks: int = 0
     seconds: float = 0.0
+    dry_run: bool = False
     skipped: list[str] = field(default_factory=list)
-    """One ``'path: reason'`` per file that was not ingested."""
+    """One ``'path: reason'`` per file (or JSONL line) that was not ingested."""
 
     def line(self) -> str:
-        return (
+        text = (
             f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-            f"chunks {self.chunks}, skipped {len(self.skipped)} in {self.seconds:.1f} s"
+            f"deleted {self.deleted}, chunks {self.chunks}, skipped {len(self.skipped)} "
+            f"in {self.seconds:.1f} s"
         )
+        return f"dry run, nothing written: would have {text}" if self.dry_run else text
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A Markdown file found under one of the paths given to ingest."""
+    """A supported file found under one of the paths given to ingest."""
 
     path: Path
     source: str
     """Path relative to the folder it was found in (POSIX separators)."""
     doc_id: str
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """What the collection holds for one doc_id."""
+
+    chunk_ids: list[str]
+    fingerprints: set[str]
+    """``content_hash|chunker`` of its chunks; more than one means a half-finished update."""
+    source: str
+    format: str
 
 
 def doc_id_for(relative: Path) -> str:
@@ -56,35 +81,41 @@ def doc_id_for(relative: Path) -> str:
     return "/".join(s for s in slugs if s) or "document"
 
 
-def find_markdown(paths: Iterable[Path]) -> tuple[list[SourceFile], list[str]]:
-    """Markdown files under the paths (folders searched recursively) and skip reasons."""
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
+
+
+def find_files(paths: Iterable[Path]) -> tuple[list[SourceFile], list[str]]:
+    """Files under the paths (folders searched recursively, hidden ones ignored) and skips.
+
+    Files of an unsupported type are reported, not silently dropped, so the content team
+    sees a .docx that was never ingested.
+    """
     found: list[SourceFile] = []
     skipped: list[str] = []
+    resolved: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            candidates = [(p, p.relative_to(path)) for p in sorted(path.rglob("*.md"))]
-            candidates = [(p, rel) for p, rel in candidates if p.is_file()]
+            candidates = [
+                (p, p.relative_to(path))
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and not _hidden(p.relative_to(path))
+            ]
             if not candidates:
-                skipped.append(f"{path}: no Markdown files")
+                skipped.append(f"{path}: no files")
         elif path.is_file():
-            if path.suffix.lower() != ".md":
-                skipped.append(f"{path}: not a Markdown (.md) file")
-                continue
             candidates = [(path, Path(path.name))]
         else:
             skipped.append(f"{path}: does not exist")
             continue
-        found.extend(SourceFile(p, rel.as_posix(), doc_id_for(rel)) for p, rel in candidates)
-    seen: dict[str, SourceFile] = {}
-    unique: list[SourceFile] = []
-    for doc in found:
-        if doc.doc_id in seen:
-            if seen[doc.doc_id].path.resolve() != doc.path.resolve():
-                skipped.append(f"{doc.path}: same doc_id {doc.doc_id!r} as {seen[doc.doc_id].path}")
-            continue
-        seen[doc.doc_id] = doc
-        unique.append(doc)
-    return unique, skipped
+        for file, rel in candidates:
+            if file.suffix.lower() not in FORMATS:
+                skipped.append(f"{file}: unsupported file type {file.suffix or '(no suffix)'!r}")
+                continue
+            if file.resolve() not in resolved:  # the same file named twice is read once
+                resolved.add(file.resolve())
+                found.append(SourceFile(file, rel.as_posix(), doc_id_for(rel)))
+    return found, skipped
 
 
 ProgressCallback = Callable[[int, int], None]
@@ -95,10 +126,11 @@ ProgressCallback = Callable[[int, int], None]
 class _Planned:
     """A new or changed document, chunked and waiting to be embedded."""
 
-    doc: SourceFile
+    document: Document
     chunks: list[Chunk]
-    metadata: list[dict[str, Any]]
     stale_ids: list[str]
+    """Its stored chunk ids that the new version does not overwrite."""
+    is_update: bool
 
 
 def ingest_paths(
@@ -108,131 +140,155 @@ def ingest_paths(
     *,
     max_tokens: int = 200,
     overlap: int = 30,
+    delete_missing: bool = False,
+    dry_run: bool = False,
     progress: ProgressCallback | None = None,
 ) -> IngestSummary:
-    """Chunk, embed and store the Markdown files under ``paths``; idempotent.
+    """Chunk, embed and store the documents under ``paths``; idempotent.
 
-    A document whose content hash (and chunker settings) match what is stored is
-    left alone; a changed one has its old chunks deleted before the new ones are
-    added. Empty or undecodable files are reported in ``skipped``.
+    A document whose content hash (and chunker settings) match what is stored is left
+    alone; a changed one is replaced; bad files are listed in ``skipped`` and the rest
+    of the run goes on. ``delete_missing`` removes stored documents not found under
+    ``paths`` (the paths are then the whole knowledge base), except those of files that
+    exist but could not be read this time. ``dry_run`` reports without writing.
     """
     started = time.perf_counter()
-    summary = IngestSummary()
-    docs, summary.skipped = find_markdown(paths)
+    summary = IngestSummary(dry_run=dry_run)
+    files, summary.skipped = find_files(paths)
     chunker = f"v{CHUNKER_VERSION}:{max_tokens}:{overlap}"
+    stored = stored_documents(collection)
+    seen: set[str] = set()
+    protected_sources: set[str] = set()
     planned: list[_Planned] = []
-    for doc in docs:
-        outcome = _plan(doc, collection, tokenizer, chunker, max_tokens, overlap)
-        if isinstance(outcome, _Planned):
-            planned.append(outcome)
-        elif outcome == "unchanged":
-            summary.unchanged += 1
-        else:
-            summary.skipped.append(f"{doc.path}: {outcome}")
+    for file in files:
+        try:
+            loaded = load_file(file.path, file.source, file.doc_id)
+        except LoadError as exc:
+            summary.skipped.append(f"{file.path}: {exc}")
+            seen.add(file.doc_id)  # a file that is there but unreadable keeps its old version
+            protected_sources.add(file.source)
+            continue
+        summary.skipped += loaded.problems
+        if loaded.problems:
+            protected_sources.add(file.source)
+        for document in loaded.documents:
+            if document.doc_id in seen:
+                summary.skipped.append(
+                    f"{file.path}: doc_id {document.doc_id!r} is used twice; kept the first"
+                )
+                continue
+            seen.add(document.doc_id)
+            previous = stored.get(document.doc_id)
+            fingerprint = f"{document.content_hash}|{chunker}"
+            if previous and previous.fingerprints == {fingerprint}:
+                summary.unchanged += 1
+                continue
+            chunks = chunk_sections(
+                document.sections, tokenizer=tokenizer, max_tokens=max_tokens, overlap=overlap
+            )
+            if not chunks:
+                summary.skipped.append(f"{file.path}: no text outside headings ({document.doc_id})")
+                continue
+            new_ids = {chunk_id(document.doc_id, c.index) for c in chunks}
+            stale = [i for i in previous.chunk_ids if i not in new_ids] if previous else []
+            planned.append(_Planned(document, chunks, stale, previous is not None))
 
-    total = sum(len(p.chunks) for p in planned)
-
-    def report(written: int) -> None:
-        if progress is not None:
-            progress(written, total)
-
-    batch = _Batch(collection, report)
-    for plan in planned:
-        if plan.stale_ids:
-            collection.delete(ids=plan.stale_ids)
-            summary.updated += 1
-        else:
-            summary.added += 1
-        for chunk, metadata in zip(plan.chunks, plan.metadata, strict=True):
-            batch.add(f"{plan.doc.doc_id}#{chunk.index}", chunk.text, metadata)
-        summary.chunks += len(plan.chunks)
-    batch.flush()
+    missing = [
+        doc_id
+        for doc_id, doc in stored.items()
+        if doc_id not in seen and doc.source not in protected_sources
+    ]
+    summary.added = sum(not p.is_update for p in planned)
+    summary.updated = sum(p.is_update for p in planned)
+    summary.chunks = sum(len(p.chunks) for p in planned)
+    summary.deleted = len(missing) if delete_missing else 0
+    if not dry_run:
+        _write(collection, planned, chunker, progress)
+        if delete_missing:
+            for doc_id in missing:
+                collection.delete(ids=stored[doc_id].chunk_ids)
+        if planned or summary.deleted:
+            bump_revision(collection)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _plan(
-    doc: SourceFile,
-    collection: Collection,
-    tokenizer: Tokenizer,
-    chunker: str,
-    max_tokens: int,
-    overlap: int,
-) -> _Planned | str:
-    """The document's new chunks, ``'unchanged'``, or the reason it is skipped."""
-    try:
-        raw = doc.path.read_bytes()
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return "not UTF-8 text"
-    except OSError as exc:
-        return f"cannot read ({exc.strerror or exc})"
-    meta, body = parse_front_matter(text)
-    if not body.strip():
-        return "empty document"
-    content_hash = hashlib.sha256(raw).hexdigest()
-    stored = collection.get(where={"doc_id": doc.doc_id}, include=["metadatas"])
-    stored_meta = stored["metadatas"] or []
-    if stored_meta and all(
-        m.get("content_hash") == content_hash and m.get("chunker") == chunker for m in stored_meta
-    ):
-        return "unchanged"
-    title = meta.get("title") or _first_h1(body) or doc.doc_id
-    chunks = chunk_markdown(
-        text, tokenizer=tokenizer, max_tokens=max_tokens, overlap=overlap, title=title
-    )
-    if not chunks:
-        return "no text outside headings"
-    url = meta.get("url", "")
-    metadata = [_metadata(doc, c, title, url, content_hash, chunker) for c in chunks]
-    return _Planned(doc, chunks, metadata, list(stored["ids"]))
+def chunk_id(doc_id: str, index: int) -> str:
+    return f"{doc_id}#{index}"
 
 
-def _metadata(
-    doc: SourceFile, chunk: Chunk, title: str, url: str, content_hash: str, chunker: str
-) -> dict[str, Any]:
+def stored_documents(collection: Collection, page: int = 5000) -> dict[str, StoredDocument]:
+    """Every document in the collection with its chunk ids and content fingerprints."""
+    docs: dict[str, StoredDocument] = {}
+    offset = 0
+    while True:
+        got = collection.get(include=["metadatas"], limit=page, offset=offset)
+        ids = got["ids"]
+        for id_, meta in zip(ids, got["metadatas"] or [{}] * len(ids), strict=True):
+            meta = meta or {}
+            doc_id = str(meta.get("doc_id") or id_.split("#", 1)[0])
+            doc = docs.setdefault(
+                doc_id,
+                StoredDocument(
+                    [], set(), str(meta.get("source", "")), str(meta.get("format") or "markdown")
+                ),
+            )
+            doc.chunk_ids.append(id_)
+            doc.fingerprints.add(f"{meta.get('content_hash')}|{meta.get('chunker')}")
+        if len(ids) < page:
+            return docs
+        offset += page
+
+
+def _metadata(document: Document, chunk: Chunk, chunker: str) -> dict[str, Any]:
     return {
-        "doc_id": doc.doc_id,
-        "title": title,
+        "doc_id": document.doc_id,
+        "title": document.title,
         "section": chunk.section,
-        "source": doc.source,
-        "url": url,
+        "source": document.source,
+        "url": document.url,
         "chunk_index": chunk.index,
-        "content_hash": content_hash,
+        "format": document.format,
+        "content_hash": document.content_hash,
         "chunker": chunker,
     }
 
 
-def _first_h1(body: str) -> str:
-    match = re.search(r"^#\s+(.+?)\s*#*\s*$", body, flags=re.MULTILINE)
-    return match.group(1) if match else ""
+def _write(
+    collection: Collection,
+    planned: list[_Planned],
+    chunker: str,
+    progress: ProgressCallback | None,
+) -> None:
+    """Upsert whole documents in batches, then drop the stale chunks of those documents."""
+    total = sum(len(p.chunks) for p in planned)
+    written = 0
+    batch: list[_Planned] = []
 
+    def flush() -> None:
+        nonlocal written, batch
+        if not batch:
+            return
+        ids, texts, metas = [], [], []
+        for plan in batch:
+            for chunk in plan.chunks:
+                ids.append(chunk_id(plan.document.doc_id, chunk.index))
+                texts.append(chunk.text)
+                metas.append(_metadata(plan.document, chunk, chunker))
+        collection.upsert(ids=ids, documents=texts, metadatas=metas)  # type: ignore[arg-type]
+        stale = [i for plan in batch for i in plan.stale_ids]
+        if stale:
+            collection.delete(ids=stale)
+        written += len(ids)
+        batch = []
+        if progress is not None:
+            progress(written, total)
 
-class _Batch:
-    """Chunks waiting to be embedded and added together (the encoder is faster in batches)."""
-
-    def __init__(self, collection: Collection, on_flush: Callable[[int], None]) -> None:
-        self._collection = collection
-        self._on_flush = on_flush
-        self._written = 0
-        self._ids: list[str] = []
-        self._documents: list[str] = []
-        self._metadatas: list[dict[str, Any]] = []
-
-    def add(self, id_: str, document: str, metadata: dict[str, Any]) -> None:
-        self._ids.append(id_)
-        self._documents.append(document)
-        self._metadatas.append(metadata)
-        if len(self._ids) >= ADD_BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._ids:
-            self._collection.add(
-                ids=self._ids,
-                documents=self._documents,
-                metadatas=self._metadatas,  # type: ignore[arg-type]
-            )
-            self._written += len(self._ids)
-            self._on_flush(self._written)
-        self._ids, self._documents, self._metadatas = [], [], []
+    size = 0
+    for plan in planned:
+        if batch and size + len(plan.chunks) > WRITE_BATCH:
+            flush()
+            size = 0
+        batch.append(plan)
+        size += len(plan.chunks)
+    flush()

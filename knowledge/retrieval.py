@@ -1,12 +1,29 @@
-"""Search the help centre: passages with their citation fields and a similarity score."""
+"""Search the help centre: hybrid (dense + BM25, fused by reciprocal rank) with citations.
+
+The Chroma collection is the single source of truth. The BM25 index is built in memory
+from the collection's documents and rebuilt when the collection's revision (bumped by
+every ingest, see ``knowledge.ingest``) or chunk count changes, so a Chroma server
+shared by several processes works too.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+import threading
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+from knowledge.fusion import RRF_K, reciprocal_rank_fusion
+from knowledge.lexical import LexicalIndex
+from knowledge.vectorstore import collection_revision
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
+
+    from app.settings import Settings
+    from knowledge.querylog import QueryLog
+
+Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 
 
 @dataclass(frozen=True)
@@ -22,8 +39,13 @@ class Passage:
     """File path relative to the ingested folder."""
     url: str
     score: float
-    """Cosine similarity to the query (1 - cosine distance); higher is better."""
+    """Cosine similarity to the query (1 - cosine distance); higher is better. The
+    "no good context" threshold (KB_MIN_SCORE) applies to this, whatever the mode."""
     text: str
+    fused: float = 0.0
+    """Reciprocal-rank-fusion score that ordered hybrid results (0 in other modes)."""
+    bm25: float = 0.0
+    """BM25 score of the chunk for the query (0 when it shares no term with it)."""
 
     def public(self) -> dict[str, Any]:
         """The passage as plain JSON-ready fields."""
@@ -31,47 +53,135 @@ class Passage:
 
 
 class Retriever:
-    """Dense (embedding) search over a Chroma collection built by ``knowledge.ingest``.
+    """Dense, BM25 or hybrid search over a Chroma collection built by ``knowledge.ingest``.
 
-    ``search`` asks each retriever stage for candidates and merges them; today the
-    only stage is dense, so a lexical (BM25) stage plus a fusion step can be added
-    beside ``_dense`` without changing callers.
+    Hybrid takes the top ``candidates`` of each retriever and fuses the two rankings by
+    reciprocal rank (``rrf_k``; ``weights`` = dense, BM25).
     """
 
-    def __init__(self, collection: Collection) -> None:
+    def __init__(
+        self,
+        collection: Collection,
+        *,
+        mode: Mode = "hybrid",
+        candidates: int = 30,
+        rrf_k: int = RRF_K,
+        weights: tuple[float, float] = (1.0, 1.0),
+        log: QueryLog | None = None,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
         self._collection = collection
+        self.mode: Mode = mode
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.weights = weights
+        self.log = log
+        """Where the knowledge node records questions for `support kb gaps` (None: nowhere)."""
+        self._lock = threading.Lock()
+        self._lexical: LexicalIndex | None = None
+        self._lexical_version: tuple[str, int] | None = None
 
     def count(self) -> int:
         """Number of chunks in the collection."""
         return self._collection.count()
 
-    def search(self, query: str, k: int = 5) -> list[Passage]:
-        """The k passages most similar to the query, best first."""
+    def warm(self) -> None:
+        """Build the BM25 index now rather than on the first search."""
+        self._lexical_index()
+
+    def search(self, query: str, k: int = 5, mode: Mode | None = None) -> list[Passage]:
+        """The k best passages for the query, best first."""
         query = query.strip()
+        mode = mode or self.mode
         if not query or k <= 0:
             return []
-        return self._dense(query, k)
+        if mode == "dense":
+            return self._dense(query, k)
+        pool = max(k, self.candidates)
+        lexical = self._lexical_index().search(query, pool)
+        bm25 = dict(lexical)
+        if mode == "bm25":
+            ranked = [(id_, 0.0) for id_, _ in lexical[:k]]
+            return self._passages(query, ranked, {}, bm25)
+        dense = self._dense(query, pool)
+        fused = reciprocal_rank_fusion(
+            [[p.chunk_id for p in dense], [id_ for id_, _ in lexical]],
+            k=self.rrf_k,
+            weights=self.weights,
+        )
+        return self._passages(query, fused[:k], {p.chunk_id: p for p in dense}, bm25)
 
-    def _dense(self, query: str, k: int) -> list[Passage]:
+    def _passages(
+        self,
+        query: str,
+        ranked: list[tuple[str, float]],
+        known: dict[str, Passage],
+        bm25: dict[str, float],
+    ) -> list[Passage]:
+        """Passages for ranked ids, with the cosine scores of those dense search did not return."""
+        missing = [id_ for id_, _ in ranked if id_ not in known]
+        if missing:
+            known = {**known, **{p.chunk_id: p for p in self._dense(query, len(missing), missing)}}
+        return [
+            replace(known[id_], fused=fused, bm25=bm25.get(id_, 0.0))
+            for id_, fused in ranked
+            if id_ in known  # a chunk deleted since the BM25 index was built
+        ]
+
+    def _dense(self, query: str, k: int, ids: list[str] | None = None) -> list[Passage]:
         count = self._collection.count()
         if count == 0:
             return []
         result = self._collection.query(
             query_texts=[query],
             n_results=min(k, count),
+            ids=ids,
             include=["documents", "metadatas", "distances"],
         )
-        ids = result["ids"][0]
+        ids_found = result["ids"][0]
         documents = (result["documents"] or [[]])[0]
         metadatas = (result["metadatas"] or [[]])[0]
         distances = (result["distances"] or [[]])[0]
         passages = [
             _passage(chunk_id, text, meta or {}, distance)
             for chunk_id, text, meta, distance in zip(
-                ids, documents, metadatas, distances, strict=True
+                ids_found, documents, metadatas, distances, strict=True
             )
         ]
         return sorted(passages, key=lambda p: p.score, reverse=True)
+
+    def _lexical_index(self) -> LexicalIndex:
+        """The BM25 index, rebuilt from the collection when it changed since the last build."""
+        version = (collection_revision(self._collection), self._collection.count())
+        with self._lock:
+            if self._lexical is None or version != self._lexical_version:
+                self._lexical = LexicalIndex(*_all_texts(self._collection))
+                self._lexical_version = version
+            return self._lexical
+
+
+def build_retriever(settings: Settings) -> Retriever:
+    """The service's retriever: the help-centre collection, BM25 warmed, a query log in DATA_DIR."""
+    from knowledge.querylog import QueryLog
+    from knowledge.vectorstore import open_collection
+
+    retriever = Retriever(open_collection(settings), log=QueryLog.for_settings(settings))
+    retriever.warm()
+    return retriever
+
+
+def _all_texts(collection: Collection, page: int = 5000) -> tuple[list[str], list[str]]:
+    ids: list[str] = []
+    texts: list[str] = []
+    offset = 0
+    while True:
+        got = collection.get(include=["documents"], limit=page, offset=offset)
+        ids += got["ids"]
+        texts += [t or "" for t in got["documents"] or [""] * len(got["ids"])]
+        if len(got["ids"]) < page:
+            return ids, texts
+        offset += page
 
 
 def _passage(chunk_id: str, text: str | None, meta: Any, distance: float) -> Passage:

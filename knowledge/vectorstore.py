@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from app.settings import Settings
 
 COLLECTION_METADATA = {"hnsw:space": "cosine"}
+REVISION_KEY = "kb_revision"
+"""Collection metadata key changed by every write, so retrievers know to refresh."""
 
 
 def open_client(settings: Settings) -> ClientAPI:
@@ -59,3 +62,21 @@ def open_collection(
         embedding_function=embedding_function  # type: ignore[arg-type]
         or MiniLMEmbeddingFunction(settings.EMBEDDING_MODEL),
     )
+
+
+def bump_revision(collection: Collection) -> None:
+    """Mark the collection changed (retrievers rebuild their BM25 index on the next search)."""
+    metadata = {
+        k: v for k, v in (collection.metadata or {}).items() if not str(k).startswith("hnsw:")
+    }
+    # The distance function lives in the collection's configuration and cannot be set again.
+    collection.modify(metadata={**metadata, REVISION_KEY: uuid.uuid4().hex})
+
+
+def collection_revision(collection: Collection) -> str:
+    """The collection's revision as the server holds it now (not this object's cached copy)."""
+    # Collection has no public refresh; its client's get_collection returns the stored model.
+    model = collection._client.get_collection(
+        collection.name, tenant=collection.tenant, database=collection.database
+    )
+    return str((model.metadata or {}).get(REVISION_KEY, ""))

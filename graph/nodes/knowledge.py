@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from graph.llm.openai_composer import LLMUnavailable
 from graph.nodes.common import Rt, action, emit, record, say
 from graph.routing import ACCOUNT_ROUTES, INTENT_ROUTES
 from graph.state import TurnState
+
+log = logging.getLogger("support.knowledge")
 
 
 def needs_sign_in_hint(state: TurnState, runtime: Rt) -> bool:
@@ -28,14 +31,36 @@ def citation(passage) -> dict:
     }
 
 
+async def log_question(runtime: Rt, question: str, passages: list, outcome: str) -> None:
+    """Record the question for `support kb gaps`; a failing log never fails the turn."""
+    query_log = runtime.context.services.retriever.log
+    if query_log is None:
+        return
+    best = max(passages, key=lambda p: p.score, default=None)
+    try:
+        await asyncio.to_thread(
+            query_log.record,
+            session_id=runtime.context.session_id,
+            question=question,
+            best_score=best.score if best else 0.0,
+            best_doc=best.doc_id if best else "",
+            outcome=outcome,
+        )
+    except Exception:  # the log is a report for the content team, not part of the answer
+        log.warning("could not record the knowledge question", exc_info=True)
+
+
 async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict:
     """Answer from the help centre with citations, or escalate when it has no good answer."""
     svc = runtime.context.services
     question = state["message"]
     passages = await asyncio.to_thread(svc.retriever.search, question, 4)
-    best = passages[0].score if passages else 0.0
+    # Hybrid results are ordered by fused rank; "good context" means a passage whose
+    # cosine similarity reaches KB_MIN_SCORE, wherever fusion ranked it.
+    best = max((p.score for p in passages), default=0.0)
     searched = action("search_knowledge", "ok", f"{len(passages)} passages, best {best:.2f}")
     if best < svc.kb_min_score:
+        await log_question(runtime, question, passages, "missing_knowledge")
         return {
             "escalation_reason": "missing_knowledge",
             "actions": record(runtime, state, searched),
@@ -52,10 +77,12 @@ async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict:
             "actions": record(runtime, state, searched, failed),
         }
     if not answer.text:
+        await log_question(runtime, question, passages, "no_answer")
         return {
             "escalation_reason": "missing_knowledge",
             "actions": record(runtime, state, searched),
         }
+    await log_question(runtime, question, passages, "answered")
     reply = answer.text
     if needs_sign_in_hint(state, runtime):
         hint = " " + say("sign_in_hint")

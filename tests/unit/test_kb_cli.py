@@ -1,4 +1,4 @@
-"""`support ingest` and `support kb search`, driven through typer's CliRunner."""
+"""`support ingest` and `support kb search|stats|delete|gaps`, driven through typer's CliRunner."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ Hold the power button for 5 seconds until the light flashes blue and white.
 """
 
 SUMMARY = re.compile(
-    r"^added (\d+), updated (\d+), unchanged (\d+), chunks (\d+), skipped (\d+) in \d+\.\d s$"
+    r"^(?:dry run, nothing written: would have )?added (\d+), updated (\d+), unchanged (\d+), "
+    r"deleted (\d+), chunks (\d+), skipped (\d+) in \d+\.\d s$"
 )
 
 
@@ -73,11 +74,11 @@ def _summary(output: str) -> tuple[int, ...]:
 def test_kb_cli_ingest_prints_summary_line_and_is_idempotent(cli_env, ingest_app, kb_dir, encoder):
     first = runner.invoke(ingest_app, ["ingest", str(kb_dir)])
     assert first.exit_code == 0, first.output
-    assert _summary(first.stdout) == (2, 0, 0, 2, 0)
+    assert _summary(first.stdout) == (2, 0, 0, 0, 2, 0)
 
     second = runner.invoke(ingest_app, ["ingest", str(kb_dir)])
     assert second.exit_code == 0, second.output
-    assert _summary(second.stdout) == (0, 0, 2, 0, 0)
+    assert _summary(second.stdout) == (0, 0, 2, 0, 0, 0)
 
 
 def test_kb_cli_ingest_lists_skipped_files_on_stderr(cli_env, ingest_app, kb_dir, encoder):
@@ -86,7 +87,7 @@ def test_kb_cli_ingest_lists_skipped_files_on_stderr(cli_env, ingest_app, kb_dir
     result = runner.invoke(ingest_app, ["ingest", str(kb_dir)])
 
     assert result.exit_code == 0, result.output
-    assert _summary(result.stdout) == (2, 0, 0, 2, 1)
+    assert _summary(result.stdout) == (2, 0, 0, 0, 2, 1)
     assert result.stderr == f"skipped {kb_dir / 'empty.md'}: empty document\n"
 
 
@@ -106,12 +107,14 @@ def test_kb_cli_search_json_lists_passages(cli_env, ingest_app, kb_dir, encoder)
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert [set(r) for r in rows] == [
-        {"doc_id", "chunk_id", "title", "source", "score", "text"}
+        {"doc_id", "chunk_id", "title", "section", "source", "url", "score", "bm25", "text"}
     ] * 2
     assert rows[0]["doc_id"] == "refund-timing"
     assert rows[0]["chunk_id"] == "refund-timing#0"
     assert rows[0]["title"] == "How long do refunds take?"
     assert rows[0]["source"] == "refund-timing.md"
+    assert rows[0]["section"] == "How long do refunds take? > Where the money goes"
+    assert rows[0]["url"] == "https://help.northwind.example/refund-timing"
     assert rows[0]["score"] > rows[1]["score"]
     assert "5–10 business days" in rows[0]["text"]
 
@@ -150,3 +153,74 @@ def test_kb_cli_search_unreachable_chroma_server_exits_1(cli_env, monkeypatch):
         "error: cannot open Chroma collection 'help_center' at http://127.0.0.1:1: "
     )
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_kb_cli_ingest_dry_run_then_delete_missing(cli_env, ingest_app, kb_dir, encoder):
+    dry = runner.invoke(ingest_app, ["ingest", str(kb_dir), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout.startswith("dry run, nothing written: would have added 2,")
+    assert _summary(dry.stdout) == (2, 0, 0, 0, 2, 0)
+    assert runner.invoke(kb.app, ["stats", "--json"]).stdout.count('"documents": 0') == 1
+
+    runner.invoke(ingest_app, ["ingest", str(kb_dir)])
+    (kb_dir / "headphones-pairing.md").unlink()
+    pruned = runner.invoke(ingest_app, ["ingest", str(kb_dir), "--delete-missing"])
+
+    assert pruned.exit_code == 0, pruned.output
+    assert _summary(pruned.stdout) == (0, 0, 1, 1, 0, 0)
+
+
+def test_kb_cli_ingest_into_a_named_collection(cli_env, ingest_app, kb_dir, encoder):
+    result = runner.invoke(ingest_app, ["ingest", str(kb_dir), "--collection", "drafts-kb"])
+    assert result.exit_code == 0, result.output
+
+    stats = json.loads(
+        runner.invoke(kb.app, ["stats", "--collection", "drafts-kb", "--json"]).stdout
+    )
+    default = json.loads(runner.invoke(kb.app, ["stats", "--json"]).stdout)
+    assert (stats["collection"], stats["documents"], default["documents"]) == ("drafts-kb", 2, 0)
+
+    bad = runner.invoke(ingest_app, ["ingest", str(kb_dir), "--collection", "x"])
+    assert bad.exit_code == 1
+    assert bad.stderr.startswith("error: cannot open Chroma collection 'x' at ")
+
+
+def test_kb_cli_stats_counts_documents_chunks_and_formats(cli_env, ingest_app, kb_dir, encoder):
+    (kb_dir / "hours.txt").write_text("Open nine to five.\n", encoding="utf-8")
+    runner.invoke(ingest_app, ["ingest", str(kb_dir)])
+
+    result = runner.invoke(kb.app, ["stats"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == [
+        "documents 3, chunks 3, source files 3",
+        "formats markdown 2, text 1",
+    ]
+    as_json = json.loads(runner.invoke(kb.app, ["stats", "--json"]).stdout)
+    assert {k: as_json[k] for k in ("documents", "chunks", "formats", "sources")} == {
+        "documents": 3,
+        "chunks": 3,
+        "formats": {"markdown": 2, "text": 1},
+        "sources": 3,
+    }
+
+
+def test_kb_cli_delete_removes_one_document(cli_env, ingest_app, kb_dir, encoder):
+    runner.invoke(ingest_app, ["ingest", str(kb_dir)])
+
+    result = runner.invoke(kb.app, ["delete", "refund-timing"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "deleted refund-timing (1 chunks)\n"
+    rows = json.loads(runner.invoke(kb.app, ["search", "refunds", "--json"]).stdout)
+    assert {r["doc_id"] for r in rows} == {"headphones-pairing"}
+    again = runner.invoke(kb.app, ["delete", "refund-timing"])
+    assert again.exit_code == 1
+    assert again.stderr == "error: no document 'refund-timing' in collection 'help_center'\n"
+
+
+def test_kb_cli_search_rejects_an_unknown_mode(cli_env, ingest_app, kb_dir, encoder):
+    runner.invoke(ingest_app, ["ingest", str(kb_dir)])
+    result = runner.invoke(kb.app, ["search", "refund", "--mode", "magic"])
+    assert result.exit_code == 1
+    assert result.stderr == "error: --mode must be one of hybrid, dense, bm25, not 'magic'\n"

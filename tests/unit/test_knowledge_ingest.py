@@ -1,4 +1,4 @@
-"""Ingesting Markdown into Chroma: metadata, idempotence, updates, skips, persistence."""
+"""Ingesting into Chroma: metadata, idempotence, updates, pruning, dry runs, skips, persistence."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from chromadb.api.client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 
 from knowledge.embeddings import MiniLMEmbeddingFunction
-from knowledge.ingest import IngestSummary, doc_id_for, ingest_paths
+from knowledge.ingest import IngestSummary, doc_id_for, ingest_paths, stored_documents
 from knowledge.tokens import get_tokenizer
-from knowledge.vectorstore import open_client, open_collection
+from knowledge.vectorstore import collection_revision, open_client, open_collection
 
 RETURNS = """---
 title: Returns and refunds
@@ -110,6 +110,7 @@ def test_ingest_paths_adds_chunks_with_citation_metadata(kb_dir, collection, tok
         "source": "returns-and-refunds.md",
         "url": "https://help.northwind.example/returns-and-refunds",
         "chunk_index": 1,
+        "format": "markdown",
     }
     assert len(meta["content_hash"]) == 64
     shipping = collection.get(where={"doc_id": "shipping-costs"}, include=["metadatas"])
@@ -129,6 +130,7 @@ def test_ingest_paths_second_run_is_unchanged_and_embeds_nothing(
 
     assert progress == []
     assert (again.added, again.updated, again.unchanged, again.chunks) == (0, 0, 3, 0)
+    assert again.deleted == 0
     assert len(embedder.texts) == embedded
     assert collection.count() == 5
 
@@ -151,24 +153,138 @@ def test_ingest_paths_edited_doc_replaces_its_old_chunks(kb_dir, collection, tok
     assert collection.count() == 3
 
 
-def test_ingest_paths_reports_empty_and_undecodable_files_and_ingests_the_rest(
-    kb_dir, collection, tokenizer
-):
+def test_ingest_paths_reports_bad_files_by_name_and_ingests_the_rest(kb_dir, collection, tokenizer):
     (kb_dir / "empty.md").write_text("---\ntitle: Empty\n---\n\n", encoding="utf-8")
     (kb_dir / "latin1.md").write_bytes("Caf\xe9 cr\xe8me".encode("latin-1"))
-    (kb_dir / "notes.txt").write_text("not markdown", encoding="utf-8")
+    (kb_dir / "manual.pdf").write_bytes(b"%PDF-1.4\n1 0 obj<<>>\ngarbage")
+    (kb_dir / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF")
+    (kb_dir / "notes.txt").write_bytes(b"\x00\x01\x02binary")
+    (kb_dir / ".hidden").mkdir()
+    (kb_dir / ".hidden" / "draft.md").write_text("# Draft\n\nnot ready\n", encoding="utf-8")
 
-    summary = ingest_paths([kb_dir, kb_dir / "notes.txt"], collection, tokenizer)
+    summary = ingest_paths([kb_dir], collection, tokenizer)
 
     assert summary.added == 3
-    assert sorted(summary.skipped) == sorted(
-        [
-            f"{kb_dir / 'empty.md'}: empty document",
-            f"{kb_dir / 'latin1.md'}: not UTF-8 text",
-            f"{kb_dir / 'notes.txt'}: not a Markdown (.md) file",
-        ]
+    assert [s.split(": ", 1)[0] for s in sorted(summary.skipped)] == [
+        str(kb_dir / n) for n in ("empty.md", "latin1.md", "manual.pdf", "notes.txt", "photo.jpg")
+    ]
+    reasons = dict(s.split(": ", 1) for s in summary.skipped)
+    assert reasons[str(kb_dir / "empty.md")] == "empty document"
+    assert reasons[str(kb_dir / "latin1.md")] == "not UTF-8 text"
+    assert reasons[str(kb_dir / "manual.pdf")].startswith("corrupt or unreadable PDF")
+    assert reasons[str(kb_dir / "notes.txt")] == "binary file, not text"
+    assert reasons[str(kb_dir / "photo.jpg")] == "unsupported file type '.jpg'"
+    assert sorted(stored_documents(collection)) == [
+        "headphones-pairing",
+        "returns-and-refunds",
+        "shipping-costs",
+    ]
+
+
+def test_ingest_paths_reads_every_format_in_one_folder(kb_dir, collection, tokenizer):
+    from tests.unit.test_knowledge_loaders import HTML, make_pdf
+
+    (kb_dir / "returns.html").write_text(HTML, encoding="utf-8")
+    (kb_dir / "warranty.pdf").write_bytes(make_pdf(["The warranty lasts two years."], "Warranty"))
+    (kb_dir / "hours.txt").write_text("We are open nine to five.\n", encoding="utf-8")
+    (kb_dir / "faq.jsonl").write_text(
+        json.dumps({"id": "faq-gift", "title": "Gift cards", "text": "They never expire."}) + "\n",
+        encoding="utf-8",
     )
-    assert collection.get(where={"doc_id": "empty"})["ids"] == []
+
+    summary = ingest_paths([kb_dir], collection, tokenizer)
+
+    assert (summary.added, summary.skipped) == (7, [])
+    formats = {d: s.format for d, s in stored_documents(collection).items()}
+    assert formats == {
+        "faq-gift": "jsonl",
+        "headphones-pairing": "markdown",
+        "hours": "text",
+        "returns": "html",
+        "returns-and-refunds": "markdown",
+        "shipping-costs": "markdown",
+        "warranty": "pdf",
+    }
+    warranty = collection.get(where={"doc_id": "warranty"}, include=["documents", "metadatas"])
+    assert warranty["documents"] == ["# Warranty\n\nThe warranty lasts two years."]
+    assert warranty["metadatas"][0]["source"] == "warranty.pdf"
+
+
+def test_ingest_paths_delete_missing_removes_documents_no_longer_there(
+    kb_dir, collection, tokenizer
+):
+    ingest_paths([kb_dir], collection, tokenizer)
+    (kb_dir / "headphones-pairing.md").unlink()
+    (kb_dir / "Shipping Costs.md").write_bytes(b"\x00 corrupted by a bad sync")
+
+    kept = ingest_paths([kb_dir], collection, tokenizer)
+    assert (kept.deleted, collection.count()) == (0, 5)  # without the flag nothing goes
+
+    pruned = ingest_paths([kb_dir], collection, tokenizer, delete_missing=True)
+
+    assert (pruned.added, pruned.updated, pruned.unchanged, pruned.deleted) == (0, 0, 1, 1)
+    # The unreadable file is still there: its last good version is kept, not deleted.
+    assert sorted(stored_documents(collection)) == ["returns-and-refunds", "shipping-costs"]
+    assert collection.count() == 4
+
+
+def test_ingest_paths_dry_run_reports_and_writes_nothing(kb_dir, collection, tokenizer, embedder):
+    ingest_paths([kb_dir], collection, tokenizer)
+    before = collection.get(include=["documents", "metadatas"])
+    embedder.texts.clear()
+    (kb_dir / "headphones-pairing.md").unlink()
+    (kb_dir / "new.md").write_text("# New\n\nA new article.\n", encoding="utf-8")
+    (kb_dir / "returns-and-refunds.md").write_text("# Returns\n\nChanged.\n", encoding="utf-8")
+
+    summary = ingest_paths([kb_dir], collection, tokenizer, dry_run=True, delete_missing=True)
+
+    assert (summary.added, summary.updated, summary.unchanged, summary.deleted) == (1, 1, 1, 1)
+    assert summary.chunks == 2
+    assert summary.line().startswith("dry run, nothing written: would have added 1, updated 1")
+    assert embedder.texts == []
+    assert collection.get(include=["documents", "metadatas"]) == before
+
+
+class FailingEmbeddingFunction(CountingEmbeddingFunction):
+    """Fails when asked to embed a text containing a marker, like a crash mid-run."""
+
+    def __call__(self, input):
+        if any("EXPLODE" in text for text in input):
+            raise RuntimeError("encoder died")
+        return super().__call__(input)
+
+
+def test_ingest_paths_failure_mid_run_leaves_the_old_version_whole(kb_dir, settings, tokenizer):
+    collection = open_collection(settings, embedding_function=FailingEmbeddingFunction())
+    ingest_paths([kb_dir], collection, tokenizer)
+    before = collection.get(where={"doc_id": "returns-and-refunds"}, include=["documents"])
+    (kb_dir / "returns-and-refunds.md").write_text(
+        "# Returns\n\nShort now. EXPLODE\n", encoding="utf-8"
+    )
+
+    with pytest.raises(RuntimeError, match="encoder died"):
+        ingest_paths([kb_dir], collection, tokenizer)
+
+    after = collection.get(where={"doc_id": "returns-and-refunds"}, include=["documents"])
+    assert after == before and len(after["ids"]) == 3
+    # Fixed content goes in on the next run and replaces all three old chunks.
+    (kb_dir / "returns-and-refunds.md").write_text("# Returns\n\nShort now.\n", encoding="utf-8")
+    assert ingest_paths([kb_dir], collection, tokenizer).updated == 1
+    assert collection.get(where={"doc_id": "returns-and-refunds"})["ids"] == [
+        "returns-and-refunds#0"
+    ]
+
+
+def test_ingest_paths_bumps_the_collection_revision_only_when_it_writes(
+    kb_dir, collection, tokenizer
+):
+    ingest_paths([kb_dir], collection, tokenizer)
+    first = collection_revision(collection)
+    ingest_paths([kb_dir], collection, tokenizer)
+    assert collection_revision(collection) == first
+    (kb_dir / "new.md").write_text("# New\n\nA new article.\n", encoding="utf-8")
+    ingest_paths([kb_dir], collection, tokenizer)
+    assert collection_revision(collection) not in ("", first)
 
 
 def test_ingest_paths_names_nested_docs_by_folder(tmp_path, collection, tokenizer):
@@ -182,9 +298,11 @@ def test_ingest_paths_names_nested_docs_by_folder(tmp_path, collection, tokenize
 
 
 def test_ingest_summary_line_format():
-    summary = IngestSummary(added=2, updated=1, unchanged=3, chunks=9, seconds=1.234)
+    summary = IngestSummary(added=2, updated=1, unchanged=3, deleted=4, chunks=9, seconds=1.234)
     summary.skipped.append("a.md: empty document")
-    assert summary.line() == "added 2, updated 1, unchanged 3, chunks 9, skipped 1 in 1.2 s"
+    assert summary.line() == (
+        "added 2, updated 1, unchanged 3, deleted 4, chunks 9, skipped 1 in 1.2 s"
+    )
 
 
 def test_open_collection_reopens_persisted_collection_in_a_fresh_client(
@@ -198,7 +316,7 @@ def test_open_collection_reopens_persisted_collection_in_a_fresh_client(
     )
     plain = client.get_collection(settings.KB_COLLECTION)  # no embedding function passed
     assert plain.count() == 5
-    assert plain.metadata == {"hnsw:space": "cosine"}
+    assert plain.configuration["hnsw"]["space"] == "cosine"
     result = plain.query(query_texts=["my headphones won't pair"], n_results=1)
     assert result["ids"] == [["headphones-pairing#0"]]
 

@@ -1,0 +1,65 @@
+"""Lexical (BM25) search over chunk texts: bm25s scoring, Snowball stems, English stop words."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+
+_WORD = re.compile(r"\w+", flags=re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+# What is left of "doesn't", "aren't" ... once the word pattern splits at the apostrophe.
+_CONTRACTIONS = "does did doing don doesn didn isn aren wasn weren won wouldn shouldn couldn"
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | frozenset(_CONTRACTIONS.split())
+
+
+def analyze(text: str) -> list[str]:
+    """Lower-cased word stems without stop words: 'Refunds are taking' -> ['refund', 'take']."""
+    stop = _stop_words()
+    words = [
+        w for w in _WORD.findall(text.lower()) if w not in stop and (len(w) > 1 or w.isdigit())
+    ]
+    return _stemmer().stemWords(words)
+
+
+class LexicalIndex:
+    """BM25 over a fixed list of texts; rebuild it when the texts change."""
+
+    def __init__(self, ids: list[str], texts: list[str]) -> None:
+        import bm25s
+
+        self.ids = list(ids)
+        self._bm25 = bm25s.BM25()
+        if self.ids:
+            tokens = [analyze(t) or [""] for t in texts]  # bm25s needs a token per document
+            self._bm25.index(tokens, show_progress=False)
+            self._vocab = set(self._bm25.vocab_dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """Up to k (id, BM25 score) pairs with a positive score, best first."""
+        if not self.ids or k <= 0:
+            return []
+        terms = [t for t in analyze(query) if t in self._vocab and t]
+        if not terms:
+            return []
+        scores = self._bm25.get_scores(terms)
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
