@@ -59,8 +59,7 @@ def build_services(
 ) -> Services:
     """Store, NLU, retriever and composer, wired from settings. Loads models: call once."""
     from knowledge.embeddings import get_encoder
-    from knowledge.retrieval import Retriever
-    from knowledge.vectorstore import open_collection
+    from knowledge.retrieval import build_retriever
     from tools.store.backend import SqlStore
 
     settings.ensure_dirs()
@@ -68,7 +67,7 @@ def build_services(
     return Services(
         store=SqlStore.from_url(settings.database_url),
         nlu=build_nlu(settings, encoder),
-        retriever=Retriever(open_collection(settings)),
+        retriever=build_retriever(settings),
         composer=composer or build_composer(settings, encoder),
         refund_policy=RefundPolicy(window_days=settings.REFUND_WINDOW_DAYS),
         escalation_threshold=settings.ESCALATION_THRESHOLD,
