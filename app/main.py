@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.approvals import ApprovalDesk
 from app.chat import ChatService
 from app.errors import install_error_handlers
-from app.routes import chat, health, sessions
+from app.routes import billing, chat, health, sessions
 from app.settings import Settings
 from graph.context import Services
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             graph = build_graph(checkpointer)
             app.state.services = svc
             app.state.chat = ChatService(graph, svc, settings.MAX_MESSAGE_CHARS)
+            app.state.approvals = ApprovalDesk(app.state.chat, svc)
             log.info("ready: composer=%s", svc.composer.name)
             yield
 
@@ -47,4 +49,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(sessions.router)
+    app.include_router(billing.router)
     return app

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from app.settings import Settings
 from graph.context import Services
-from tools.refunds import RefundPolicy
+from tools.policy import load_policy
 from tools.store.catalog import SHOP_NAME
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def build_services(
         nlu=build_nlu(settings, encoder),
         retriever=build_retriever(settings),
         composer=composer or build_composer(settings, encoder),
-        refund_policy=RefundPolicy(window_days=settings.REFUND_WINDOW_DAYS),
+        policy=load_policy(settings.POLICY_FILE),
         escalation_threshold=settings.ESCALATION_THRESHOLD,
         kb_min_score=settings.KB_MIN_SCORE,
         negative_sentiment_threshold=settings.NEGATIVE_SENTIMENT_THRESHOLD,

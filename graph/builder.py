@@ -1,4 +1,10 @@
-"""Wire the nodes into the turn graph: classify → branch → (escalate) → respond."""
+"""Wire the nodes into the turn graph.
+
+classify → branch → (escalate) → respond → END, with two detours: an anonymous caller's
+account question goes through `verify` first (and on to its branch once verified), and a
+refund waiting for a human's approval parks the conversation in `await_approval`, which
+pauses the graph (LangGraph interrupt) until the decision comes.
+"""
 
 from __future__ import annotations
 
@@ -7,41 +13,61 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from graph.context import TurnContext
+from graph.nodes.address import change_address
+from graph.nodes.approval import await_approval
 from graph.nodes.billing import invoices
+from graph.nodes.cancel import cancel
 from graph.nodes.classify import classify
 from graph.nodes.escalate import escalate
 from graph.nodes.knowledge import answer_from_knowledge
 from graph.nodes.orders import order_status
+from graph.nodes.payments import payments
 from graph.nodes.refund import refund
 from graph.nodes.respond import respond
 from graph.nodes.smalltalk import smalltalk
-from graph.routing import route_after_action, route_after_classify
+from graph.nodes.verify import verify
+from graph.routing import (
+    route_after_action,
+    route_after_classify,
+    route_after_respond,
+    route_after_verify,
+)
 from graph.state import TurnState
 
-BRANCHES = {
+ACCOUNT_BRANCHES = {
     "orders": order_status,
     "refund": refund,
     "billing": invoices,
-    "knowledge": answer_from_knowledge,
+    "cancel": cancel,
+    "address": change_address,
+    "payments": payments,
 }
+BRANCHES = {**ACCOUNT_BRANCHES, "knowledge": answer_from_knowledge}
 
 
 def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
-    """The compiled turn graph; `checkpointer` keeps each session's state between turns."""
+    """The compiled turn graph; `checkpointer` keeps each session's state between turns
+    (and is what lets a conversation wait for an approval across restarts)."""
     builder = StateGraph(TurnState, context_schema=TurnContext)
     builder.add_node("classify", classify)
     for name, node in BRANCHES.items():
         builder.add_node(name, node)
         builder.add_conditional_edges(name, route_after_action, ["escalate", "respond"])
+    builder.add_node("verify", verify)
     builder.add_node("smalltalk", smalltalk)
     builder.add_node("escalate", escalate)
     builder.add_node("respond", respond)
+    builder.add_node("await_approval", await_approval)
 
     builder.add_edge(START, "classify")
     builder.add_conditional_edges(
-        "classify", route_after_classify, [*BRANCHES, "smalltalk", "escalate"]
+        "classify", route_after_classify, [*BRANCHES, "verify", "smalltalk", "escalate"]
+    )
+    builder.add_conditional_edges(
+        "verify", route_after_verify, [*ACCOUNT_BRANCHES, "escalate", "respond"]
     )
     builder.add_edge("smalltalk", "respond")
     builder.add_edge("escalate", "respond")
-    builder.add_edge("respond", END)
+    builder.add_conditional_edges("respond", route_after_respond, ["await_approval", END])
+    builder.add_edge("await_approval", "respond")
     return builder.compile(checkpointer=checkpointer, name="support_turn")

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from graph.llm.composer import Composer
     from graph.nlu.parser import NLU
     from knowledge.retrieval import Retriever
-    from tools.refunds import RefundPolicy
+    from tools.policy import SupportPolicy
     from tools.store.backend import StoreBackend
 
 
@@ -22,7 +22,8 @@ class Services:
     nlu: NLU
     retriever: Retriever
     composer: Composer
-    refund_policy: RefundPolicy
+    policy: SupportPolicy
+    """The written support policy every write is checked against."""
     escalation_threshold: float = 0.6
     kb_min_score: float = 0.36
     negative_sentiment_threshold: float = -0.7

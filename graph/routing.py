@@ -6,7 +6,18 @@ from typing import Literal
 
 from graph.state import TurnState
 
-Route = Literal["orders", "refund", "billing", "knowledge", "smalltalk", "escalate"]
+Route = Literal[
+    "orders",
+    "refund",
+    "billing",
+    "cancel",
+    "address",
+    "payments",
+    "verify",
+    "knowledge",
+    "smalltalk",
+    "escalate",
+]
 
 INTENT_ROUTES: dict[str, Route] = {
     "track_order": "orders",
@@ -14,6 +25,12 @@ INTENT_ROUTES: dict[str, Route] = {
     "track_refund": "refund",
     "check_invoice": "billing",
     "get_invoice": "billing",
+    "check_cancellation_fee": "billing",
+    "cancel_order": "cancel",
+    "change_order": "address",
+    "change_shipping_address": "address",
+    "payment_issue": "payments",
+    "check_payment_methods": "payments",
     "greeting": "smalltalk",
     "goodbye": "smalltalk",
     "out_of_scope": "smalltalk",
@@ -21,13 +38,25 @@ INTENT_ROUTES: dict[str, Route] = {
 }
 """Intents with their own branch; every other intent is answered from the knowledge base."""
 
-ACCOUNT_ROUTES: frozenset[Route] = frozenset({"orders", "refund", "billing"})
-"""Branches that read or change the caller's own records, so need a signed-in customer."""
+ACCOUNT_ROUTES: frozenset[Route] = frozenset(
+    {"orders", "refund", "billing", "cancel", "address", "payments"}
+)
+"""Branches that read or change the caller's own records, so need a known customer."""
+
+GENERAL_WHEN_ANONYMOUS: frozenset[str] = frozenset(
+    {"check_cancellation_fee", "check_payment_methods", "payment_issue"}
+)
+"""Account intents that are usually general questions ('do you take PayPal?'): an
+anonymous caller gets the help centre's answer, not an identity check."""
 
 ROUTE_NODES: tuple[Route, ...] = (
     "orders",
     "refund",
     "billing",
+    "cancel",
+    "address",
+    "payments",
+    "verify",
     "knowledge",
     "smalltalk",
     "escalate",
@@ -48,9 +77,10 @@ def choose_route(
 
     A turn that answers the bot's own question (`carried_over`) keeps its intent's branch
     whatever the classifier thought of the bare answer. An anonymous caller asking about
-    account records gets the help centre's general answer (the knowledge node adds how to
-    sign in) instead of any record. A strongly negative message (sentiment score at or
-    below `negative_threshold`) goes to a person rather than to the bot.
+    their own orders, refunds or invoices is asked to verify who they are first (the
+    verify branch); their general billing questions get the help centre's answer. A
+    strongly negative message (sentiment score at or below `negative_threshold`) goes to
+    a person rather than to the bot.
     """
     if not carried_over and confidence < threshold:
         return "escalate", "low_confidence"
@@ -60,7 +90,7 @@ def choose_route(
         return "escalate", "negative_sentiment"
     route = INTENT_ROUTES.get(intent, "knowledge")
     if route in ACCOUNT_ROUTES and not signed_in:
-        return "knowledge", None
+        return ("knowledge", None) if intent in GENERAL_WHEN_ANONYMOUS else ("verify", None)
     return route, None
 
 
@@ -72,3 +102,19 @@ def route_after_classify(state: TurnState) -> Route:
 def route_after_action(state: TurnState) -> Literal["escalate", "respond"]:
     """Escalate when an action node decided the turn needs a human, else answer."""
     return "escalate" if state.get("escalation_reason") else "respond"
+
+
+def route_after_verify(state: TurnState) -> Route | Literal["respond"]:
+    """Once the caller is verified, go on with what they asked; otherwise answer or escalate."""
+    if state.get("escalation_reason"):
+        return "escalate"
+    if state.get("verified_customer_id"):
+        route = INTENT_ROUTES.get(state.get("intent") or "", "knowledge")
+        return route if route in ACCOUNT_ROUTES else "respond"
+    return "respond"
+
+
+def route_after_respond(state: TurnState) -> Literal["await_approval", "__end__"]:
+    """Pause for a human decision while a refund waits for approval; else end the turn."""
+    approval = state.get("approval")
+    return "await_approval" if approval else "__end__"

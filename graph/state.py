@@ -33,15 +33,31 @@ class Pending(TypedDict, total=False):
     intent: str
     """The intent the customer was pursuing when the bot asked."""
     slot: str
-    """For kind='slot': the entity type asked for, e.g. 'order_id'."""
+    """For kind='slot': what was asked for: 'order_id', 'cancel_reason', 'address' or
+    'verification' (email + order number, or name + ZIP code)."""
     action: str
-    """For kind='confirm': the write to perform on yes, e.g. 'refund'."""
+    """For kind='confirm': the write to perform on yes: 'refund', 'cancel', 'address' or
+    'dispute'."""
     order_id: str
-    """For kind='confirm': the order the write is about."""
+    """The order the question or the write is about."""
     amount_cents: int
     """For kind='confirm': the amount stated to the customer."""
     payment_label: str
     """For kind='confirm': where the money goes, as stated to the customer."""
+    method_id: str | None
+    """For a refund: the customer's payment method named as destination (None: original)."""
+    skus: list[str]
+    """For a refund: the order lines it covers (empty: every refundable line)."""
+    needs_approval: bool
+    """For a refund: above the auto-approve limit, so a yes asks a human to approve it."""
+    reason: str
+    """For a cancellation: the accepted reason stated to the customer."""
+    fee_cents: int
+    """For a cancellation: the fee stated to the customer."""
+    address: str
+    """For an address change: the new address stated to the customer."""
+    payment_id: str
+    """For a dispute: the duplicate charge stated to the customer."""
 
 
 class TurnState(TypedDict, total=False):
@@ -79,6 +95,12 @@ class TurnState(TypedDict, total=False):
     """Tool calls of this turn: {tool, status, detail}."""
     escalation: dict[str, Any] | None
     """The escalation record created this turn: {id, reason}."""
+    approval: dict[str, Any] | None
+    """A refund waiting for a human's decision: {id, order_id, amount_cents, destination,
+    escalation_id}. While set, the graph is paused in `await_approval`."""
+    verified_customer_id: str | None
+    """Set this turn by the verify node once the store confirmed an anonymous caller's
+    details (the session row keeps it for later turns); never read from a message."""
 
 
 def new_turn(message: str) -> TurnState:
@@ -93,4 +115,5 @@ def new_turn(message: str) -> TurnState:
         "citations": [],
         "actions": [],
         "escalation": None,
+        "verified_customer_id": None,
     }

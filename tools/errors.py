@@ -33,3 +33,24 @@ class BackendUnavailable(ToolError):
 
     code = "tool_failure"
     default_message = "Our order system is not answering right now; nothing was changed."
+
+
+class ApprovalRequired(ToolError):
+    """The refund is above the policy's auto-approve limit: a human must decide.
+
+    `eligibility` is the verdict that was checked (amount, destination, order).
+    """
+
+    code = "approval_required"
+    default_message = "This refund needs a human's approval."
+
+    def __init__(self, eligibility: object, message: str | None = None) -> None:
+        super().__init__(message)
+        self.eligibility = eligibility
+
+
+class VerificationLocked(ToolError):
+    """Too many failed identity checks in this conversation; a person must take over."""
+
+    code = "verification_locked"
+    default_message = "Too many failed verification attempts in this conversation."

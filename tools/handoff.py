@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal, get_args
 
+from tools.errors import BackendUnavailable
 from tools.schemas import EscalationView
 from tools.store.backend import StoreBackend
 
@@ -14,6 +16,8 @@ EscalationReason = Literal[
     "tool_failure",
     "missing_knowledge",
     "policy",
+    "approval_needed",
+    "verification_failed",
 ]
 REASONS: tuple[str, ...] = get_args(EscalationReason)
 
@@ -28,21 +32,34 @@ def create_escalation(
     confidence: float | None,
     entities: list[Any] | dict[str, Any],
     transcript: list[dict[str, Any]],
+    retry_pauses: tuple[float, ...] = (0.25, 0.75, 1.5),
 ) -> EscalationView:
     """Hand the conversation to a human agent with everything needed to continue it.
 
     `reason` is one of: low_confidence, explicit_request, negative_sentiment, tool_failure,
-    missing_knowledge, policy. The ticket keeps the transcript, the detected intent, its
-    confidence and the entities, so the customer never has to repeat themselves.
+    missing_knowledge, policy, approval_needed (a refund above the auto-approve limit; made
+    by `tools.approvals`), verification_failed (an anonymous caller failed the identity
+    check too often). The ticket keeps the transcript, the detected intent, its
+    confidence and the entities, so the customer never has to repeat themselves. A store
+    that fails (e.g. locked) is retried after each of `retry_pauses` seconds.
     """
     if reason not in REASONS:
         raise ValueError(f"unknown escalation reason {reason!r}; expected one of {REASONS}")
-    return store.create_escalation(
-        session_id=session_id,
-        customer_id=customer_id,
-        reason=reason,
-        intent=intent,
-        confidence=confidence,
-        entities=entities,
-        transcript=transcript,
-    )
+    for pause in (*retry_pauses, None):
+        try:
+            return store.create_escalation(
+                session_id=session_id,
+                customer_id=customer_id,
+                reason=reason,
+                intent=intent,
+                confidence=confidence,
+                entities=entities,
+                transcript=transcript,
+            )
+        except BackendUnavailable:
+            # A locked store usually frees up within a second: the ticket matters most
+            # exactly when a tool has just failed, so try again before giving up.
+            if pause is None:
+                raise
+            time.sleep(pause)
+    raise AssertionError("unreachable")

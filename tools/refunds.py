@@ -1,40 +1,63 @@
-"""Refund tools: the policy's verdict on an order, and the refund itself (exactly once)."""
+"""Refund tools: the written policy's verdict on an order, and the refund itself (exactly once).
+
+The verdict (`quote_refund`) is a pure function of the order, the policy and the moment,
+so the write re-runs it inside its own transaction on the locked order: what was offered
+to the customer is exactly what is written, or nothing is.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from tools.errors import NotAllowed
+from tools.errors import ApprovalRequired, NotAllowed, NotFound
 from tools.orders import get_order
-from tools.schemas import OrderView, RefundEligibility, RefundView, money
+from tools.policy import SupportPolicy
+from tools.schemas import (
+    ItemView,
+    OrderView,
+    PaymentMethodView,
+    RefundEligibility,
+    RefundView,
+    money,
+)
 from tools.store.backend import StoreBackend
 from tools.store.views import ACTIVE_REFUND
 
-
-@dataclass(frozen=True)
-class RefundPolicy:
-    """The shop's refund rules. Refunds go back to the original payment method."""
-
-    window_days: int = 30
-    """Days after delivery within which a refund may be asked for."""
+ORIGINAL = "the original payment method"
 
 
 def _day(moment: datetime) -> str:
     return f"{moment:%B} {moment.day}, {moment.year}"
 
 
-def _verdict(order: OrderView, policy: RefundPolicy, now: datetime) -> tuple[str, str]:
+def refundable_lines(
+    order: OrderView, policy: SupportPolicy, skus: tuple[str, ...] = ()
+) -> list[ItemView]:
+    """The order's lines a refund covers: the named SKUs (all when none is named), less
+    the catalogue's non-refundable items and the policy's non-refundable categories."""
+    wanted = [i for i in order.items if not skus or i.sku in skus]
+    return [i for i in wanted if i.refundable and policy.refundable_category(i.category)]
+
+
+def _verdict(
+    order: OrderView, policy: SupportPolicy, now: datetime, message: str
+) -> tuple[str, str]:
     """(reason code, customer message) of the first rule the order breaks, or ('ok', '')."""
     if order.status == "cancelled":
         return "cancelled", (
             f"Order {order.id} was cancelled, so its charge was already reversed; "
             "there is nothing left to refund."
         )
-    if order.status != "delivered" or order.delivered_at is None:
+    if order.status not in policy.refund_statuses:
+        instead = (
+            " Before it ships you can ask to cancel it instead."
+            if order.status in policy.cancel_statuses
+            else ""
+        )
         return "not_delivered", (
             f"Order {order.id} is still {order.status} and hasn't been delivered yet. "
-            "Refunds open once it arrives; before it ships you can ask to cancel it instead."
+            f"Refunds open once it arrives.{instead}"
         )
     if any(r.status in ACTIVE_REFUND for r in order.refunds):
         done = next(r for r in order.refunds if r.status in ACTIVE_REFUND)
@@ -42,76 +65,197 @@ def _verdict(order: OrderView, policy: RefundPolicy, now: datetime) -> tuple[str
             f"Order {order.id} already has refund {done.id} for {money(done.amount_cents)} "
             f"({done.status})."
         )
-    deadline = order.delivered_at + timedelta(days=policy.window_days)
-    if now > deadline:
-        return "window_expired", (
-            f"Order {order.id} was delivered on {_day(order.delivered_at)}; refunds are "
-            f"available for {policy.window_days} days after delivery, and that window closed "
-            f"on {_day(deadline)}."
-        )
-    if not any(i.refundable for i in order.items):
-        return "non_refundable_items", (
-            f"Order {order.id} only contains items that can't be refunded (gift cards)."
+    if policy.window_days and order.delivered_at is not None:
+        deadline = order.delivered_at + timedelta(days=policy.window_days)
+        if now > deadline:
+            return "window_expired", (
+                f"Order {order.id} was delivered on {_day(order.delivered_at)}; refunds are "
+                f"available for {policy.window_days} days after delivery, and that window "
+                f"closed on {_day(deadline)}."
+            )
+    condition = policy.refused_condition_in(message) if message else None
+    if condition:
+        return "item_condition", (
+            f"our policy doesn't accept returns of items {condition} ({policy.name}). "
+            "If the item is faulty, our warranty may cover a repair or replacement."
         )
     return "ok", ""
+
+
+def _destination(
+    order: OrderView,
+    policy: SupportPolicy,
+    method: PaymentMethodView | None,
+) -> tuple[str, str | None, str]:
+    """(label, method_id, refusal message or '') for where the refund goes."""
+    original = order.payments[0].label if order.payments else ORIGINAL
+    if method is None or (order.payments and method.label == original):
+        return original, None, ""
+    if method.method == "gift_card" and "gift_card" in policy.refund_destinations:
+        return method.label, method.id, ""
+    allowed = " or ".join(
+        {"original": f"the original payment method ({original})", "gift_card": "a gift card"}[d]
+        for d in policy.refund_destinations
+    )
+    return original, None, f"refunds can only go to {allowed}, not to {method.label}."
+
+
+def quote_refund(
+    order: OrderView,
+    policy: SupportPolicy,
+    now: datetime,
+    *,
+    message: str = "",
+    skus: tuple[str, ...] = (),
+    method: PaymentMethodView | None = None,
+) -> RefundEligibility:
+    """The policy's verdict on refunding `order` (a pure function: changes nothing).
+
+    `message` is what the customer said (checked for refused item conditions), `skus`
+    narrows the refund to those lines, `method` is a wallet entry the customer named as
+    destination (None: the original payment method).
+    """
+    reason, text = _verdict(order, policy, now, message)
+    if reason == "ok" and skus and not any(i.sku in skus for i in order.items):
+        reason, text = (
+            "item_not_in_order",
+            (
+                f"order {order.id} doesn't contain that item; it has "
+                f"{', '.join(i.name for i in order.items)}."
+            ),
+        )
+    lines = refundable_lines(order, policy, skus)
+    paid = sum(p.amount_cents for p in order.payments) if order.payments else order.total_cents
+    amount = min(sum(i.quantity * i.unit_price_cents for i in lines), paid)
+    label, method_id, refused = _destination(order, policy, method)
+    if reason == "ok" and amount <= 0:
+        reason, text = (
+            "non_refundable_items",
+            (
+                f"Order {order.id} only contains items that can't be refunded "
+                f"({', '.join(i.name for i in order.items)})."
+            ),
+        )
+    if reason == "ok" and refused:
+        reason, text = "destination", refused
+    if reason == "ok":
+        text = f"Order {order.id} can be refunded: {money(amount)} back to {label}."
+        chosen = {i.sku for i in lines}
+        skipped = [i.name for i in order.items if i.sku not in chosen and (not skus)]
+        if skipped:
+            text += f" Not included (non-refundable): {', '.join(skipped)}."
+    eligible = reason == "ok"
+    return RefundEligibility(
+        order_id=order.id,
+        eligible=eligible,
+        reason=reason,
+        message=text,
+        amount_cents=amount if eligible else 0,
+        payment_label=label,
+        item_count=sum(i.quantity for i in lines) if eligible else 0,
+        method_id=method_id,
+        needs_approval=eligible and policy.needs_approval(amount),
+    )
+
+
+def owned_method(store: StoreBackend, customer_id: str, method_id: str) -> PaymentMethodView:
+    """One of the customer's own payment methods; another's reads like a missing one."""
+    for method in store.list_payment_methods(customer_id):
+        if method.id == method_id:
+            return method
+    raise NotFound("We couldn't find that payment method on your account.")
 
 
 def check_refund_eligibility(
     store: StoreBackend,
     customer_id: str,
     order_id: str,
-    policy: RefundPolicy,
+    policy: SupportPolicy,
     *,
     now: datetime | None = None,
+    message: str = "",
+    skus: tuple[str, ...] = (),
+    method_id: str | None = None,
 ) -> RefundEligibility:
     """Check whether one of the signed-in customer's orders can be refunded, and for how much.
 
-    Rules: the order must be delivered, asked within the policy window after delivery,
-    not already refunded; gift cards are never refunded. The refund goes to the original
-    payment method. Changes nothing. Raises NotFound when the customer has no such order.
+    Rules come from the written policy: order status, days since delivery, refused item
+    conditions, non-refundable categories, where the money may go. Changes nothing.
+    Raises NotFound when the customer has no such order (or no such payment method).
     """
     order = get_order(store, customer_id, order_id)
-    reason, message = _verdict(order, policy, now or datetime.now(UTC))
-    amount = sum(i.quantity * i.unit_price_cents for i in order.items if i.refundable)
-    payment = order.payments[0].label if order.payments else "the original payment method"
-    if reason == "ok":
-        skipped = [i.name for i in order.items if not i.refundable]
-        message = f"Order {order.id} can be refunded: {money(amount)} back to {payment}."
-        if skipped:
-            message += f" Not included (non-refundable): {', '.join(skipped)}."
-    return RefundEligibility(
-        order_id=order.id,
-        eligible=reason == "ok",
-        reason=reason,
-        message=message,
-        amount_cents=amount if reason == "ok" else 0,
-        payment_label=payment,
+    method = owned_method(store, customer_id, method_id) if method_id else None
+    return quote_refund(
+        order, policy, now or datetime.now(UTC), message=message, skus=skus, method=method
     )
+
+
+def recheck(
+    policy: SupportPolicy,
+    now: datetime,
+    amount_cents: int,
+    *,
+    message: str = "",
+    skus: tuple[str, ...] = (),
+    method: PaymentMethodView | None = None,
+) -> Callable[[OrderView], None]:
+    """The check a refund write runs on the locked order: still eligible, same amount."""
+
+    def check(order: OrderView) -> None:
+        again = quote_refund(order, policy, now, message=message, skus=skus, method=method)
+        if not again.eligible:
+            raise NotAllowed(again.message)
+        if again.amount_cents != amount_cents:
+            raise NotAllowed(
+                f"The refundable amount of order {order.id} is now "
+                f"{money(again.amount_cents)}, not {money(amount_cents)}; nothing was refunded."
+            )
+
+    return check
 
 
 def request_refund(
     store: StoreBackend,
     customer_id: str,
     order_id: str,
-    policy: RefundPolicy,
+    policy: SupportPolicy,
     idempotency_key: str,
     actor: str,
     *,
     now: datetime | None = None,
+    message: str = "",
+    skus: tuple[str, ...] = (),
+    method_id: str | None = None,
+    expected_amount_cents: int | None = None,
 ) -> RefundView:
-    """Refund one of the signed-in customer's orders to the original payment method.
+    """Refund one of the signed-in customer's orders, after the customer confirmed it.
 
-    Only after the customer confirmed the amount. Re-checks the policy first and raises
-    NotAllowed (with the reason for the customer) when the order is not eligible. The same
+    Re-checks the policy inside the write's transaction and raises NotAllowed (with the
+    reason for the customer) when the order is not eligible or the amount is no longer
+    `expected_amount_cents`. Raises ApprovalRequired when the amount is above the policy's
+    auto-approve limit: such refunds go through `tools.approvals`. The same
     `idempotency_key` always yields the same single refund, however often it is called.
     """
-    check = check_refund_eligibility(store, customer_id, order_id, policy, now=now)
+    moment = now or datetime.now(UTC)
+    check = check_refund_eligibility(
+        store, customer_id, order_id, policy, now=moment, message=message, skus=skus,
+        method_id=method_id,
+    )  # fmt: skip
     if not check.eligible:
         # Not eligible because this very request already went through? Same answer again.
         prior = store.find_refund(idempotency_key)
         if prior is not None and prior.order_id == check.order_id:
             return prior
         raise NotAllowed(check.message)
+    if expected_amount_cents is not None and check.amount_cents != expected_amount_cents:
+        raise NotAllowed(
+            f"The refundable amount of order {check.order_id} is now "
+            f"{money(check.amount_cents)}, not {money(expected_amount_cents)}; "
+            "nothing was refunded."
+        )
+    if check.needs_approval:
+        raise ApprovalRequired(check)
+    method = owned_method(store, customer_id, method_id) if method_id else None
     refund = store.create_refund(
         customer_id=customer_id,
         order_id=check.order_id,
@@ -120,7 +264,10 @@ def request_refund(
         idempotency_key=idempotency_key,
         actor=actor,
         status="approved",
-    )
+        destination=check.payment_label,
+        check=recheck(policy, moment, check.amount_cents, message=message, skus=skus,
+                      method=method),
+    )  # fmt: skip
     if refund.order_id != check.order_id:
         raise NotAllowed("This refund request was already used for another order.")
     return refund

@@ -48,13 +48,15 @@ class CustomerView(_View):
 
 
 class ItemView(_View):
-    """One line of an order. `refundable` is False for gift cards."""
+    """One line of an order. `refundable` is the catalogue's flag (False for gift cards);
+    the policy may rule out more categories."""
 
     sku: str
     name: str
     quantity: int
     unit_price_cents: int
     refundable: bool = True
+    category: str = ""
 
 
 class PaymentView(_View):
@@ -74,7 +76,7 @@ class PaymentView(_View):
 
 
 class RefundView(_View):
-    """A refund on an order."""
+    """A refund on an order; `destination` is where the money goes ('Visa ending 4242')."""
 
     id: str
     order_id: str
@@ -82,6 +84,22 @@ class RefundView(_View):
     status: str
     reason: str
     created_at: datetime
+    destination: str | None = None
+
+
+class PaymentMethodView(_View):
+    """A payment method on the customer's file, masked: only a card's last four digits."""
+
+    id: str
+    method: str
+    brand: str | None
+    last4: str | None
+    balance_cents: int | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def label(self) -> str:
+        return payment_label(self.method, self.brand, self.last4)
 
 
 class InvoiceView(_View):
@@ -111,13 +129,17 @@ class OrderView(_View):
     payments: list[PaymentView]
     refunds: list[RefundView]
     invoices: list[InvoiceView]
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
 
 
 class RefundEligibility(_View):
     """The refund policy's verdict on an order: a value (`eligible`) plus a reason.
 
     `reason` is a machine code: ok, not_delivered, window_expired, already_refunded,
-    non_refundable_items, cancelled. `message` is the same verdict for the customer.
+    non_refundable_items, item_condition, item_not_in_order, cancelled, destination.
+    `message` is the same verdict for the customer. `item_count` counts the refundable
+    units; `method_id` is the wallet entry the money goes to (None: the original method).
     """
 
     order_id: str
@@ -126,6 +148,76 @@ class RefundEligibility(_View):
     message: str
     amount_cents: int
     payment_label: str
+    item_count: int = 0
+    method_id: str | None = None
+    needs_approval: bool = False
+
+
+class CancelQuote(_View):
+    """The policy's verdict on cancelling an order: fee, what comes back, and why not.
+
+    `reason`: ok, status (its status can't be cancelled), reason_required, reason_refused.
+    """
+
+    order_id: str
+    eligible: bool
+    reason: str
+    message: str
+    status: str
+    fee_cents: int
+    refund_cents: int
+    payment_label: str
+    cancel_reason: str | None = None
+
+
+class CancellationView(_View):
+    """A cancelled order: the reason, the fee kept and the refund made."""
+
+    order_id: str
+    status: str
+    cancel_reason: str
+    fee_cents: int
+    refund: RefundView | None
+
+
+class AddressChangeView(_View):
+    """A pending order's shipping address, before and after the change."""
+
+    order_id: str
+    before: str
+    after: str
+
+
+class ApprovalView(_View):
+    """A refund waiting for (or given) a human's decision; `refund_id` once approved."""
+
+    id: str
+    session_id: str
+    customer_id: str
+    order_id: str
+    amount_cents: int
+    destination: str
+    status: str
+    escalation_id: str | None
+    refund_id: str | None
+    method_id: str | None = None
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    note: str | None
+
+
+class DisputeView(_View):
+    """A payment dispute, e.g. a duplicate charge our billing team refunds."""
+
+    id: str
+    customer_id: str
+    order_id: str
+    payment_id: str
+    kind: str
+    amount_cents: int
+    status: str
+    created_at: datetime
 
 
 class EscalationView(_View):
@@ -154,3 +246,27 @@ class AuditEntry(_View):
     entity_id: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+
+
+class SessionView(_View):
+    """A conversation's identity: the token's customer, or whom an anonymous caller proved
+    to be (`verified_customer_id`), and how many identity checks failed."""
+
+    id: str
+    customer_id: str | None
+    verified_customer_id: str | None = None
+    verify_failures: int = 0
+    verify_locked: bool = False
+
+    @property
+    def acting_customer_id(self) -> str | None:
+        """Whose records this conversation may see: the token's customer, else the verified."""
+        return self.customer_id or self.verified_customer_id
+
+
+class VerificationResult(_View):
+    """The outcome of one identity check: verified, failed (attempts left) or locked."""
+
+    status: str
+    customer_id: str | None = None
+    attempts_left: int = 0

@@ -7,8 +7,11 @@ import re
 
 from graph.nlu.taxonomy import category_of
 from graph.nodes.common import Rt, emit, now_iso
+from graph.nodes.verify import identity_claims
 from graph.routing import choose_route
 from graph.state import Pending, TurnState
+from tools.addresses import find_address
+from tools.policy import SupportPolicy
 
 _YES = re.compile(
     r"^\s*(y|yes|yeah|yep|yup|sure|ok(ay)?|please do|go ahead|do it|confirm(ed)?|"
@@ -29,13 +32,31 @@ def confirmation(message: str) -> bool | None:
     return None
 
 
-def carry_over(pending: Pending | None, message: str, entities: list[dict]) -> bool:
-    """Whether this message answers what the bot asked for last turn."""
+def carry_over(
+    pending: Pending | None,
+    message: str,
+    entities: list[dict],
+    policy: SupportPolicy | None = None,
+) -> bool:
+    """Whether this message answers what the bot asked for last turn.
+
+    A yes or no answers an offer; the asked-for value answers a question (an order
+    number, an accepted cancellation reason, a complete address, proof of identity), and
+    a "no" ends a question about a cancellation or an address.
+    """
     if not pending:
         return False
     if pending.get("kind") == "confirm":
         return confirmation(message) is not None
     slot = pending.get("slot")
+    if slot == "cancel_reason":
+        reasons = policy.cancel_reasons if policy else {}
+        found = policy.cancel_reason_in(message) if policy else None
+        return bool(found) or not reasons or confirmation(message) is False
+    if slot == "address":
+        return find_address(message) is not None or confirmation(message) is False
+    if slot == "verification":
+        return identity_claims(message, entities).any()
     return any(e.get("type") == slot for e in entities)
 
 
@@ -49,11 +70,19 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
     )
     entities = parse.to_dict()["entities"]
     pending = state.get("pending")
-    carried = carry_over(pending, message, entities)
+    carried = carry_over(pending, message, entities, svc.policy)
     if carried and pending:
         intent, confidence = pending["intent"], 1.0
     else:
         intent, confidence = parse.intent, float(parse.confidence)
+    # Asked for something, the customer goes on about the same thing in other words:
+    # keep what the bot was doing (never for an offer: only a yes or a no answers that).
+    same_task = (
+        pending is not None
+        and pending.get("kind") == "slot"
+        and pending.get("intent") == intent
+        and confidence >= svc.escalation_threshold
+    )
     route, reason = choose_route(
         intent,
         confidence,
@@ -86,7 +115,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
         "sentiment": sentiment,
         "route": route,
         "escalation_reason": reason,
-        "pending": pending if carried else None,
+        "pending": pending if carried or same_task else None,
         "transcript": [
             {
                 "role": "customer",

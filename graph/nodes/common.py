@@ -41,6 +41,12 @@ def record(runtime: Rt, state: TurnState, *actions: dict[str, str]) -> list[dict
     return [*(state.get("actions") or []), *actions]
 
 
+def customer_of(state: TurnState, runtime: Rt) -> str | None:
+    """Whose records this turn may touch: the customer the request's credentials name, or
+    (anonymous callers) the one the store confirmed in this turn's identity check."""
+    return runtime.context.customer_id or state.get("verified_customer_id")
+
+
 def say(name: str, **values: Any) -> str:
     """A templated reply, with the shop name always available."""
     return render(name, shop=SHOP_NAME, **values)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from graph.nodes.common import Rt, action, record, say, short_date
-from graph.nodes.slots import order_id_or_ask, sign_in_required, tool_failure
+from graph.nodes.common import Rt, action, customer_of, record, say, short_date
+from graph.nodes.slots import order_id_or_ask, order_not_found, sign_in_required, tool_failure
 from graph.state import TurnState
 from tools import orders as order_tools
 from tools.errors import BackendUnavailable, NotFound
 from tools.schemas import OrderView, money
+
+STATUS_TEMPLATES = frozenset({"pending", "processing", "shipped", "delivered", "cancelled"})
+"""Statuses with their own reply in prompts/replies.toml (imported stores may have others)."""
 
 
 def describe_items(order: OrderView) -> str:
@@ -17,11 +20,13 @@ def describe_items(order: OrderView) -> str:
 
 
 def order_status_reply(order: OrderView) -> str:
-    """The templated status reply for an order, by its status."""
+    """The templated status reply for an order, by its status (any other status: generic)."""
     refunds = ", ".join(f"{money(r.amount_cents)} ({r.status})" for r in order.refunds)
+    known = order.status in STATUS_TEMPLATES
     return say(
-        f"order_status_{order.status}",
+        f"order_status_{order.status}" if known else "order_status_other",
         order_id=order.id,
+        status=order.status,
         items=describe_items(order),
         total=money(order.total_cents),
         shipped_on=short_date(order.shipped_at),
@@ -34,8 +39,8 @@ def order_status_reply(order: OrderView) -> str:
 
 async def order_status(state: TurnState, runtime: Rt) -> dict:
     """Look up one of the caller's orders and report its status and tracking."""
-    ctx = runtime.context
-    if ctx.customer_id is None:
+    customer_id = customer_of(state, runtime)
+    if customer_id is None:
         return sign_in_required(state, runtime)
     order_id, ask = await order_id_or_ask(state, runtime)
     if ask is not None:
@@ -43,13 +48,10 @@ async def order_status(state: TurnState, runtime: Rt) -> dict:
     assert order_id is not None
     try:
         order = await asyncio.to_thread(
-            order_tools.get_order, ctx.services.store, ctx.customer_id, order_id
+            order_tools.get_order, runtime.context.services.store, customer_id, order_id
         )
     except NotFound:
-        return {
-            "reply": say("order_not_found", order_id=order_id),
-            "actions": record(runtime, state, action("get_order", "not_found", order_id)),
-        }
+        return order_not_found(state, runtime, "get_order", order_id)
     except BackendUnavailable as exc:
         return tool_failure(state, runtime, "get_order", exc)
     return {

@@ -1,17 +1,25 @@
-"""Refund branch: check eligibility, state exactly what will happen, act only on a yes."""
+"""Refund branch: check the policy, state exactly what will happen, act only on a yes.
+
+Refunds above the policy's auto-approve limit are not made on the customer's yes: the yes
+asks a human to approve (an approval row and an `approval_needed` escalation), and the
+graph then pauses in `await_approval` until the decision comes.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import re
 
 from graph.nodes.classify import confirmation
-from graph.nodes.common import Rt, action, record, say
-from graph.nodes.slots import order_id_or_ask, sign_in_required, tool_failure
-from graph.state import TurnState
-from tools import orders as order_tools
+from graph.nodes.common import Rt, action, customer_of, emit, record, say
+from graph.nodes.slots import order_id_or_ask, order_not_found, sign_in_required, tool_failure
+from graph.state import Pending, TurnState
+from tools import approvals as approval_tools
 from tools import refunds as refund_tools
-from tools.errors import BackendUnavailable, NotAllowed, NotFound
-from tools.schemas import money
+from tools.errors import ApprovalRequired, BackendUnavailable, NotAllowed, NotFound
+from tools.schemas import RefundEligibility, money
+
+_GIFT_CARD = re.compile(r"\bgift[ -]?card\b", re.I)
 
 
 def idempotency_key(session_id: str, order_id: str) -> str:
@@ -19,21 +27,85 @@ def idempotency_key(session_id: str, order_id: str) -> str:
     return f"refund:{session_id}:{order_id}"
 
 
-async def _confirm(state: TurnState, runtime: Rt) -> dict:
-    """Second step: the customer answered the refund offer."""
+def approval_key(session_id: str, order_id: str) -> str:
+    """One approval request per order per conversation."""
+    return f"approval:{session_id}:{order_id}"
+
+
+def _skus(state: TurnState) -> tuple[str, ...]:
+    return tuple(e["value"] for e in state.get("entities") or [] if e.get("type") == "sku")
+
+
+async def _destination(state: TurnState, runtime: Rt, customer_id: str) -> str | None:
+    """The customer's gift card when they ask for the refund on one, else None (original)."""
+    if not _GIFT_CARD.search(state["message"]):
+        return None
+    methods = await asyncio.to_thread(
+        runtime.context.services.store.list_payment_methods, customer_id
+    )
+    return next((m.id for m in methods if m.method == "gift_card"), None)
+
+
+async def _ask_approval(
+    state: TurnState, runtime: Rt, customer_id: str, check: RefundEligibility
+) -> dict:
+    """The customer said yes to a refund above the limit: ask a human and pause."""
     ctx = runtime.context
-    pending = state["pending"] or {}
-    order_id = pending["order_id"]
-    payment = pending.get("payment_label", "the original payment method")
-    answer = confirmation(state["message"])
-    if answer is None:
+    approval = await asyncio.to_thread(
+        approval_tools.request_refund_approval,
+        ctx.services.store,
+        session_id=ctx.session_id,
+        customer_id=customer_id,
+        eligibility=check,
+        idempotency_key=approval_key(ctx.session_id, check.order_id),
+        escalation={
+            "intent": state.get("intent"),
+            "confidence": state.get("confidence"),
+            "entities": state.get("entities") or [],
+            "transcript": list(state.get("transcript") or []),
+        },
+    )
+    detail = f"{approval.id} {money(check.amount_cents)}"
+    asked = action("request_approval", approval.status, detail)
+    if approval.status != "pending":  # asked before in this conversation, already decided
         return {
             "reply": say(
-                "confirm_unclear", amount=money(pending["amount_cents"]), order_id=order_id
-            ),
-            "pending": pending,
+                f"approval_already_{approval.status}",
+                order_id=check.order_id,
+                note=approval.note or "no reason given",
+            ),  # fmt: skip
+            "pending": None,
+            "actions": record(runtime, state, asked),
         }
-    if answer is False:
+    escalation = {"id": approval.escalation_id, "reason": "approval_needed"}
+    emit(runtime, "escalation", escalation)
+    return {
+        "reply": say(
+            "refund_needs_approval",
+            amount=money(check.amount_cents),
+            payment=check.payment_label,
+            order_id=check.order_id,
+            ticket=approval.escalation_id,
+        ),
+        "pending": None,
+        "escalation": escalation,
+        "approval": {
+            "id": approval.id,
+            "order_id": approval.order_id,
+            "amount_cents": approval.amount_cents,
+            "destination": approval.destination,
+            "escalation_id": approval.escalation_id,
+        },
+        "actions": record(runtime, state, asked),
+    }
+
+
+async def _confirm(state: TurnState, runtime: Rt, customer_id: str) -> dict:
+    """Second step: the customer answered the refund offer; act only on a yes."""
+    ctx = runtime.context
+    pending: Pending = state["pending"] or {}
+    order_id = pending["order_id"]
+    if confirmation(state["message"]) is not True:
         return {
             "reply": say("refund_declined"),
             "pending": None,
@@ -43,12 +115,20 @@ async def _confirm(state: TurnState, runtime: Rt) -> dict:
         refund = await asyncio.to_thread(
             refund_tools.request_refund,
             ctx.services.store,
-            ctx.customer_id,
+            customer_id,
             order_id,
-            ctx.services.refund_policy,
+            ctx.services.policy,
             idempotency_key(ctx.session_id, order_id),
-            f"customer:{ctx.customer_id}",
+            f"customer:{customer_id}",
+            skus=tuple(pending.get("skus") or ()),
+            method_id=pending.get("method_id"),
+            expected_amount_cents=pending["amount_cents"],
         )
+    except ApprovalRequired as exc:
+        try:
+            return await _ask_approval(state, runtime, customer_id, exc.eligibility)  # type: ignore[arg-type]
+        except BackendUnavailable as failed:
+            return tool_failure(state, runtime, "request_approval", failed)
     except NotAllowed as exc:
         return {
             "reply": say("refund_not_eligible", order_id=order_id, why=str(exc)),
@@ -56,14 +136,13 @@ async def _confirm(state: TurnState, runtime: Rt) -> dict:
             "actions": record(runtime, state, action("request_refund", "refused", str(exc))),
         }
     except (NotFound, BackendUnavailable) as exc:
-        update = tool_failure(state, runtime, "request_refund", exc)
-        return {**update, "pending": None}
+        return tool_failure(state, runtime, "request_refund", exc)
     return {
         "reply": say(
             "refund_done",
             refund_id=refund.id,
             amount=money(refund.amount_cents),
-            payment=payment,
+            payment=refund.destination or pending.get("payment_label", refund_tools.ORIGINAL),
             order_id=order_id,
         ),
         "pending": None,
@@ -75,25 +154,25 @@ async def _confirm(state: TurnState, runtime: Rt) -> dict:
     }
 
 
-async def _offer(state: TurnState, runtime: Rt, order_id: str) -> dict:
+async def _offer(state: TurnState, runtime: Rt, customer_id: str, order_id: str) -> dict:
     """First step: check the policy and say exactly what the refund would be."""
     ctx = runtime.context
+    policy = ctx.services.policy
     try:
+        method_id = await _destination(state, runtime, customer_id)
         check = await asyncio.to_thread(
             refund_tools.check_refund_eligibility,
             ctx.services.store,
-            ctx.customer_id,
+            customer_id,
             order_id,
-            ctx.services.refund_policy,
+            policy,
+            now=ctx.now,
+            message=state["message"],
+            skus=_skus(state),
+            method_id=method_id,
         )
     except NotFound:
-        return {
-            "reply": say("order_not_found", order_id=order_id),
-            "pending": None,
-            "actions": record(
-                runtime, state, action("check_refund_eligibility", "not_found", order_id)
-            ),
-        }
+        return order_not_found(state, runtime, "check_refund_eligibility", order_id)
     except BackendUnavailable as exc:
         return tool_failure(state, runtime, "check_refund_eligibility", exc)
     checked = action(
@@ -101,65 +180,69 @@ async def _offer(state: TurnState, runtime: Rt, order_id: str) -> dict:
     )
     if not check.eligible:
         return {
-            "reply": say("refund_not_eligible", order_id=order_id, why=check.message),
+            "reply": say("refund_not_eligible", order_id=check.order_id, why=check.message),
             "pending": None,
             "actions": record(runtime, state, checked),
         }
-    order = await asyncio.to_thread(
-        order_tools.get_order, ctx.services.store, ctx.customer_id, order_id
-    )
-    item_count = sum(i.quantity for i in order.items if i.refundable)
+    template = "refund_offer_approval" if check.needs_approval else "refund_offer"
+    limit = policy.auto_approve_limit_cents or 0
     return {
         "reply": say(
-            "refund_offer",
+            template,
             amount=money(check.amount_cents),
             payment=check.payment_label,
-            item_count=item_count,
-            order_id=order_id,
+            item_count=check.item_count,
+            order_id=check.order_id,
+            limit=money(limit),
         ),
         "pending": {
             "kind": "confirm",
             "intent": "get_refund",
             "action": "refund",
-            "order_id": order_id,
+            "order_id": check.order_id,
             "amount_cents": check.amount_cents,
             "payment_label": check.payment_label,
+            "method_id": check.method_id,
+            "skus": list(_skus(state)),
+            "needs_approval": check.needs_approval,
         },
         "actions": record(runtime, state, checked),
     }
 
 
-async def _status(state: TurnState, runtime: Rt, order_id: str) -> dict:
+async def _status(state: TurnState, runtime: Rt, customer_id: str, order_id: str) -> dict:
     """Where the customer's refunds on an order stand."""
-    ctx = runtime.context
+    from tools import orders as order_tools
+
     try:
         order = await asyncio.to_thread(
-            order_tools.get_order, ctx.services.store, ctx.customer_id, order_id
+            order_tools.get_order, runtime.context.services.store, customer_id, order_id
         )
     except NotFound:
-        return {"reply": say("order_not_found", order_id=order_id), "pending": None}
+        return order_not_found(state, runtime, "get_order", order_id)
     except BackendUnavailable as exc:
         return tool_failure(state, runtime, "get_order", exc)
     done = action("get_order", "ok", f"{order.id}: {len(order.refunds)} refunds")
     if not order.refunds:
-        reply = say("refund_status_none", order_id=order_id)
+        reply = say("refund_status_none", order_id=order.id)
     else:
         listed = ", ".join(f"{r.id} {money(r.amount_cents)} ({r.status})" for r in order.refunds)
-        reply = say("refund_status", order_id=order_id, refunds=listed)
+        reply = say("refund_status", order_id=order.id, refunds=listed)
     return {"reply": reply, "pending": None, "actions": record(runtime, state, done)}
 
 
 async def refund(state: TurnState, runtime: Rt) -> dict:
     """Refund requests and refund status for the caller's own orders."""
-    if runtime.context.customer_id is None:
+    customer_id = customer_of(state, runtime)
+    if customer_id is None:
         return sign_in_required(state, runtime)
     pending = state.get("pending")
-    if pending and pending.get("kind") == "confirm":
-        return await _confirm(state, runtime)
+    if pending and pending.get("kind") == "confirm" and pending.get("action") == "refund":
+        return await _confirm(state, runtime, customer_id)
     order_id, ask = await order_id_or_ask(state, runtime)
     if ask is not None:
         return ask
     assert order_id is not None
     if state["intent"] == "track_refund":
-        return await _status(state, runtime, order_id)
-    return await _offer(state, runtime, order_id)
+        return await _status(state, runtime, customer_id, order_id)
+    return await _offer(state, runtime, customer_id, order_id)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 
-from graph.nodes.common import Rt, action, entity, record, say
+from graph.nodes.common import Rt, action, customer_of, entity, record, say
 from graph.state import TurnState
 from tools import orders as order_tools
 from tools.errors import BackendUnavailable
 
-REFUND_INTENTS = frozenset({"get_refund", "track_refund"})
+STATUS_FIRST = {
+    "get_refund": "delivered",
+    "track_refund": "delivered",
+    "cancel_order": "pending",
+    "change_order": "pending",
+    "change_shipping_address": "pending",
+}
+"""For these intents, orders in the status they usually concern are listed first."""
 
 
 def sign_in_required(state: TurnState, runtime: Rt) -> dict:
@@ -21,43 +28,59 @@ def sign_in_required(state: TurnState, runtime: Rt) -> dict:
 
 
 def tool_failure(state: TurnState, runtime: Rt, tool: str, exc: Exception) -> dict:
-    """Partial update that hands a failed backend call to a human."""
+    """Partial update that hands a failed backend call to a human (nothing was changed)."""
     return {
         "escalation_reason": "tool_failure",
+        "pending": None,
         "actions": record(runtime, state, action(tool, "error", str(exc) or "backend unavailable")),
     }
 
 
-async def order_id_or_ask(state: TurnState, runtime: Rt) -> tuple[str | None, dict | None]:
+def order_not_found(state: TurnState, runtime: Rt, tool: str, order_id: str) -> dict:
+    """Reply for a missing order, and for someone else's (the two read the same)."""
+    return {
+        "reply": say("order_not_found", order_id=order_id),
+        "pending": None,
+        "actions": record(runtime, state, action(tool, "not_found", order_id)),
+    }
+
+
+async def order_id_or_ask(
+    state: TurnState, runtime: Rt, slot_extra: dict | None = None
+) -> tuple[str | None, dict | None]:
     """The order this turn is about, or the partial update that asks the customer for it.
 
-    Uses the order number in the message; with none, a customer with exactly one order
-    means that one; otherwise the bot asks and remembers what it was doing.
+    Uses the order number in the message, then the one the bot's pending question was
+    about; with neither, a customer with exactly one order means that one; otherwise the
+    bot asks and remembers what it was doing (plus `slot_extra`).
     """
     ctx = runtime.context
-    assert ctx.customer_id is not None
+    customer_id = customer_of(state, runtime)
+    assert customer_id is not None
 
-    order_id = entity(state, "order_id")
+    order_id = entity(state, "order_id") or (state.get("pending") or {}).get("order_id")
     if order_id:
         return order_id, None
     try:
-        orders = await asyncio.to_thread(
-            order_tools.list_orders, ctx.services.store, ctx.customer_id
-        )
+        orders = await asyncio.to_thread(order_tools.list_orders, ctx.services.store, customer_id)
     except BackendUnavailable as exc:
         return None, tool_failure(state, runtime, "list_orders", exc)
     if len(orders) == 1:
         return orders[0].id, None
     recent = ""
     if orders:
-        # Refund questions are about delivered orders: list those first.
-        if state["intent"] in REFUND_INTENTS:
-            orders = sorted(orders, key=lambda o: o.status != "delivered")
+        if first := STATUS_FIRST.get(state["intent"]):
+            orders = sorted(orders, key=lambda o: o.status != first)
         listed = ", ".join(f"{o.id} ({o.status})" for o in orders[:3])
         recent = say("recent_orders", orders=listed)
     update = {
         "reply": say("ask_order_id", recent=recent),
-        "pending": {"kind": "slot", "intent": state["intent"], "slot": "order_id"},
+        "pending": {
+            "kind": "slot",
+            "intent": state["intent"],
+            "slot": "order_id",
+            **(slot_extra or {}),
+        },  # fmt: skip
         "actions": record(
             runtime, state, action("list_orders", "ok", f"{len(orders)} orders on file")
         ),

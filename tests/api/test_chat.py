@@ -50,16 +50,16 @@ def test_chat_order_id_claimed_in_message_does_not_change_identity(client, servi
     assert "couldn't find order" in out["reply"]
 
 
-def test_chat_anonymous_order_question_gets_general_help_and_sign_in_hint(client, services):
+def test_chat_anonymous_order_question_is_asked_to_verify_first(client, services):
     order_id = order_of(services, "C0001", "shipped")
     tracking = services.store.get_order(order_id).tracking_number
     out = chat(client, f"where is my order {order_id}")
     assert out["intent"] == "track_order"
-    assert out["reply"].endswith(
-        "To see your own orders, refunds or invoices, please sign in and ask again."
-    )
-    assert out["citations"] and tracking not in out["reply"]
-    assert [a["tool"] for a in out["actions"]] == ["search_knowledge"]
+    assert out["reply"].startswith("Before I look at any order, I need to check it's you.")
+    assert tracking not in out["reply"]
+    assert out["actions"] == [
+        {"tool": "verify_identity", "status": "required", "detail": "track_order"}
+    ]
 
 
 def test_chat_refund_policy_answer_cites_the_help_centre(client):

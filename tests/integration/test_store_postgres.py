@@ -9,7 +9,7 @@ import pytest
 
 from tools import orders, refunds
 from tools.errors import NotFound
-from tools.refunds import RefundPolicy
+from tools.policy import SupportPolicy
 from tools.store.backend import SqlStore
 from tools.store.seed import seed_demo
 
@@ -53,7 +53,7 @@ def test_postgres_store_seeds_once_and_reads_orders(store, tmp_path):
 def test_postgres_refund_same_key_from_eight_threads_is_written_once(store):
     seed_demo(store.engine, today=TODAY)
     order_id = _recent_delivery(store)
-    policy = RefundPolicy()
+    policy = SupportPolicy()
     barrier = threading.Barrier(8)
     made, errors = [], []
 

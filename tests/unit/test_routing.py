@@ -1,7 +1,13 @@
 """The router: which branch a classified turn takes."""
 
 from graph.nlu.taxonomy import INTENTS
-from graph.routing import ROUTE_NODES, choose_route, route_after_action
+from graph.routing import (
+    ROUTE_NODES,
+    choose_route,
+    route_after_action,
+    route_after_respond,
+    route_after_verify,
+)
 
 
 def test_choose_route_escalates_below_threshold():
@@ -33,10 +39,43 @@ def test_route_after_action():
     assert route_after_action({"escalation_reason": None}) == "respond"
 
 
-def test_choose_route_anonymous_account_questions_get_the_help_centre():
-    assert choose_route("track_order", 0.9, 0.6, signed_in=False) == ("knowledge", None)
-    assert choose_route("get_invoice", 0.9, 0.6, signed_in=False) == ("knowledge", None)
+def test_choose_route_anonymous_account_questions_are_asked_to_verify_first():
+    for intent in ("track_order", "get_invoice", "get_refund", "cancel_order", "change_order"):
+        assert choose_route(intent, 0.9, 0.6, signed_in=False) == ("verify", None), intent
+    assert choose_route("get_refund", 0.2, 0.6, carried_over=True, signed_in=False) == (
+        "verify",
+        None,
+    )
     assert choose_route("track_order", 0.9, 0.6, signed_in=True) == ("orders", None)
+
+
+def test_choose_route_anonymous_general_billing_questions_get_the_help_centre():
+    for intent in ("check_payment_methods", "payment_issue", "check_cancellation_fee"):
+        assert choose_route(intent, 0.9, 0.6, signed_in=False) == ("knowledge", None), intent
+    assert choose_route("check_payment_methods", 0.9, 0.6) == ("payments", None)
+
+
+def test_choose_route_cancel_and_change_requests_reach_their_tools():
+    assert choose_route("cancel_order", 0.9, 0.6) == ("cancel", None)
+    assert choose_route("change_order", 0.9, 0.6) == ("address", None)
+    assert choose_route("change_shipping_address", 0.9, 0.6) == ("address", None)
+    assert choose_route("check_cancellation_fee", 0.9, 0.6) == ("billing", None)
+    assert choose_route("payment_issue", 0.9, 0.6) == ("payments", None)
+
+
+def test_route_after_verify_goes_on_with_the_request_once_verified():
+    verified = {"verified_customer_id": "C0001", "intent": "track_order"}
+    assert route_after_verify(verified) == "orders"
+    assert route_after_verify({**verified, "intent": "cancel_order"}) == "cancel"
+    assert route_after_verify({"verified_customer_id": None, "intent": "track_order"}) == (
+        "respond"
+    )
+    assert route_after_verify({"escalation_reason": "verification_failed"}) == "escalate"
+
+
+def test_route_after_respond_pauses_while_an_approval_waits():
+    assert route_after_respond({"approval": {"id": "A1"}}) == "await_approval"
+    assert route_after_respond({"approval": None}) == "__end__"
 
 
 def test_choose_route_unsure_request_for_a_human_is_low_confidence():

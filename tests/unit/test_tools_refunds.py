@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tools import refunds
 from tools.errors import BackendUnavailable, NotAllowed, NotFound
-from tools.refunds import RefundPolicy
+from tools.policy import SupportPolicy
 from tools.schemas import OrderView
 from tools.store import refund_tx
 from tools.store.backend import SqlStore
@@ -21,7 +21,7 @@ from tools.store.seed import seed_demo
 
 TODAY = date(2026, 3, 15)
 NOW = datetime(2026, 3, 15, 9, 30, tzinfo=UTC)
-POLICY = RefundPolicy(window_days=30)
+POLICY = SupportPolicy(window_days=30)
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +188,7 @@ def test_request_refund_outside_window_is_not_allowed_with_the_reason(store):
     assert str(err.value) == check.message
     assert "refunds are available for 30 days after delivery" in check.message
     assert refund_rows(store, order.id) == []
-    wider = RefundPolicy(window_days=60)
+    wider = SupportPolicy(window_days=60)
     assert refunds.check_refund_eligibility(store, "C0001", order.id, wider, now=NOW).eligible
 
 

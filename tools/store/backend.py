@@ -2,100 +2,51 @@
 
 Every method is synchronous, runs in its own transaction, returns public views (never ORM
 rows) and turns database failures into `BackendUnavailable`. Reads do not check ownership:
-that is the tools' job (`tools/orders.py` etc.), which know who is asking. The one write
-that moves money, `create_refund`, checks the order belongs to the customer it names.
+that is the tools' job (`tools/orders.py` etc.), which know who is asking. Every write
+that changes an order or moves money checks the order belongs to the customer it names,
+re-runs the policy check it is given on the locked order, writes its audit row and is
+idempotent under its key. Conversations, identity checks, escalations and approvals live
+in `tools/store/records.py`.
 """
 
 from __future__ import annotations
-
-import logging
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, Protocol
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
-from tools.errors import BackendUnavailable, ToolError
+from tools.errors import BackendUnavailable
 from tools.schemas import (
-    AuditEntry,
+    AddressChangeView,
+    CancellationView,
     CustomerView,
-    EscalationView,
+    DisputeView,
     InvoiceView,
     OrderSummary,
     OrderView,
+    PaymentMethodView,
     PaymentView,
     RefundView,
 )
 from tools.store import views
-from tools.store.db import create_schema, make_engine, session_factory, writer_factory
-from tools.store.models import (
-    AuditLog,
-    ChatSession,
-    Customer,
-    Escalation,
-    Invoice,
-    Order,
-    OrderItem,
-    Payment,
-    Refund,
+from tools.store.approval_tx import write_dispute
+from tools.store.db import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    create_schema,
+    make_engine,
+    session_factory,
+    writer_factory,
 )
-from tools.store.refund_tx import write_refund
+from tools.store.models import Customer, Dispute, Invoice, Order, Payment, PaymentMethod, Refund
+from tools.store.order_tx import CancelCheck, write_address_change, write_cancellation
+from tools.store.protocol import StoreBackend
+from tools.store.records import ConversationRecords
+from tools.store.refund_tx import ORDER_DETAIL, OrderCheck, write_refund
 
-log = logging.getLogger("support.store")
-
-
-class StoreBackend(Protocol):
-    """What the tools need from the business backend."""
-
-    def get_customer(self, customer_id: str) -> CustomerView | None: ...
-    def list_customers(self, limit: int = 20) -> list[CustomerView]: ...
-    def customer_exists(self, customer_id: str) -> bool: ...
-    def get_order(self, order_id: str) -> OrderView | None: ...
-    def list_orders(self, customer_id: str) -> list[OrderSummary]: ...
-    def list_invoices(self, customer_id: str) -> list[InvoiceView]: ...
-    def list_payments(self, customer_id: str) -> list[PaymentView]: ...
-    def create_refund(
-        self,
-        *,
-        customer_id: str,
-        order_id: str,
-        amount_cents: int,
-        reason: str,
-        idempotency_key: str,
-        actor: str,
-        status: str = "approved",
-    ) -> RefundView: ...
-    def find_refund(self, idempotency_key: str) -> RefundView | None: ...
-    def create_session(self, session_id: str, customer_id: str | None) -> None: ...
-    def get_session(self, session_id: str) -> tuple[str, str | None] | None: ...
-    def create_escalation(
-        self,
-        *,
-        session_id: str,
-        customer_id: str | None,
-        reason: str,
-        intent: str | None,
-        confidence: float | None,
-        entities: list[Any] | dict[str, Any],
-        transcript: list[dict[str, Any]],
-    ) -> EscalationView: ...
-    def list_escalations(self, status: str | None = None) -> list[EscalationView]: ...
-    def get_escalation(self, escalation_id: str) -> EscalationView | None: ...
-    def list_audit(self, entity_id: str | None = None) -> list[AuditEntry]: ...
+__all__ = ["SqlStore", "StoreBackend"]
 
 
-_ORDER_DETAIL = (
-    selectinload(Order.items).selectinload(OrderItem.product),
-    selectinload(Order.payments),
-    selectinload(Order.refunds),
-    selectinload(Order.invoices),
-)
-
-
-class SqlStore:
+class SqlStore(ConversationRecords):
     """`StoreBackend` on SQLAlchemy: SQLite by default, PostgreSQL with the same code."""
 
     def __init__(self, engine: Engine) -> None:
@@ -104,24 +55,14 @@ class SqlStore:
         self._writer = writer_factory(engine)
 
     @classmethod
-    def from_url(cls, url: str) -> SqlStore:
-        """Open (and create the tables of) the store at a SQLAlchemy URL."""
-        engine = make_engine(url)
+    def from_url(cls, url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> SqlStore:
+        """Open (and create or extend the tables of) the store at a SQLAlchemy URL."""
+        engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
         try:
             create_schema(engine)
         except SQLAlchemyError as exc:
             raise BackendUnavailable() from exc
         return cls(engine)
-
-    @contextmanager
-    def _guard(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except ToolError:
-            raise
-        except SQLAlchemyError as exc:
-            log.warning("store call %s failed: %s", what, exc.__class__.__name__, exc_info=True)
-            raise BackendUnavailable() from exc
 
     # -- customers ---------------------------------------------------------
     def get_customer(self, customer_id: str) -> CustomerView | None:
@@ -139,10 +80,16 @@ class SqlStore:
         with self._guard("customer_exists"), self._reader() as s:
             return s.get(Customer, customer_id) is not None
 
+    def list_payment_methods(self, customer_id: str) -> list[PaymentMethodView]:
+        """The customer's saved payment methods (cards masked to their last four digits)."""
+        with self._guard("list_payment_methods"), self._reader() as s:
+            query = select(PaymentMethod).where(PaymentMethod.customer_id == customer_id)
+            return [views.payment_method(m) for m in s.scalars(query.order_by(PaymentMethod.id))]
+
     # -- orders and billing ------------------------------------------------
     def get_order(self, order_id: str) -> OrderView | None:
         with self._guard("get_order"), self._reader() as s:
-            row = s.get(Order, order_id, options=list(_ORDER_DETAIL))
+            row = s.get(Order, order_id, options=list(ORDER_DETAIL))
             return views.order(row) if row else None
 
     def list_orders(self, customer_id: str) -> list[OrderSummary]:
@@ -163,7 +110,7 @@ class SqlStore:
             rows = s.scalars(query.order_by(Payment.created_at.desc(), Payment.id))
             return [views.payment(p) for p in rows]
 
-    # -- refunds -------------------------------------------------------------
+    # -- writes on orders ----------------------------------------------------
     def create_refund(
         self,
         *,
@@ -174,12 +121,14 @@ class SqlStore:
         idempotency_key: str,
         actor: str,
         status: str = "approved",
+        destination: str | None = None,
+        check: OrderCheck | None = None,
     ) -> RefundView:
         """Exactly once per `idempotency_key`: a repeat returns the first refund unchanged.
 
         The refund row, the payments it marks refunded and the audit row commit together.
         Raises NotFound for an order that is not this customer's, NotAllowed when the
-        refunds would exceed what was paid.
+        refunds would exceed what was paid or `check` (the policy) refuses.
         """
         with self._guard("create_refund"):
             try:
@@ -193,6 +142,8 @@ class SqlStore:
                         idempotency_key=idempotency_key,
                         actor=actor,
                         status=status,
+                        destination=destination,
+                        check=check,
                     )
             except IntegrityError:
                 # A concurrent call with the same key committed first: return its refund.
@@ -208,58 +159,96 @@ class SqlStore:
             row = s.scalar(query)
             return views.refund(row) if row else None
 
-    # -- sessions, escalations, audit ---------------------------------------
-    def create_session(self, session_id: str, customer_id: str | None) -> None:
-        with self._guard("create_session"), self._writer.begin() as s:
-            s.add(ChatSession(id=session_id, customer_id=customer_id))
-
-    def get_session(self, session_id: str) -> tuple[str, str | None] | None:
-        with self._guard("get_session"), self._reader() as s:
-            row = s.get(ChatSession, session_id)
-            return (row.id, row.customer_id) if row else None
-
-    def create_escalation(
+    def cancel_order(
         self,
         *,
-        session_id: str,
-        customer_id: str | None,
-        reason: str,
-        intent: str | None,
-        confidence: float | None,
-        entities: list[Any] | dict[str, Any],
-        transcript: list[dict[str, Any]],
-    ) -> EscalationView:
-        row = Escalation(
-            id=f"E{uuid.uuid4().hex[:10].upper()}",
-            session_id=session_id,
-            customer_id=customer_id,
-            reason=reason,
-            intent=intent,
-            confidence=confidence,
-            entities=entities,
-            transcript=transcript,
-            status="open",
-        )
-        with self._guard("create_escalation"), self._writer.begin() as s:
-            s.add(row)
-            s.flush()
-            return views.escalation(row)
+        customer_id: str,
+        order_id: str,
+        idempotency_key: str,
+        actor: str,
+        quote: CancelCheck,
+    ) -> CancellationView:
+        """Cancel the order (status, reason, refund less fee, audit) exactly once per key."""
+        with self._guard("cancel_order"):
+            for attempt in (1, 2):
+                try:
+                    with self._writer.begin() as s:
+                        return write_cancellation(
+                            s,
+                            customer_id=customer_id,
+                            order_id=order_id,
+                            idempotency_key=idempotency_key,
+                            actor=actor,
+                            quote=quote,
+                        )
+                except IntegrityError:
+                    if attempt == 2:  # a twin committed first: the retry returns its result
+                        raise
+        raise AssertionError("unreachable")
 
-    def list_escalations(self, status: str | None = None) -> list[EscalationView]:
-        with self._guard("list_escalations"), self._reader() as s:
-            query = select(Escalation).order_by(Escalation.created_at.desc(), Escalation.id)
-            if status is not None:
-                query = query.where(Escalation.status == status)
-            return [views.escalation(e) for e in s.scalars(query)]
+    def change_address(
+        self,
+        *,
+        customer_id: str,
+        order_id: str,
+        address: str,
+        idempotency_key: str,
+        actor: str,
+        check: OrderCheck,
+    ) -> AddressChangeView:
+        """Change a pending order's shipping address (audited) exactly once per key."""
+        with self._guard("change_address"):
+            for attempt in (1, 2):
+                try:
+                    with self._writer.begin() as s:
+                        return write_address_change(
+                            s,
+                            customer_id=customer_id,
+                            order_id=order_id,
+                            address=address,
+                            idempotency_key=idempotency_key,
+                            actor=actor,
+                            check=check,
+                        )
+                except IntegrityError:
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")
 
-    def get_escalation(self, escalation_id: str) -> EscalationView | None:
-        with self._guard("get_escalation"), self._reader() as s:
-            row = s.get(Escalation, escalation_id)
-            return views.escalation(row) if row else None
+    def create_dispute(
+        self,
+        *,
+        customer_id: str,
+        order_id: str,
+        payment_id: str,
+        kind: str,
+        amount_cents: int,
+        idempotency_key: str,
+        actor: str,
+    ) -> DisputeView:
+        """Open a dispute on one of the order's payments (once per key, once per charge)."""
+        with self._guard("create_dispute"):
+            for attempt in (1, 2):
+                try:
+                    with self._writer.begin() as s:
+                        return write_dispute(
+                            s,
+                            customer_id=customer_id,
+                            order_id=order_id,
+                            payment_id=payment_id,
+                            kind=kind,
+                            amount_cents=amount_cents,
+                            idempotency_key=idempotency_key,
+                            actor=actor,
+                        )
+                except IntegrityError:
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")
 
-    def list_audit(self, entity_id: str | None = None) -> list[AuditEntry]:
-        with self._guard("list_audit"), self._reader() as s:
-            query = select(AuditLog).order_by(AuditLog.id)
-            if entity_id is not None:
-                query = query.where(AuditLog.entity_id == entity_id)
-            return [views.audit(a) for a in s.scalars(query)]
+    def list_disputes(self, customer_id: str | None = None) -> list[DisputeView]:
+        with self._guard("list_disputes"), self._reader() as s:
+            query = select(Dispute).order_by(Dispute.created_at, Dispute.id)
+            if customer_id is not None:
+                query = query.where(Dispute.customer_id == customer_id)
+            return [views.dispute(d) for d in s.scalars(query)]

@@ -5,15 +5,32 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    false,
+    text,
+    true,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ORDER_STATUSES = ("pending", "processing", "shipped", "delivered", "cancelled")
+"""The demo shop's statuses; imported stores may add their own (τ-bench: 'processed')."""
 PAYMENT_METHODS = ("card", "paypal", "gift_card")
 PAYMENT_STATUSES = ("captured", "refunded", "partially_refunded")
 INVOICE_STATUSES = ("paid", "open")
 REFUND_STATUSES = ("requested", "approved", "completed", "rejected")
+APPROVAL_STATUSES = ("pending", "approved", "declined")
+DISPUTE_STATUSES = ("open", "resolved", "rejected")
+
+CUSTOMER_ID = 64
+"""Longest customer id: 'C0001' in the demo, 'noah_brown_6181' in τ-bench."""
 
 
 def utcnow() -> datetime:
@@ -47,14 +64,16 @@ class Base(DeclarativeBase):
 class Customer(Base):
     __tablename__ = "customers"
 
-    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # 'C0001'
+    id: Mapped[str] = mapped_column(String(CUSTOMER_ID), primary_key=True)  # 'C0001'
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str] = mapped_column(String(32))
     zip_code: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    address: Mapped[str | None] = mapped_column(Text)  # default shipping address
 
     orders: Mapped[list[Order]] = relationship(back_populates="customer")
+    payment_methods: Mapped[list[PaymentMethod]] = relationship(order_by="PaymentMethod.id")
 
 
 class Product(Base):
@@ -65,6 +84,9 @@ class Product(Base):
     category: Mapped[str] = mapped_column(String(32))
     price_cents: Mapped[int]
     refundable: Mapped[bool] = mapped_column(default=True)
+    group_id: Mapped[str | None] = mapped_column(String(32))  # τ-bench product id of a variant
+    options: Mapped[dict[str, Any] | None]  # variant options: {"color": "blue", "size": "M"}
+    available: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Order(Base):
@@ -72,7 +94,7 @@ class Order(Base):
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)  # 'W1234567'
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     shipped_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
@@ -80,6 +102,8 @@ class Order(Base):
     carrier: Mapped[str | None] = mapped_column(String(16))
     shipping_address: Mapped[str] = mapped_column(Text)
     total_cents: Mapped[int]
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(String(120))
 
     customer: Mapped[Customer] = relationship(back_populates="orders")
     items: Mapped[list[OrderItem]] = relationship(order_by="OrderItem.id")
@@ -104,9 +128,10 @@ class OrderItem(Base):
 class Payment(Base):
     __tablename__ = "payments"
 
-    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # 'PAY-000123'
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # 'PAY-000123'
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     method: Mapped[str] = mapped_column(String(16))
+    method_id: Mapped[str | None] = mapped_column(String(40))  # the wallet entry paid with
     brand: Mapped[str | None] = mapped_column(String(32))
     last4: Mapped[str | None] = mapped_column(String(4))
     amount_cents: Mapped[int]
@@ -136,6 +161,70 @@ class Refund(Base):
     reason: Mapped[str] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    destination: Mapped[str | None] = mapped_column(String(120))  # 'Visa ending 4242'
+
+
+class PaymentMethod(Base):
+    """A payment method on a customer's file; only a card's brand and last four are kept."""
+
+    __tablename__ = "payment_methods"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # 'PM-C0001-1', 'paypal_57'
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))  # card, paypal, gift_card
+    brand: Mapped[str | None] = mapped_column(String(32))
+    last4: Mapped[str | None] = mapped_column(String(4))
+    balance_cents: Mapped[int | None]  # gift cards only
+
+
+class Approval(Base):
+    """A refund above the auto-approve limit, waiting for (or given) a human decision."""
+
+    __tablename__ = "refund_approvals"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)  # 'A' + hex
+    session_id: Mapped[str] = mapped_column(String(64), index=True)
+    customer_id: Mapped[str] = mapped_column(String(CUSTOMER_ID), index=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    amount_cents: Mapped[int]
+    destination: Mapped[str] = mapped_column(String(120))
+    method_id: Mapped[str | None] = mapped_column(String(40))  # None: the original method
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    escalation_id: Mapped[str | None] = mapped_column(String(40))
+    refund_id: Mapped[str | None] = mapped_column(String(40))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Dispute(Base):
+    """A payment dispute opened for a customer, e.g. a duplicate charge to be refunded."""
+
+    __tablename__ = "payment_disputes"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)  # 'D' + hex
+    customer_id: Mapped[str] = mapped_column(String(CUSTOMER_ID), index=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    payment_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))  # duplicate_charge
+    amount_cents: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """The first result of a write made under an idempotency key; a repeat returns it."""
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    action: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditLog(Base):
@@ -156,8 +245,12 @@ class ChatSession(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     # No foreign key: a session belongs to whoever the token names, even an unseeded id.
-    customer_id: Mapped[str | None] = mapped_column(String(16))
+    customer_id: Mapped[str | None] = mapped_column(String(CUSTOMER_ID))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Anonymous sessions: whom the customer proved to be (email + order, or name + ZIP).
+    verified_customer_id: Mapped[str | None] = mapped_column(String(CUSTOMER_ID))
+    verify_failures: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    verify_locked: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Escalation(Base):
@@ -165,7 +258,7 @@ class Escalation(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # 'E' + hex
     session_id: Mapped[str] = mapped_column(String(64), index=True)
-    customer_id: Mapped[str | None] = mapped_column(String(16))
+    customer_id: Mapped[str | None] = mapped_column(String(CUSTOMER_ID))
     reason: Mapped[str] = mapped_column(String(32))
     intent: Mapped[str | None] = mapped_column(String(64))
     confidence: Mapped[float | None]

@@ -3,15 +3,37 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from tools.errors import NotAllowed, NotFound
-from tools.schemas import RefundView
+from tools.schemas import OrderView, RefundView
 from tools.store import views
-from tools.store.models import AuditLog, Order, Refund
+from tools.store.models import AuditLog, Order, OrderItem, Refund
 from tools.store.views import ACTIVE_REFUND
+
+OrderCheck = Callable[[OrderView], None]
+"""A policy check run on the locked order inside the write; raises to refuse the write."""
+
+ORDER_DETAIL = (
+    selectinload(Order.items).selectinload(OrderItem.product),
+    selectinload(Order.payments),
+    selectinload(Order.refunds),
+    selectinload(Order.invoices),
+)
+
+
+def lock_order(session: Session, order_id: str, customer_id: str) -> Order:
+    """The customer's order, row-locked until the transaction ends (Postgres; SQLite's
+    BEGIN IMMEDIATE already serialises writers). Someone else's order reads as missing."""
+    order = session.scalar(
+        select(Order).where(Order.id == order_id).options(*ORDER_DETAIL).with_for_update()
+    )
+    if order is None or order.customer_id != customer_id:
+        raise NotFound(f"We couldn't find order {order_id} on your account.")
+    return order
 
 
 def new_refund_id() -> str:
@@ -28,13 +50,16 @@ def write_refund(
     idempotency_key: str,
     actor: str,
     status: str,
+    destination: str | None = None,
+    check: OrderCheck | None = None,
 ) -> RefundView:
     """Record one refund inside `session`'s transaction (the caller commits or rolls back).
 
     A refund already recorded under `idempotency_key` is returned unchanged. A duplicate
     inserted concurrently surfaces as IntegrityError at the flush, before anything else
-    is written. Raises NotFound when the order is not this customer's and NotAllowed when
-    the order's refunds would exceed what was paid.
+    is written. Raises NotFound when the order is not this customer's, NotAllowed when
+    the order's refunds would exceed what was paid, and whatever `check` raises when the
+    policy, re-checked on the locked order, refuses.
     """
     if amount_cents <= 0:
         raise NotAllowed("A refund must be for a positive amount.")
@@ -42,18 +67,13 @@ def write_refund(
     existing = session.scalar(by_key)
     if existing is not None:
         return views.refund(existing)
-    order = session.scalar(
-        select(Order)
-        .where(Order.id == order_id)
-        .options(selectinload(Order.payments), selectinload(Order.refunds))
-        .with_for_update()  # Postgres: one refund write per order at a time
-    )
-    if order is None or order.customer_id != customer_id:
-        raise NotFound(f"We couldn't find order {order_id} on your account.")
+    order = lock_order(session, order_id, customer_id)  # one refund write per order at a time
     # Postgres: a concurrent twin may have committed while we waited for the lock.
     existing = session.scalar(by_key.execution_options(populate_existing=True))
     if existing is not None:
         return views.refund(existing)
+    if check is not None:
+        check(views.order(order))
     before = views.money_state(order)
     paid = sum(p.amount_cents for p in order.payments)
     if before["refunded_cents"] + amount_cents > paid:
@@ -66,6 +86,7 @@ def write_refund(
         status=status,
         reason=reason,
         idempotency_key=idempotency_key,
+        destination=destination,
     )
     session.add(refund)
     session.flush()  # a duplicate key fails here, before anything else is touched

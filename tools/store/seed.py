@@ -30,6 +30,7 @@ from tools.store.models import (
     Order,
     OrderItem,
     Payment,
+    PaymentMethod,
     Product,
     Refund,
 )
@@ -244,9 +245,33 @@ def _refunds(orders: list[Order], gen: _Gen) -> list[Refund]:
     return refunds
 
 
+def _wallets(orders: list[Order]) -> list[PaymentMethod]:
+    """Each customer's saved payment methods: the distinct ones their orders were paid with.
+
+    Links every payment to its wallet entry. Derived from the payments (no randomness), so
+    the rest of the seed is unchanged by it.
+    """
+    wallets: dict[tuple[str, str, str | None, str | None], PaymentMethod] = {}
+    for order in sorted(orders, key=lambda o: (o.customer_id, o.created_at, o.id)):
+        for pay in order.payments:
+            key = (order.customer_id, pay.method, pay.brand, pay.last4)
+            if key not in wallets:
+                n = sum(1 for k in wallets if k[0] == order.customer_id) + 1
+                wallets[key] = PaymentMethod(
+                    id=f"PM-{order.customer_id}-{n}",
+                    customer_id=order.customer_id,
+                    method=pay.method,
+                    brand=pay.brand,
+                    last4=pay.last4,
+                    balance_cents=2500 if pay.method == "gift_card" else None,
+                )
+            pay.method_id = wallets[key].id
+    return list(wallets.values())
+
+
 def count_rows(session: Session) -> dict[str, int]:
     """Rows per seeded table, e.g. {"customers": 60, "orders": 240, ...}."""
-    tables = (Customer, Product, Order, OrderItem, Payment, Invoice, Refund)
+    tables = (Customer, Product, Order, OrderItem, Payment, PaymentMethod, Invoice, Refund)
     return {
         model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
         for model in tables
@@ -285,6 +310,8 @@ def seed_demo(
         for item in CATALOG:
             session.merge(Product(**vars(item)))
         session.add_all(people)
+        session.flush()
+        session.add_all(_wallets(rows))
         session.flush()
         session.add_all(rows)
         session.flush()

@@ -5,24 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from tools.schemas import (
+    ApprovalView,
     AuditEntry,
     CustomerView,
+    DisputeView,
     EscalationView,
     InvoiceView,
     ItemView,
     OrderSummary,
     OrderView,
+    PaymentMethodView,
     PaymentView,
     RefundView,
 )
 from tools.store.models import (
+    Approval,
     AuditLog,
     Customer,
+    Dispute,
     Escalation,
     Invoice,
     Order,
     OrderItem,
     Payment,
+    PaymentMethod,
     Refund,
 )
 
@@ -50,6 +56,7 @@ def item(row: OrderItem) -> ItemView:
         quantity=row.quantity,
         unit_price_cents=row.unit_price_cents,
         refundable=row.product.refundable,
+        category=row.product.category,
     )
 
 
@@ -71,6 +78,49 @@ def refund(row: Refund) -> RefundView:
         amount_cents=row.amount_cents,
         status=row.status,
         reason=row.reason,
+        created_at=row.created_at,
+        destination=row.destination,
+    )
+
+
+def payment_method(row: PaymentMethod) -> PaymentMethodView:
+    return PaymentMethodView(
+        id=row.id,
+        method=row.method,
+        brand=row.brand,
+        last4=row.last4,
+        balance_cents=row.balance_cents,
+    )
+
+
+def approval(row: Approval) -> ApprovalView:
+    return ApprovalView(
+        id=row.id,
+        session_id=row.session_id,
+        customer_id=row.customer_id,
+        order_id=row.order_id,
+        amount_cents=row.amount_cents,
+        destination=row.destination,
+        status=row.status,
+        escalation_id=row.escalation_id,
+        refund_id=row.refund_id,
+        method_id=row.method_id,
+        requested_at=row.requested_at,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        note=row.note,
+    )
+
+
+def dispute(row: Dispute) -> DisputeView:
+    return DisputeView(
+        id=row.id,
+        customer_id=row.customer_id,
+        order_id=row.order_id,
+        payment_id=row.payment_id,
+        kind=row.kind,
+        amount_cents=row.amount_cents,
+        status=row.status,
         created_at=row.created_at,
     )
 
@@ -101,6 +151,8 @@ def order(row: Order) -> OrderView:
         payments=[payment(p) for p in row.payments],
         refunds=[refund(r) for r in row.refunds],
         invoices=[invoice(i) for i in row.invoices],
+        cancelled_at=row.cancelled_at,
+        cancel_reason=row.cancel_reason,
     )
 
 

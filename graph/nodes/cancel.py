@@ -1,0 +1,159 @@
+"""Cancel branch: which order, why, what it costs; the cancellation happens only on a yes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from graph.nodes.classify import confirmation
+from graph.nodes.common import Rt, action, customer_of, record, say
+from graph.nodes.slots import order_id_or_ask, order_not_found, sign_in_required, tool_failure
+from graph.nodes.writes import declined
+from graph.state import Pending, TurnState
+from tools import orders as order_tools
+from tools.errors import BackendUnavailable, NotAllowed, NotFound
+from tools.schemas import OrderView, money
+
+
+def idempotency_key(session_id: str, order_id: str) -> str:
+    """One cancellation per order per conversation, however often the customer says yes."""
+    return f"cancel:{session_id}:{order_id}"
+
+
+def _reasons(runtime: Rt) -> str:
+    listed = ", ".join(f"'{r}'" for r in runtime.context.services.policy.cancel_reasons)
+    return listed or "any reason"
+
+
+def _stated_reason(state: TurnState, runtime: Rt) -> str | None:
+    """The accepted reason in the message (any words when the policy lists none)."""
+    policy = runtime.context.services.policy
+    message = state["message"]
+    if not policy.cancel_reasons:
+        pending = state.get("pending") or {}
+        return message if pending.get("slot") == "cancel_reason" else None
+    return policy.cancel_reason_in(message)
+
+
+async def _confirm(state: TurnState, runtime: Rt, customer_id: str) -> dict:
+    """The customer answered the cancellation offer: cancel on yes, nothing otherwise."""
+    ctx = runtime.context
+    pending: Pending = state["pending"] or {}
+    order_id = pending["order_id"]
+    if confirmation(state["message"]) is not True:
+        return declined(state, runtime, "cancel_order", order_id, "cancel_declined")
+    try:
+        done = await asyncio.to_thread(
+            order_tools.cancel_order,
+            ctx.services.store,
+            customer_id,
+            order_id,
+            ctx.services.policy,
+            pending["reason"],
+            idempotency_key(ctx.session_id, order_id),
+            f"customer:{customer_id}",
+            expected_fee_cents=pending.get("fee_cents", 0),
+        )
+    except NotAllowed as exc:
+        return {
+            "reply": say("cancel_not_allowed", order_id=order_id, why=str(exc)),
+            "pending": None,
+            "actions": record(runtime, state, action("cancel_order", "refused", str(exc))),
+        }
+    except (NotFound, BackendUnavailable) as exc:
+        return tool_failure(state, runtime, "cancel_order", exc)
+    refund = done.refund
+    refund_note = (
+        say("cancel_refund_note", amount=money(refund.amount_cents),
+            payment=refund.destination or pending.get("payment_label", ""), refund_id=refund.id)
+        if refund
+        else ""
+    )  # fmt: skip
+    return {
+        "reply": say("cancel_done", order_id=done.order_id, refund_note=refund_note),
+        "pending": None,
+        "actions": record(
+            runtime, state, action("cancel_order", "ok", f"{done.order_id}: {done.cancel_reason}")
+        ),
+    }
+
+
+def _offer(state: TurnState, runtime: Rt, order: OrderView, reason: str) -> dict:
+    """State exactly what the cancellation does and ask for a yes."""
+    quote = order_tools.quote_cancel(order, runtime.context.services.policy, reason)
+    checked = action("check_cancel", "ok" if quote.eligible else "refused", quote.reason)
+    if not quote.eligible:
+        return {
+            "reply": say("cancel_not_allowed", order_id=order.id, why=quote.message),
+            "pending": None,
+            "actions": record(runtime, state, checked),
+        }
+    fee = say("cancel_fee_note", fee=money(quote.fee_cents)) if quote.fee_cents else ""
+    items = sum(i.quantity for i in order.items)
+    return {
+        "reply": say(
+            "cancel_offer",
+            order_id=order.id,
+            item_count=items,
+            reason=quote.cancel_reason,
+            amount=money(quote.refund_cents),
+            payment=quote.payment_label,
+            fee_note=fee,
+        ),
+        "pending": {
+            "kind": "confirm",
+            "intent": "cancel_order",
+            "action": "cancel",
+            "order_id": order.id,
+            "reason": quote.cancel_reason or reason,
+            "fee_cents": quote.fee_cents,
+            "amount_cents": quote.refund_cents,
+            "payment_label": quote.payment_label,
+        },
+        "actions": record(runtime, state, checked),
+    }
+
+
+async def cancel(state: TurnState, runtime: Rt) -> dict:
+    """Cancel one of the caller's orders: order number, reason, offer, then yes / no."""
+    customer_id = customer_of(state, runtime)
+    if customer_id is None:
+        return sign_in_required(state, runtime)
+    pending = state.get("pending") or {}
+    if pending.get("kind") == "confirm" and pending.get("action") == "cancel":
+        return await _confirm(state, runtime, customer_id)
+    if pending.get("slot") == "cancel_reason" and confirmation(state["message"]) is False:
+        order_id = pending.get("order_id", "")
+        return declined(state, runtime, "cancel_order", order_id, "cancel_declined")
+    order_id, ask = await order_id_or_ask(state, runtime)
+    if ask is not None:
+        return ask
+    assert order_id is not None
+    policy = runtime.context.services.policy
+    try:
+        order = await asyncio.to_thread(
+            order_tools.get_order, runtime.context.services.store, customer_id, order_id
+        )
+    except NotFound:
+        return order_not_found(state, runtime, "get_order", order_id)
+    except BackendUnavailable as exc:
+        return tool_failure(state, runtime, "get_order", exc)
+    if order.status not in policy.cancel_statuses:
+        return _offer(state, runtime, order, reason="-")  # refused for its status
+    reason = _stated_reason(state, runtime)
+    if reason is None:
+        again = pending.get("slot") == "cancel_reason"
+        return {
+            "reply": say(
+                "cancel_reason_again" if again else "cancel_ask_reason",
+                order_id=order.id,
+                reasons=_reasons(runtime),
+            ),
+            "pending": {
+                "kind": "slot",
+                "intent": "cancel_order",
+                "slot": "cancel_reason",
+                "order_id": order.id,
+            },
+            "actions": record(runtime, state, action("check_cancel", "needs_reason", order.status)),
+        }
+    return _offer(state, runtime, order, reason)

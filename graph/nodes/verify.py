@@ -1,0 +1,122 @@
+"""Verify branch: an anonymous caller proves who they are before any order data is shown.
+
+Accepted proofs: the account's email plus one of its order numbers, or the full name plus
+the ZIP code. The store checks them and, on a match, binds the customer to the session
+row; this turn then goes on with what the caller asked. Failed checks are counted per
+conversation; at the policy's limit the checks lock and a person takes over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+
+from graph.nodes.common import Rt, action, record, say
+from graph.nodes.slots import tool_failure
+from graph.state import TurnState
+from tools import verification
+from tools.errors import BackendUnavailable, NotFound
+
+_ZIP = re.compile(r"(?<![\w-])(\d{5})(?:-\d{4})?(?![\w-])")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_FILLER = frozenset(
+    "my name is i am i'm im and the zip zipcode code postal post it its it's this here hi "
+    "hello hey verify me please ok okay sure yes is email e-mail order number no num id "
+    "mail address of for with live in at to".split()
+)
+
+
+@dataclass(frozen=True)
+class IdentityClaims:
+    """What a message offers as proof of identity (nothing here is trusted until checked)."""
+
+    email: str | None = None
+    order_id: str | None = None
+    name: str | None = None
+    zip_code: str | None = None
+
+    def complete(self) -> bool:
+        return bool((self.email and self.order_id) or (self.name and self.zip_code))
+
+    def any(self) -> bool:
+        return bool(self.email or self.order_id or self.zip_code)
+
+
+def identity_claims(message: str, entities: list[dict]) -> IdentityClaims:
+    """Email, order number, name and ZIP code in a message ('Jordan Rivera, 97205')."""
+
+    def first(kind: str) -> str | None:
+        return next((str(e["value"]) for e in entities if e.get("type") == kind), None)
+
+    zip_match = _ZIP.search(message)
+    name = first("person_name")
+    if name is None and zip_match:
+        rest = message
+        for e in entities:  # drop what other entities cover (emails, order numbers)
+            rest = rest.replace(message[e["start"] : e["end"]], " ")
+        words = [w for w in _WORD.findall(rest) if w.lower() not in _FILLER]
+        name = " ".join(words) if 2 <= len(words) <= 4 else None
+    return IdentityClaims(
+        email=first("email"),
+        order_id=first("order_id"),
+        name=name,
+        zip_code=zip_match[1] if zip_match else None,
+    )
+
+
+def _ask(state: TurnState, runtime: Rt, template: str, **values) -> dict:
+    return {
+        "reply": say(template, **values),
+        "pending": {"kind": "slot", "intent": state["intent"], "slot": "verification"},
+        "actions": record(runtime, state, action("verify_identity", "required", state["intent"])),
+    }
+
+
+async def verify(state: TurnState, runtime: Rt) -> dict:
+    """Ask an anonymous caller for proof of identity, or check the proof they gave."""
+    ctx = runtime.context
+    store = ctx.services.store
+    try:
+        session = await asyncio.to_thread(store.session_identity, ctx.session_id)
+    except BackendUnavailable as exc:
+        return tool_failure(state, runtime, "verify_identity", exc)
+    if session is not None and session.verify_locked:
+        return {
+            "reply": say("verify_locked"),
+            "pending": None,
+            "actions": record(runtime, state, action("verify_identity", "locked", "")),
+        }
+    claims = identity_claims(state["message"], state.get("entities") or [])
+    asked = (state.get("pending") or {}).get("slot") == "verification"
+    if not claims.complete():
+        return _ask(state, runtime, "verify_incomplete" if asked else "verify_ask")
+    try:
+        result = await asyncio.to_thread(
+            verification.verify_customer,
+            store,
+            ctx.session_id,
+            ctx.services.policy,
+            email=claims.email if claims.email and claims.order_id else None,
+            order_id=claims.order_id if claims.email and claims.order_id else None,
+            name=None if claims.email and claims.order_id else claims.name,
+            zip_code=None if claims.email and claims.order_id else claims.zip_code,
+        )
+    except (BackendUnavailable, NotFound) as exc:
+        return tool_failure(state, runtime, "verify_identity", exc)
+    checked = action("verify_identity", result.status, f"{result.attempts_left} attempts left")
+    if result.status == "verified":
+        return {
+            "verified_customer_id": result.customer_id,
+            "pending": None,
+            "actions": record(runtime, state, checked),
+        }
+    if result.status == "locked":
+        return {
+            "escalation_reason": "verification_failed",
+            "pending": None,
+            "actions": record(runtime, state, checked),
+        }
+    update = _ask(state, runtime, "verify_failed", attempts=result.attempts_left)
+    update["actions"] = record(runtime, state, checked)
+    return update

@@ -1,0 +1,197 @@
+"""Approval and dispute writes: a refund waiting for a human, the human's decision, a dispute.
+
+Each runs in the caller's transaction. Asking twice under one idempotency key returns the
+first approval; deciding twice the same way returns the first decision; the approved refund
+is written under the key `approval:<id>`, so it exists at most once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tools.errors import NotAllowed, NotFound
+from tools.schemas import ApprovalView, DisputeView
+from tools.store import views
+from tools.store.models import Approval, AuditLog, Dispute, Escalation
+from tools.store.refund_tx import OrderCheck, lock_order, write_refund
+
+
+def _id(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10].upper()}"
+
+
+def _approval_state(row: Approval) -> dict[str, Any]:
+    return {
+        "status": row.status,
+        "decided_by": row.decided_by,
+        "refund_id": row.refund_id,
+        "note": row.note,
+    }
+
+
+def write_approval_request(
+    session: Session,
+    *,
+    session_id: str,
+    customer_id: str,
+    order_id: str,
+    amount_cents: int,
+    destination: str,
+    method_id: str | None,
+    idempotency_key: str,
+    escalation: dict[str, Any],
+) -> ApprovalView:
+    """A pending approval and its escalation (reason approval_needed), written together.
+
+    `escalation` holds the escalation's intent, confidence, entities and transcript.
+    """
+    existing = session.scalar(select(Approval).where(Approval.idempotency_key == idempotency_key))
+    if existing is not None:
+        return views.approval(existing)
+    lock_order(session, order_id, customer_id)  # the customer's own order, or NotFound
+    ticket = Escalation(
+        id=_id("E"),
+        session_id=session_id,
+        customer_id=customer_id,
+        reason="approval_needed",
+        status="open",
+        **escalation,
+    )
+    row = Approval(
+        id=_id("A"),
+        session_id=session_id,
+        customer_id=customer_id,
+        order_id=order_id,
+        amount_cents=amount_cents,
+        destination=destination,
+        method_id=method_id,
+        status="pending",
+        escalation_id=ticket.id,
+        idempotency_key=idempotency_key,
+        requested_at=datetime.now(UTC),
+    )
+    session.add_all([ticket, row])
+    session.flush()  # a concurrent twin fails here, before the audit row
+    session.add(
+        AuditLog(
+            actor=f"customer:{customer_id}",
+            action="approval.request",
+            entity="approval",
+            entity_id=row.id,
+            before=None,
+            after={**_approval_state(row), "order_id": order_id, "amount_cents": amount_cents},
+        )
+    )
+    return views.approval(row)
+
+
+def write_approval_decision(
+    session: Session,
+    *,
+    approval_id: str,
+    approve: bool,
+    agent: str,
+    note: str,
+    check: OrderCheck | None,
+) -> ApprovalView:
+    """Record a human's decision; on approval write the refund in the same transaction.
+
+    Deciding an already decided approval the same way returns it unchanged; deciding it
+    the other way raises NotAllowed. `check` re-runs the refund policy on the locked order.
+    """
+    row = session.scalar(select(Approval).where(Approval.id == approval_id).with_for_update())
+    if row is None:
+        raise NotFound(f"There is no approval {approval_id}.")
+    wanted = "approved" if approve else "declined"
+    if row.status != "pending":
+        if row.status == wanted:
+            return views.approval(row)
+        raise NotAllowed(f"Approval {row.id} was already {row.status} by {row.decided_by}.")
+    before = _approval_state(row)
+    if approve:
+        refund = write_refund(
+            session,
+            customer_id=row.customer_id,
+            order_id=row.order_id,
+            amount_cents=row.amount_cents,
+            reason=f"Approved by {agent}" + (f": {note}" if note else ""),
+            idempotency_key=f"approval:{row.id}",
+            actor=f"agent:{agent}",
+            status="approved",
+            destination=row.destination,
+            check=check,
+        )
+        row.refund_id = refund.id
+    row.status = wanted
+    row.decided_by = agent
+    row.decided_at = datetime.now(UTC)
+    row.note = note or None
+    if row.escalation_id and (ticket := session.get(Escalation, row.escalation_id)):
+        ticket.status = "resolved"
+    session.add(
+        AuditLog(
+            actor=f"agent:{agent}",
+            action=f"approval.{'approve' if approve else 'decline'}",
+            entity="approval",
+            entity_id=row.id,
+            before=before,
+            after=_approval_state(row),
+        )
+    )
+    return views.approval(row)
+
+
+def write_dispute(
+    session: Session,
+    *,
+    customer_id: str,
+    order_id: str,
+    payment_id: str,
+    kind: str,
+    amount_cents: int,
+    idempotency_key: str,
+    actor: str,
+) -> DisputeView:
+    """Open a payment dispute on the customer's order (once per idempotency key)."""
+    existing = session.scalar(select(Dispute).where(Dispute.idempotency_key == idempotency_key))
+    if existing is not None:
+        return views.dispute(existing)
+    order = lock_order(session, order_id, customer_id)
+    if payment_id not in {p.id for p in order.payments}:
+        raise NotFound(f"We couldn't find that payment on order {order_id}.")
+    open_one = session.scalar(
+        select(Dispute).where(
+            Dispute.payment_id == payment_id, Dispute.kind == kind, Dispute.status == "open"
+        )
+    )
+    if open_one is not None:
+        return views.dispute(open_one)  # one open dispute per charge, whoever reports it
+    row = Dispute(
+        id=_id("D"),
+        customer_id=customer_id,
+        order_id=order_id,
+        payment_id=payment_id,
+        kind=kind,
+        amount_cents=amount_cents,
+        status="open",
+        idempotency_key=idempotency_key,
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    session.flush()
+    session.add(
+        AuditLog(
+            actor=actor,
+            action="dispute.open",
+            entity="dispute",
+            entity_id=row.id,
+            before=None,
+            after=views.dispute(row).model_dump(mode="json"),
+        )
+    )
+    return views.dispute(row)

@@ -1,0 +1,142 @@
+"""`StoreBackend`: what the tools need from the business backend (SqlStore implements it)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from tools.schemas import (
+    AddressChangeView,
+    ApprovalView,
+    AuditEntry,
+    CancellationView,
+    CustomerView,
+    DisputeView,
+    EscalationView,
+    InvoiceView,
+    OrderSummary,
+    OrderView,
+    PaymentMethodView,
+    PaymentView,
+    RefundView,
+    SessionView,
+    VerificationResult,
+)
+from tools.store.order_tx import CancelCheck
+from tools.store.refund_tx import OrderCheck
+
+
+class StoreBackend(Protocol):
+    """What the tools need from the business backend."""
+
+    # customers, orders, billing
+    def get_customer(self, customer_id: str) -> CustomerView | None: ...
+    def list_customers(self, limit: int = 20) -> list[CustomerView]: ...
+    def customer_exists(self, customer_id: str) -> bool: ...
+    def list_payment_methods(self, customer_id: str) -> list[PaymentMethodView]: ...
+    def get_order(self, order_id: str) -> OrderView | None: ...
+    def list_orders(self, customer_id: str) -> list[OrderSummary]: ...
+    def list_invoices(self, customer_id: str) -> list[InvoiceView]: ...
+    def list_payments(self, customer_id: str) -> list[PaymentView]: ...
+
+    # writes on orders (each idempotent under its key, audited, policy re-checked)
+    def create_refund(
+        self,
+        *,
+        customer_id: str,
+        order_id: str,
+        amount_cents: int,
+        reason: str,
+        idempotency_key: str,
+        actor: str,
+        status: str = "approved",
+        destination: str | None = None,
+        check: OrderCheck | None = None,
+    ) -> RefundView: ...
+    def find_refund(self, idempotency_key: str) -> RefundView | None: ...
+    def cancel_order(
+        self,
+        *,
+        customer_id: str,
+        order_id: str,
+        idempotency_key: str,
+        actor: str,
+        quote: CancelCheck,
+    ) -> CancellationView: ...
+    def change_address(
+        self,
+        *,
+        customer_id: str,
+        order_id: str,
+        address: str,
+        idempotency_key: str,
+        actor: str,
+        check: OrderCheck,
+    ) -> AddressChangeView: ...
+    def create_dispute(
+        self,
+        *,
+        customer_id: str,
+        order_id: str,
+        payment_id: str,
+        kind: str,
+        amount_cents: int,
+        idempotency_key: str,
+        actor: str,
+    ) -> DisputeView: ...
+    def list_disputes(self, customer_id: str | None = None) -> list[DisputeView]: ...
+
+    # approvals of refunds above the auto-approve limit
+    def request_approval(
+        self,
+        *,
+        session_id: str,
+        customer_id: str,
+        order_id: str,
+        amount_cents: int,
+        destination: str,
+        method_id: str | None,
+        idempotency_key: str,
+        escalation: dict[str, Any],
+    ) -> ApprovalView: ...
+    def decide_approval(
+        self,
+        approval_id: str,
+        *,
+        approve: bool,
+        agent: str,
+        note: str = "",
+        check: OrderCheck | None = None,
+    ) -> ApprovalView: ...
+    def get_approval(self, approval_id: str) -> ApprovalView | None: ...
+    def list_approvals(self, status: str | None = None) -> list[ApprovalView]: ...
+
+    # conversations and identity
+    def create_session(self, session_id: str, customer_id: str | None) -> None: ...
+    def get_session(self, session_id: str) -> tuple[str, str | None] | None: ...
+    def session_identity(self, session_id: str) -> SessionView | None: ...
+    def verify_identity(
+        self,
+        session_id: str,
+        *,
+        email: str | None = None,
+        order_id: str | None = None,
+        name: str | None = None,
+        zip_code: str | None = None,
+        max_attempts: int = 5,
+    ) -> VerificationResult: ...
+
+    # escalations and audit
+    def create_escalation(
+        self,
+        *,
+        session_id: str,
+        customer_id: str | None,
+        reason: str,
+        intent: str | None,
+        confidence: float | None,
+        entities: list[Any] | dict[str, Any],
+        transcript: list[dict[str, Any]],
+    ) -> EscalationView: ...
+    def list_escalations(self, status: str | None = None) -> list[EscalationView]: ...
+    def get_escalation(self, escalation_id: str) -> EscalationView | None: ...
+    def list_audit(self, entity_id: str | None = None) -> list[AuditEntry]: ...
