@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import evals, kb, nlu, service, store
+from app.cli import approvals, evals, kb, nlu, service, store
 
 cli = typer.Typer(
     name="support",
@@ -20,6 +20,7 @@ cli.add_typer(kb.app, name="kb")
 cli.add_typer(nlu.app, name="nlu")
 cli.add_typer(store.app, name="store")
 cli.add_typer(evals.app, name="evals")
+cli.add_typer(approvals.app, name="approvals")
 
 
 def main() -> None:

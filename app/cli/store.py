@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,6 +13,7 @@ from tools.errors import ToolError
 from tools.schemas import money
 from tools.store.backend import SqlStore
 from tools.store.seed import seed_demo
+from tools.store.tau_import import TauFormatError, import_tau, read_dump
 
 app = typer.Typer(
     help="Inspect the shop's store (SQLite by default, DATABASE_URL for Postgres).",
@@ -79,10 +82,10 @@ def order(
 ) -> None:
     """Show one order: status, tracking, items, payments, refunds and invoices.
 
-    Example: support store order W1234567 --json
+    Example: support store order W1234567 --json (a leading '#' is fine: '#W2611340')
     """
     try:
-        found = _open_store().get_order(order_id.strip().upper())
+        found = _open_store().get_order(order_id.strip().upper().lstrip("#"))
     except ToolError as exc:
         fail(str(exc))
     if found is None:
@@ -94,7 +97,7 @@ def order(
     typer.echo(f"{found.id}  {found.status}  customer {found.customer_id}  {total}")
     typer.echo(f"  placed {found.created_at:%Y-%m-%d}  ship to: {found.shipping_address}")
     if found.tracking_number:
-        typer.echo(f"  {found.carrier} {found.tracking_number}")
+        typer.echo(f"  {found.carrier or 'tracking'} {found.tracking_number}")
     for i in found.items:
         typer.echo(f"  {i.quantity} x {i.name} ({i.sku}) {money(i.unit_price_cents)}")
     for p in found.payments:
@@ -103,3 +106,43 @@ def order(
         typer.echo(f"  refund {r.id}: {money(r.amount_cents)} {r.status} ({r.reason})")
     for inv in found.invoices:
         typer.echo(f"  invoice {inv.id}: {money(inv.amount_cents)} {inv.status}")
+
+
+@app.command("import-tau")
+def import_tau_dump(
+    path: Annotated[Path, typer.Argument(help="τ-bench retail db.json (users, products, orders).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Load a τ-bench retail store dump: users, payment methods, products, orders.
+
+    Idempotent: records already in the store are kept as they are. Afterwards
+    `support token noah_brown_6181` and `support store order '#W2611340'` work on them.
+    Run with POLICY_FILE=tools/policy/tau_retail.toml to apply the τ-bench policy.
+    Example: support store import-tau ../shared/datasets/tau-retail/db.json
+    """
+    started = time.perf_counter()
+    try:
+        data = read_dump(path)
+        report = import_tau(_open_store().engine, data)
+    except TauFormatError as exc:
+        fail(str(exc))
+    except Exception as exc:  # any failure: one line, non-zero exit; the import rolled back
+        fail(f"import failed, nothing was written: {exc.__class__.__name__}: {exc}")
+    seconds = round(time.perf_counter() - started, 2)
+    if as_json:
+        print_json(
+            {
+                "added": report.added,
+                "existing": report.existing,
+                "conflicts": report.conflicts,
+                "seconds": seconds,
+            }
+        )
+        return
+    added = ", ".join(f"{n} {kind}" for kind, n in report.added.items() if n) or "nothing new"
+    typer.echo(f"added {added} in {seconds} s")
+    if report.existing:
+        kept = ", ".join(f"{n} {kind}" for kind, n in report.existing.items())
+        typer.echo(f"already in the store (kept as they are): {kept}")
+    for line in report.conflicts:
+        typer.echo(f"skipped: {line}")
