@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export RAGAS_DO_NOT_TRACK := true
 
-.PHONY: install setup run test lint format clean llm-local evals-composers
+.PHONY: install setup run test lint format clean llm-local evals evals-composers
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,12 @@ setup: install  ## venv, pinned deps, demo store, intent model, knowledge base (
 run: setup  ## serve the API on 127.0.0.1:8000
 	$(BIN)/support serve
 
-test: setup  ## the whole test suite, offline
+test: setup  ## the whole test suite, offline, then the evals quality gate
 	$(BIN)/python -m pytest -q -ra
+	$(BIN)/support evals run --suite all --report data/evals-report
+
+evals: setup  ## the offline eval suites against evals/gates.toml and evals/baseline.json (exit 1 on a failed gate)
+	$(BIN)/support evals run --suite all --report data/evals-report
 
 lint:
 	$(BIN)/ruff check .

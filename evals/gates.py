@@ -1,10 +1,10 @@
 """Quality gates: bounds from evals/gates.toml, deltas against evals/baseline.json.
 
-gates.toml holds, per suite, `[<suite>.gates]` with `metric = { min = X }` or
-`{ max = X }`, and a `max_regression` (top level, or per suite) saying how far a gated
-metric may move the wrong way from its baseline value. A gate fails when its metric is
-out of bounds, regressed too far, missing, or in error; a skipped metric (e.g. an
-LLM-judged one without a judge) skips its gate and says why.
+gates.toml holds, per suite, `[<suite>.gates]` with `metric = { min = X }` and/or
+`{ max = X }`, and a `max_regression` (per metric, per suite or top level) saying how
+far a gated metric may move the wrong way from its baseline value. A gate fails when its
+metric is out of bounds, regressed too far, missing, or in error; a skipped metric (e.g.
+an LLM-judged one without a judge) skips its gate and says why.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ GATES_PATH = EVALS_DIR / "gates.toml"
 BASELINE_PATH = EVALS_DIR / "baseline.json"
 
 
+GATE_KEYS = frozenset({"min", "max", "max_regression"})
+
+
 class ConfigError(ValueError):
     """gates.toml or the baseline cannot be used; the message says where and why."""
 
@@ -31,6 +34,8 @@ class ConfigError(ValueError):
 class Bound:
     min: float | None = None
     max: float | None = None
+    max_regression: float | None = None
+    """This metric's own allowance against the baseline (else the suite's)."""
 
 
 @dataclass(frozen=True)
@@ -58,9 +63,18 @@ def load_gates(path: Path = GATES_PATH) -> Gates:
             continue
         bounds[suite] = {}
         for metric, spec in (table.get("gates") or {}).items():
-            if not isinstance(spec, dict) or not set(spec) <= {"min", "max"} or not spec:
-                raise ConfigError(f"{path}: {suite}.gates.{metric} must be {{min = x}}/{{max = x}}")
-            bounds[suite][metric] = Bound(spec.get("min"), spec.get("max"))
+            if (
+                not isinstance(spec, dict)
+                or not set(spec) <= GATE_KEYS
+                or not set(spec) - {"max_regression"}
+            ):
+                raise ConfigError(
+                    f"{path}: {suite}.gates.{metric} must be {{min = x}} and/or {{max = x}} "
+                    "(optionally max_regression = x)"
+                )
+            bounds[suite][metric] = Bound(
+                spec.get("min"), spec.get("max"), spec.get("max_regression")
+            )
         regression[suite] = float(table.get("max_regression", default_regression))
         options[suite] = {k: v for k, v in table.items() if k not in ("gates", "max_regression")}
     return Gates(bounds, regression, options)
@@ -150,7 +164,9 @@ def judge_suite(
             result.metrics.get(name),
             bound,
             base.get(name),
-            gates.max_regression.get(result.name, 0.0),
+            bound.max_regression
+            if bound.max_regression is not None
+            else gates.max_regression.get(result.name, 0.0),
         )
         for name, bound in bounds.items()
     }

@@ -112,3 +112,19 @@ def test_evals_run_committed_gates_name_metrics_the_suites_produce():
     for suite, bounds in committed.bounds.items():
         assert set(bounds) <= known[suite], suite
     assert committed.options["conversations"]["k"] >= 1
+
+
+def test_evals_run_per_metric_regression_allowance_overrides_the_suite_default(tmp_path):
+    path = tmp_path / "gates.toml"
+    path.write_text(
+        "max_regression = 0.01\n[rag.gates]\n"
+        "abstention_rate = { min = 0.5, max_regression = 0.1 }\nrouge_l = { min = 0.1 }\n"
+    )
+    loaded = load_gates(path)
+    result = SuiteResult(
+        "rag", {"abstention_rate": MetricResult(0.85), "rouge_l": MetricResult(0.28)}
+    )
+    suite = judge_suite(result, loaded, {"rag": {"abstention_rate": 0.9, "rouge_l": 0.3}})
+    assert suite["gates"]["abstention_rate"]["status"] == "pass"
+    assert suite["gates"]["rouge_l"]["status"] == "fail"
+    assert suite["status"] == "fail"

@@ -1,0 +1,60 @@
+"""`support evals run`: exit code 1 and the failed gate when a gate fails, baseline deltas."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from app.cli import cli
+
+
+def run(tmp_path, *args):
+    return CliRunner().invoke(
+        cli,
+        ["evals", "run", "--suite", "entities", "--report", str(tmp_path / "report"), *args],
+        env={"DATA_DIR": str(tmp_path / "data"), "EVAL_LLM_BASE_URL": ""},
+    )
+
+
+def test_evals_run_failed_gate_exits_1_and_says_which_by_how_much(tmp_path):
+    gates = tmp_path / "gates.toml"
+    gates.write_text("[entities.gates]\ngolden_value_f1 = { min = 1.5 }\n")
+    result = run(tmp_path, "--gates", str(gates), "--baseline", str(tmp_path / "none.json"))
+    assert result.exit_code == 1, result.output
+    value = json.loads((tmp_path / "report" / "report.json").read_text())["suites"]["entities"]
+    f1 = value["metrics"]["golden_value_f1"]["value"]
+    assert f"entities.golden_value_f1 = {f1:g} is under the minimum 1.5 (short by " in result.output
+    assert "FAIL: 1 failed gate(s)" in result.output
+    for name in ("report.json", "report.md", "report.html", "charts/entities-scores.png"):
+        assert (tmp_path / "report" / name).is_file()
+
+
+def test_evals_run_update_baseline_then_deltas_against_it(tmp_path):
+    gates = tmp_path / "gates.toml"
+    gates.write_text("[entities.gates]\ngolden_value_f1 = { min = 0.5 }\n")
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(
+        json.dumps({"suites": {"intent": {"accuracy": 0.9}, "entities": {"corpus_span_f1": 0.5}}})
+    )
+    args = ["--gates", str(gates), "--baseline", str(baseline), "--json"]
+    first = run(tmp_path, *args)
+    assert first.exit_code == 0, first.output
+    delta = json.loads(first.stdout)["suites"]["entities"]["metrics"]["corpus_span_f1"]["delta"]
+    saved = json.loads(first.stdout)["suites"]["entities"]["metrics"]["corpus_span_f1"]["value"]
+    assert delta == round(saved - 0.5, 4)
+
+    updated = run(tmp_path, *args, "--update-baseline")
+    assert updated.exit_code == 0, updated.output
+    written = json.loads(baseline.read_text())["suites"]
+    assert written["intent"] == {"accuracy": 0.9}
+    assert written["entities"]["corpus_span_f1"] == saved
+
+    again = run(tmp_path, *args)
+    assert json.loads(again.stdout)["suites"]["entities"]["metrics"]["corpus_span_f1"]["delta"] == 0
+
+
+def test_evals_run_unknown_suite_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(cli, ["evals", "run", "--suite", "vibes"])
+    assert result.exit_code == 2
+    assert "--suite must be one of all, rag, intent, entities" in result.output
