@@ -228,3 +228,91 @@ def off_topic(
     typer.echo(f"accepted {report['accepted_rate']:.1%} of {report['n']} off-topic messages")
     for row in report["accepted"]:
         typer.echo(f"  {row['confidence']:.2f} {row['intent']:<24} {row['text']}")
+
+
+# -- support evals run: every suite, gated against evals/gates.toml and the baseline --------
+
+EVALS_DIR = Path(__file__).resolve().parent.parent.parent / "evals"
+SUITE_CHOICES = ("all", "rag", "intent", "entities", "escalation", "conversations")
+GATES_FILE = EVALS_DIR / "gates.toml"
+
+
+@app.command("run")
+def run_suites(
+    suite: Annotated[
+        str, typer.Option("--suite", help=f"One of: {', '.join(SUITE_CHOICES)}.")
+    ] = "all",
+    baseline: Annotated[
+        Path, typer.Option("--baseline", help="Baseline JSON to compare with (and to update).")
+    ] = EVALS_DIR / "baseline.json",
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="Folder for report.json/.md/.html; default DATA_DIR/evals-report."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    k: Annotated[
+        int | None,
+        typer.Option("--k", min=1, help="Runs per conversation script (default: gates.toml)."),
+    ] = None,
+    update_baseline: Annotated[
+        bool,
+        typer.Option("--update-baseline", help="Write this run's scores as the new baseline."),
+    ] = False,
+    gates: Annotated[Path, typer.Option("--gates", help="Gate thresholds (TOML).")] = GATES_FILE,
+) -> None:
+    """Run the evaluation suites as a quality gate: exit 1 when a gate fails.
+
+    Suites: rag (golden questions, ragas metrics; LLM-judged ones when EVAL_LLM_BASE_URL and
+    EVAL_LLM_MODEL are set), intent (held-out split, confusion matrix), entities,
+    escalation (precision/recall, in-scope escalation rate) and conversations (scripted
+    sessions on a fresh store, pass^k). Writes report.json, report.md and report.html with
+    charts, and shows deltas against the baseline.
+
+    Example: support evals run --suite all --report data/evals-report
+    """
+    from evals.gates import ConfigError, baseline_payload, load_baseline
+    from evals.report import summary_text, write_report
+    from evals.run import RunRequest, run_evals
+    from evals.suites import SUITE_NAMES
+
+    if suite not in SUITE_CHOICES:
+        fail(f"--suite must be one of {', '.join(SUITE_CHOICES)}, not {suite!r}", code=2)
+    settings = load_settings()
+    chosen = list(SUITE_NAMES) if suite == "all" else [suite]
+    request = RunRequest(
+        chosen,
+        settings,
+        k=k,
+        gates_path=gates,
+        baseline_path=baseline,
+        progress=lambda line: print(line, file=sys.stderr),
+    )
+    try:
+        result = run_evals(request)
+    except ConfigError as exc:
+        fail(str(exc), code=2)
+    folder = report or settings.data_dir / "evals-report"
+    paths = write_report(result, folder)
+    if update_baseline:
+        try:
+            previous = load_baseline(baseline)
+        except ConfigError:
+            previous = None
+        payload = baseline_payload(result, previous)
+        baseline.write_text(json_dump(payload))
+        print(f"baseline written to {baseline}", file=sys.stderr)
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(summary_text(result))
+        typer.echo(f"report: {paths['html']} (also report.md, report.json)")
+    if not result["passed"]:
+        raise typer.Exit(1)
+
+
+def json_dump(value: Any) -> str:
+    import json
+
+    return json.dumps(value, indent=1, ensure_ascii=False) + "\n"
