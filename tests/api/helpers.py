@@ -41,3 +41,20 @@ def sse_events(response) -> list[tuple[str, object]]:
     if event is not None:
         events.append((event, json.loads("\n".join(data))))
     return events
+
+
+def chat(client, message, headers=None, session_id=None) -> dict:
+    """POST /v1/chat and return the JSON body (asserting a 200)."""
+    body = {"message": message}
+    if session_id:
+        body["session_id"] = session_id
+    response = client.post("/v1/chat", json=body, headers=headers or {})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def transcript(client, session_id, headers=None) -> list[dict]:
+    """The session's transcript lines as GET /v1/sessions/{id} returns them."""
+    response = client.get(f"/v1/sessions/{session_id}", headers=headers or {})
+    assert response.status_code == 200, response.text
+    return response.json()["transcript"]

@@ -27,3 +27,46 @@ def test_carry_over_slot_needs_the_asked_entity():
     assert carry_over(pending, "W1234567", [{"type": "order_id", "value": "W1234567"}])
     assert not carry_over(pending, "what's your return policy", [])
     assert not carry_over(None, "yes", [])
+
+
+def test_carry_over_cancel_reason_needs_an_accepted_reason_or_a_no():
+    from tools.policy import load_policy
+
+    policy = load_policy()
+    pending = {"kind": "slot", "intent": "cancel_order", "slot": "cancel_reason"}
+    assert carry_over(pending, "I ordered it by mistake", [], policy)
+    assert carry_over(pending, "no, keep it", [], policy)
+    assert not carry_over(pending, "where is my parcel?", [], policy)
+
+
+def test_carry_over_address_needs_a_complete_address():
+    pending = {"kind": "slot", "intent": "change_shipping_address", "slot": "address"}
+    assert carry_over(pending, "12 Oak Lane, Apt 3, Portland, OR 97205", [])
+    assert not carry_over(pending, "somewhere in Portland", [])
+
+
+@pytest.mark.parametrize(
+    ("message", "entities", "claims"),
+    [
+        (
+            "jordan@example.com W1234567",
+            [
+                {"type": "email", "value": "jordan@example.com", "start": 0, "end": 18},
+                {"type": "order_id", "value": "W1234567", "start": 19, "end": 27},
+            ],
+            ("jordan@example.com", "W1234567", None, None),
+        ),
+        ("my name is noah brown and my zip is 80279", [], (None, None, "noah brown", "80279")),
+        (
+            "Jordan Rivera, 97205",
+            [{"type": "person_name", "value": "Jordan Rivera", "start": 0, "end": 13}],
+            (None, None, "Jordan Rivera", "97205"),
+        ),
+        ("97205", [], (None, None, None, "97205")),
+    ],
+)
+def test_identity_claims_reads_email_order_name_and_zip(message, entities, claims):
+    from graph.nodes.verify import identity_claims
+
+    got = identity_claims(message, entities)
+    assert (got.email, got.order_id, got.name, got.zip_code) == claims
