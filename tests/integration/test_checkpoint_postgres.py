@@ -43,3 +43,37 @@ async def test_postgres_checkpointer_keeps_pending_slot_across_reopen(
         "customer",
         "assistant",
     ]
+
+
+async def test_postgres_checkpointer_keeps_an_approval_pause_across_reopen(
+    postgres_url, built, app_settings
+):
+    """Ask for an above-limit refund, close everything, reopen, decide: the customer's
+    transcript gets the outcome and exactly one refund exists."""
+    from app.approvals import ApprovalDesk
+    from app.chat import ChatService
+
+    _, shared = built
+    policy = dataclasses.replace(shared.policy, auto_approve_limit_cents=10000)
+    services = dataclasses.replace(
+        shared, store=SqlStore.from_url(app_settings.database_url), policy=policy
+    )
+    order_id = order_of(services, "C0001", "delivered", recent_days=10)
+    services.store.create_session("pg-approval", "C0001")
+
+    async with open_checkpointer(postgres_url) as saver:
+        chat = ChatService(build_graph(saver), services, 2000)
+        await chat.run_turn("pg-approval", "C0001", f"I want a refund for order {order_id}")
+        asked = await chat.run_turn("pg-approval", "C0001", "yes")
+    assert asked["escalation"]["reason"] == "approval_needed"
+    [approval] = services.store.list_approvals("pending")
+
+    async with open_checkpointer(postgres_url) as saver:
+        chat = ChatService(build_graph(saver), services, 2000)
+        assert (await chat.waiting_for("pg-approval"))["id"] == approval.id
+        decided = await ApprovalDesk(chat, services).decide(approval.id, approve=True, agent="ann")
+        session = await chat.session("pg-approval", "C0001")
+        assert await chat.waiting_for("pg-approval") is None
+    [refund] = services.store.get_order(order_id).refunds
+    assert decided.refund_id == refund.id
+    assert session.transcript[-1].content.startswith("Good news: an agent approved your refund.")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import UTC, date, datetime
 
 import pytest
 
-from tools import orders, refunds
-from tools.errors import NotFound
-from tools.policy import SupportPolicy
+from tools import approvals, orders, refunds
+from tools.errors import NotAllowed, NotFound
+from tools.policy import SupportPolicy, load_policy
 from tools.store.backend import SqlStore
 from tools.store.seed import seed_demo
 
@@ -118,3 +119,68 @@ def test_postgres_same_key_on_two_orders_at_once_still_writes_one_refund(store):
     written = [r for oid in order_ids for r in store.get_order(oid).refunds]
     assert [r.id for r in written] == [made[0].id]
     assert len(store.list_audit()) == 1
+
+
+def _race(n: int, work) -> tuple[list, list]:
+    """Run work(i) in n threads released together; (results, exceptions)."""
+    barrier = threading.Barrier(n)
+    made, errors = [], []
+
+    def go(i: int) -> None:
+        barrier.wait()
+        try:
+            made.append(work(i))
+        except Exception as exc:  # collected and asserted by the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return made, errors
+
+
+def test_postgres_parallel_cancellations_with_any_keys_cancel_once(store):
+    seed_demo(store.engine, today=TODAY)
+    order_id = next(o.id for o in store.list_orders("C0001") if o.status == "pending")
+    policy = load_policy()
+    made, errors = _race(
+        8,
+        lambda i: orders.cancel_order(
+            store, "C0001", order_id, policy, "no longer needed", f"key-{i % 3}", "bot"
+        ),
+    )
+    assert all(isinstance(e, NotAllowed) and "already cancelled" in str(e) for e in errors)
+    assert made and len({m.refund.id for m in made}) == 1
+    order = store.get_order(order_id)
+    assert order.status == "cancelled" and len(order.refunds) == 1
+    assert [a.action for a in store.list_audit(entity_id=order_id)] == ["order.cancel"]
+
+
+def test_postgres_parallel_approvals_write_one_refund(store):
+    seed_demo(store.engine)  # approvals are stamped with the real clock
+    now = datetime.now(UTC)
+    order_id = next(
+        o.id
+        for o in store.list_orders("C0001")
+        if o.status == "delivered" and (now - store.get_order(o.id).delivered_at).days < 10
+    )
+    policy = dataclasses.replace(load_policy(), auto_approve_limit_cents=10000)
+    check = refunds.check_refund_eligibility(store, "C0001", order_id, policy)
+    approval = approvals.request_refund_approval(
+        store,
+        session_id="pg",
+        customer_id="C0001",
+        eligibility=check,
+        idempotency_key="pg-approval",
+        escalation={"intent": "get_refund", "confidence": 1.0, "entities": [], "transcript": []},
+    )
+    made, errors = _race(
+        6,
+        lambda i: approvals.decide_refund_approval(
+            store, approval.id, approve=True, agent=f"agent{i}", policy=policy
+        ),
+    )
+    assert errors == [] and len({m.refund_id for m in made}) == 1
+    assert [r.id for r in store.get_order(order_id).refunds] == [made[0].refund_id]
