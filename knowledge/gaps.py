@@ -22,8 +22,10 @@ if TYPE_CHECKING:
     from knowledge.querylog import QueryRecord
     from tools.schemas import EscalationView
 
-GROUP_DISTANCE = 0.45
-"""Cosine distance under which questions join a group (see tests/unit/test_kb_gaps.py)."""
+GROUP_DISTANCE = 0.65
+"""Average cosine distance under which questions join a group. Measured on 22 project-written
+unanswerable questions in 7 topics (price match, crypto, showroom, discounts, ...): 0.65 gave
+8 groups (adjusted Rand index 0.94), 0.5-0.6 gave 10 (0.88), 0.7 merged topics (0.74)."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from knowledge.fusion import RRF_K, reciprocal_rank_fusion
 from knowledge.lexical import LexicalIndex
-from knowledge.vectorstore import collection_revision
+from knowledge.vectorstore import collection_revision, query_embedder
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -97,24 +97,31 @@ class Retriever:
         if not query or k <= 0:
             return []
         if mode == "dense":
-            return self._dense(query, k)
+            return self._dense(self._embed(query), k)
         pool = max(k, self.candidates)
         lexical = self._lexical_index().search(query, pool)
         bm25 = dict(lexical)
         if mode == "bm25":
+            if not lexical:
+                return []
             ranked = [(id_, 0.0) for id_, _ in lexical[:k]]
-            return self._passages(query, ranked, {}, bm25)
-        dense = self._dense(query, pool)
+            return self._passages(self._embed(query), ranked, {}, bm25)
+        vector = self._embed(query)
+        dense = self._dense(vector, pool)
         fused = reciprocal_rank_fusion(
             [[p.chunk_id for p in dense], [id_ for id_, _ in lexical]],
             k=self.rrf_k,
             weights=self.weights,
         )
-        return self._passages(query, fused[:k], {p.chunk_id: p for p in dense}, bm25)
+        return self._passages(vector, fused[:k], {p.chunk_id: p for p in dense}, bm25)
+
+    def _embed(self, query: str) -> list[float]:
+        """The query's vector, computed once per search whatever the mode needs it for."""
+        return [float(x) for x in query_embedder(self._collection)([query])[0]]
 
     def _passages(
         self,
-        query: str,
+        vector: list[float],
         ranked: list[tuple[str, float]],
         known: dict[str, Passage],
         bm25: dict[str, float],
@@ -122,19 +129,20 @@ class Retriever:
         """Passages for ranked ids, with the cosine scores of those dense search did not return."""
         missing = [id_ for id_, _ in ranked if id_ not in known]
         if missing:
-            known = {**known, **{p.chunk_id: p for p in self._dense(query, len(missing), missing)}}
+            extra = self._dense(vector, len(missing), missing)
+            known = {**known, **{p.chunk_id: p for p in extra}}
         return [
             replace(known[id_], fused=fused, bm25=bm25.get(id_, 0.0))
             for id_, fused in ranked
             if id_ in known  # a chunk deleted since the BM25 index was built
         ]
 
-    def _dense(self, query: str, k: int, ids: list[str] | None = None) -> list[Passage]:
+    def _dense(self, vector: list[float], k: int, ids: list[str] | None = None) -> list[Passage]:
         count = self._collection.count()
         if count == 0:
             return []
         result = self._collection.query(
-            query_texts=[query],
+            query_embeddings=[vector],
             n_results=min(k, count),
             ids=ids,
             include=["documents", "metadatas", "distances"],

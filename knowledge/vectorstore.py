@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import chromadb
+from chromadb import EmbeddingFunction
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
@@ -14,8 +15,6 @@ from chromadb.config import Settings as ChromaSettings
 from knowledge.embeddings import MiniLMEmbeddingFunction
 
 if TYPE_CHECKING:
-    from chromadb import EmbeddingFunction
-
     from app.settings import Settings
 
 COLLECTION_METADATA = {"hnsw:space": "cosine"}
@@ -80,3 +79,11 @@ def collection_revision(collection: Collection) -> str:
         collection.name, tenant=collection.tenant, database=collection.database
     )
     return str((model.metadata or {}).get(REVISION_KEY, ""))
+
+
+def query_embedder(collection: Collection) -> EmbeddingFunction:
+    """The embedding function the collection embeds queries with (ours, see open_collection)."""
+    function = collection._embedding_function  # no public accessor in chromadb 1.5
+    if function is None:
+        raise ValueError(f"collection {collection.name!r} has no embedding function")
+    return function

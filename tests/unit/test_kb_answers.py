@@ -1,0 +1,65 @@
+"""What a customer sees of the knowledge base: cited answers, and a handoff when it has none."""
+
+from __future__ import annotations
+
+import uuid
+
+from langgraph.runtime import Runtime
+
+from graph.context import TurnContext
+from graph.nodes.knowledge import answer_from_knowledge
+from tests.api.helpers import sse_events
+
+REFUND_ARTICLE = {
+    "doc_id": "refund-timing",
+    "title": "How long do refunds take?",
+    "source": "refund-timing.md",
+    "url": "https://help.northwind.example/refund-timing",
+}
+
+
+def test_answer_citations_carry_doc_title_section_and_url_in_json_and_sse(client):
+    question = "How long does a refund take to show up on my card?"
+
+    out = client.post("/v1/chat", json={"message": question}).json()
+    with client.stream("POST", "/v1/chat/stream", json={"message": question}) as response:
+        events = sse_events(response)
+
+    assert out["escalated"] is False and out["reply"]
+    cited = [c for c in out["citations"] if c["doc_id"] == "refund-timing"]
+    assert cited, out["citations"]
+    for c in cited:
+        assert {k: c[k] for k in REFUND_ARTICLE} == REFUND_ARTICLE
+        assert c["section"].split(" > ")[0] == "How long do refunds take?"
+        assert c["chunk_id"].startswith("refund-timing#")
+    streamed = [data for name, data in events if name == "citation"]
+    assert streamed == out["citations"]
+
+
+async def _knowledge_turn(services, question: str) -> tuple[dict, list]:
+    """Run the knowledge node alone; return its update and what it logged for this session."""
+    session_id = f"kb-test-{uuid.uuid4().hex}"
+    runtime = Runtime(context=TurnContext(services=services, session_id=session_id))
+    state = {"message": question, "intent": "general_question", "actions": []}
+    update = await answer_from_knowledge(state, runtime)
+    logged = [r for r in services.retriever.log.records() if r.session_id == session_id]
+    return update, logged
+
+
+async def test_knowledge_node_without_good_context_escalates_and_logs_the_question(services):
+    update, logged = await _knowledge_turn(services, "where is your head office?")
+
+    assert update["escalation_reason"] == "missing_knowledge"
+    assert "reply" not in update and "citations" not in update
+    assert [(r.question, r.outcome) for r in logged] == [
+        ("where is your head office?", "missing_knowledge")
+    ]
+    assert logged[0].best_score < services.kb_min_score
+
+
+async def test_knowledge_node_answer_is_logged_with_its_best_document(services):
+    update, logged = await _knowledge_turn(services, "how long do refunds take to show up")
+
+    assert update.get("escalation_reason") is None and update["citations"]
+    assert [(r.outcome, r.best_doc) for r in logged] == [("answered", "refund-timing")]
+    assert logged[0].best_score >= services.kb_min_score
