@@ -199,6 +199,92 @@ def entities(
         raise typer.Exit(code)
 
 
+@app.command()
+def retrieval(
+    docs: Annotated[
+        list[Path] | None,
+        typer.Option("--docs", help="Documents (any format `support ingest` reads); repeatable."),
+    ] = None,
+    qa: Annotated[
+        Path | None,
+        typer.Option("--qa", help="QA JSONL (question + relevant_ids, or MTRAG records)."),
+    ] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="Cut-off for recall and MRR.")] = 5,
+    off_topic_file: Annotated[
+        Path | None,
+        typer.Option("--off-topic", help="Messages the KB must not answer (default: evals set)."),
+    ] = None,
+    rrf_k: Annotated[int | None, typer.Option(help="RRF constant (default 60).")] = None,
+    bm25_weight: Annotated[
+        float | None, typer.Option(help="Weight of the BM25 ranking in the fusion (dense = 1).")
+    ] = None,
+    min_gain: Annotated[
+        float | None,
+        typer.Option(help="Exit 1 when hybrid recall@k beats the better single mode by less."),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Recall@k and MRR of hybrid, BM25-only and dense-only retrieval in one run.
+
+    DOCS are ingested into a throw-away collection; QA lines are
+    {"question", "relevant_ids": [...]} or MTRAG records (last user turn, contexts'
+    document_id). Also reports how KB_MIN_SCORE splits the questions from off-topic ones.
+    Defaults: the demo help centre and evals/data/kb_retrieval_qa.jsonl.
+
+    Example: support evals retrieval --docs passages.jsonl --qa qa_shared.jsonl -k 5 --json
+    """
+    from evals.off_topic import OFF_TOPIC_PATH, read_messages
+    from evals.retrieval import DEMO_QA_PATH, DatasetError
+    from evals.retrieval import run as run_retrieval
+
+    settings = load_settings()
+    docs = docs or [settings.KB_DIR]
+    qa = qa or DEMO_QA_PATH
+    off_topic_path = off_topic_file or OFF_TOPIC_PATH
+    for path in [*docs, qa, off_topic_path]:
+        if not path.exists():
+            fail(f"no such file or folder: {path}")
+    names = ", ".join(map(str, docs))
+    print(f"ingesting {names} into a throw-away collection ...", file=sys.stderr)
+    try:
+        report = run_retrieval(
+            docs,
+            qa,
+            k=k,
+            off_topic=read_messages(off_topic_path),
+            threshold=settings.KB_MIN_SCORE,
+            rrf_k=rrf_k,
+            weights=(1.0, bm25_weight) if bm25_weight is not None else None,
+        )
+    except DatasetError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(report)
+    else:
+        typer.echo(
+            f"documents {report['documents']}, chunks {report['chunks']} "
+            f"(ingested in {report['ingest_seconds']} s); questions {report['questions']} "
+            f"(skipped {report['questions_skipped']} without relevant documents)"
+        )
+        typer.echo(f"{'mode':<8}{f'recall@{k}':>10}{f'MRR@{k}':>9}{f'hit@{k}':>8}{'ms/query':>10}")
+        for mode in ("hybrid", "bm25", "dense"):
+            m = report["modes"][mode]
+            typer.echo(
+                f"{mode:<8}{m['recall']:>10.3f}{m['mrr']:>9.3f}{m['hit_rate']:>8.3f}"
+                f"{m['ms_per_query']:>10.1f}"
+            )
+        gain = report["modes"]["hybrid_gain_points"]
+        typer.echo(f"hybrid recall@{k} vs the better single mode: {gain:+.1f} points")
+        d = report["no_context_decision"]
+        typer.echo(
+            f"KB_MIN_SCORE={d['threshold']}: answers {d['in_kb_answered']:.1%} of the questions, "
+            f"declines {d['off_topic_declined']:.1%} of off-topic messages "
+            f"(lowest question {d['in_kb_min']:.3f}, highest off-topic {d['off_topic_max']:.3f})"
+        )
+    if min_gain is not None and report["modes"]["hybrid_gain_points"] < min_gain:
+        fail(f"hybrid gain {report['modes']['hybrid_gain_points']:.1f} points is under {min_gain}")
+
+
 @app.command("off-topic")
 def off_topic(
     file: Annotated[
