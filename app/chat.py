@@ -12,7 +12,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from app.errors import ApiError, InvalidMessage, MessageTooLong, UnknownSession
-from app.schemas import SessionPublic, TranscriptLine, response_from_state
+from app.schemas import ApprovalPublic, SessionPublic, TranscriptLine, response_from_state
 from graph.context import Services, TurnContext
 from graph.state import new_turn
 from tools.errors import BackendUnavailable
@@ -170,5 +170,8 @@ class ChatService:
             transcript=[TranscriptLine(**line) for line in values.get("transcript") or []],
             pending={k: pending[k] for k in ("kind", "intent", "slot", "action") if k in pending}
             if pending
+            else None,
+            approval=ApprovalPublic(**{k: approval[k] for k in ("id", "order_id", "amount_cents")})
+            if (approval := values.get("approval"))
             else None,
         )

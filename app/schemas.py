@@ -79,6 +79,16 @@ class SessionPublic(BaseModel):
     session_id: str
     transcript: list[TranscriptLine]
     pending: dict[str, Any] | None = None
+    approval: ApprovalPublic | None = None
+
+
+class ApprovalPublic(BaseModel):
+    """A refund of this conversation waiting for an agent's approval."""
+
+    id: str
+    order_id: str
+    amount_cents: int
+    status: str = "pending"
 
 
 def response_from_state(session_id: str, state: dict[str, Any]) -> ChatResponse:

@@ -57,6 +57,13 @@ def test_above_limit_refund_pauses_for_approval_then_refunds_once(low_limit, tok
     assert services.store.get_order(order_id).refunds == []
     waiting = client.portal.call(client.app.state.chat.waiting_for, session_id)
     assert waiting["type"] == "refund_approval" and waiting["id"] == approval.id
+    public = client.get(f"/v1/sessions/{session_id}", headers=headers).json()["approval"]
+    assert public == {
+        "id": approval.id,
+        "order_id": order_id,
+        "amount_cents": 16800,
+        "status": "pending",
+    }
 
     still = chat(client, "yes!! any news? please refund now", headers, session_id)
     assert still["reply"].startswith(
@@ -80,6 +87,7 @@ def test_above_limit_refund_pauses_for_approval_then_refunds_once(low_limit, tok
     assert len(services.store.get_order(order_id).refunds) == 1
     after = chat(client, f"where is my order {order_id}?", headers, session_id)
     assert after["intent"] == "track_order" and order_id in after["reply"]
+    assert client.get(f"/v1/sessions/{session_id}", headers=headers).json()["approval"] is None
 
 
 def test_declined_approval_tells_the_customer_and_refunds_nothing(low_limit, token_for):

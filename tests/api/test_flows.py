@@ -6,6 +6,8 @@ and a declined confirmation that changes nothing.
 
 from __future__ import annotations
 
+import threading
+
 from tests.api.helpers import chat, order_of
 
 
@@ -155,3 +157,30 @@ def test_refund_for_item_dropped_after_delivery_is_refused_by_the_written_policy
         "detail": "item_condition",
     }
     assert services.store.get_order(order_id).refunds == []
+
+
+def test_parallel_yes_in_several_conversations_refunds_once(client, services, token_for):
+    """Duplicate refund requests fired at once (two chats, a double-click in each) make
+    exactly one refund; the others are told the order already has it."""
+    headers = token_for("C0001")
+    order_id = order_of(services, "C0001", "delivered", recent_days=10)
+    sessions = [
+        chat(client, f"I want a refund for order {order_id}", headers)["session_id"]
+        for _ in range(2)
+    ]
+    barrier = threading.Barrier(4)
+    replies: list[str] = []
+
+    def say_yes(session_id: str) -> None:
+        barrier.wait()
+        replies.append(chat(client, "yes", headers, session_id)["reply"])
+
+    threads = [threading.Thread(target=say_yes, args=(sid,)) for sid in sessions * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    [refund] = services.store.get_order(order_id).refunds
+    assert sum(reply.startswith(f"Done: refund {refund.id}") for reply in replies) == 1
+    assert any(f"already has refund {refund.id}" in reply for reply in replies)
+    assert len(services.store.list_audit(entity_id=refund.id)) == 1
