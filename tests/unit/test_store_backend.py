@@ -105,3 +105,23 @@ def test_sqlstore_create_refund_eight_threads_same_key_one_row(store):
     assert len({r.id for r in made}) == 1 and len(made) == 8
     assert [r.id for r in store.get_order(order.id).refunds] == [made[0].id]
     assert len(store.list_audit(entity_id=made[0].id)) == 1
+
+
+def test_create_schema_adds_columns_an_older_store_lacks(tmp_path):
+    """A store made before identity checks existed gets the new columns, rows kept."""
+    from sqlalchemy import inspect
+
+    from tools.store.db import create_schema
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE chat_sessions (id VARCHAR(64) PRIMARY KEY, customer_id VARCHAR(16), "
+            "created_at DATETIME)"
+        )
+        conn.exec_driver_sql("INSERT INTO chat_sessions VALUES ('s1', 'C0001', NULL)")
+    create_schema(engine)
+    columns = {c["name"] for c in inspect(engine).get_columns("chat_sessions")}
+    assert {"verified_customer_id", "verify_failures", "verify_locked"} <= columns
+    found = SqlStore(engine).session_identity("s1")
+    assert (found.customer_id, found.verify_failures, found.verify_locked) == ("C0001", 0, False)
