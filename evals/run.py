@@ -90,7 +90,7 @@ def _run_one(name: str, ctx: SuiteContext) -> SuiteResult:
         result = SuiteResult(
             name,
             error=f"{type(exc).__name__}: {exc}",
-            details={"traceback": traceback.format_exc(limit=8)},
+            details={"traceback": traceback.format_exc(limit=-8)},
         )
     result.seconds = time.perf_counter() - started
     return result

@@ -104,6 +104,11 @@ class EvalEnv:
                 )
             except FileNotFoundError as exc:
                 raise EnvironmentNotReady(f"{exc}; `support setup` prepares everything") from exc
+            except (KeyError, ValueError) as exc:  # a model saved by other code than this
+                raise EnvironmentNotReady(
+                    f"cannot load the serving models in {settings.data_dir} ({exc!r}); "
+                    "retrain with `support setup --force`"
+                ) from exc
         if services.retriever.count() == 0:
             raise EnvironmentNotReady(
                 f"the help-centre index in {settings.data_dir} is empty: run `support setup`"
