@@ -74,12 +74,13 @@ def main(argv: list[str] | None = None) -> int:
 
     encoder_rate = statistics.median(encoder_rates)
     ingest_rate = statistics.median(ingest_rates)
-    ratio = ingest_rate / encoder_rate
+    # Each round's pair ran back to back under the same load: compare within rounds.
+    ratio = statistics.median(i / e for i, e in zip(ingest_rates, encoder_rates, strict=True))
     print(f"{len(texts)} chunks from {', '.join(map(str, paths))}, {args.rounds} rounds (median)")
     print(f"bare encoder     {encoder_rate:8.1f} chunks/s")
     print(f"full ingestion   {ingest_rate:8.1f} chunks/s")
     verdict = "meets" if ratio >= TARGET else "misses"
-    print(f"ratio            {ratio:8.2f}  ({verdict} the {TARGET:.0%} target)")
+    print(f"ratio            {ratio:8.2f}  ({verdict} the {TARGET:.0%} target; median of rounds)")
     return 0
 
 

@@ -26,8 +26,10 @@ if TYPE_CHECKING:
 
 CHUNKER_VERSION = "2"
 """Bump when chunking or chunk metadata changes, so every document is re-chunked once."""
-WRITE_BATCH = 128
-"""Chunks embedded and upserted per call (whole documents; a bigger document goes alone)."""
+WRITE_BATCH = 256
+"""Chunks embedded and upserted per call (whole documents; a bigger document goes alone).
+Large enough that the encoder works at full batch speed (profiled: ~99 % of an ingest run
+is spent in the encoder)."""
 
 
 @dataclass
