@@ -6,6 +6,7 @@ auto-detected for the common public formats: Banking77 (`text,category`) and Bit
 (`utterance,intent`).
 
     support evals intent --train train.csv --test test.csv
+    support evals intent --train banking77/train.csv --holdout 0.15 [--finetune]
     support evals intent-shipped --test Bitext_Sample_Customer_Service_Validation_Dataset.csv
 """
 
@@ -14,18 +15,20 @@ from __future__ import annotations
 import csv
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from sklearn.model_selection import train_test_split
 
 from graph.nlu.report import expected_calibration_error
 from graph.nlu.taxonomy import INTENT_CATEGORY
 
 if TYPE_CHECKING:
     from graph.nlu.classifier import IntentClassifier, TextEncoder
+    from graph.nlu.finetune import FinetuneConfig
 
 TEXT_COLUMNS = ("text", "utterance", "sentence", "query", "message")
 """Text column names tried in order when none is given."""
@@ -33,6 +36,8 @@ LABEL_COLUMNS = ("intent", "category", "label")
 """Label column names tried in order when none is given (Bitext has both `intent` and a
 coarser `category`, so `intent` comes first)."""
 TOP_CONFUSIONS = 10
+HOLDOUT_SEED = 13
+"""Seed of `holdout_split`: the same file always gives the same train/test parts."""
 
 
 class DatasetError(ValueError):
@@ -83,6 +88,31 @@ def read_labelled_csv(
     if not texts:
         raise DatasetError(f"{path} has a header but no rows")
     return texts, labels
+
+
+def holdout_split(
+    texts: Sequence[str], labels: Sequence[str], share: float, seed: int = HOLDOUT_SEED
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(train_texts, train_labels, test_texts, test_labels): a seeded, stratified split
+    that keeps `share` of every class for testing; the model never sees that part."""
+    if not 0 < share < 1:
+        raise DatasetError(f"the held-out share must be between 0 and 1, not {share}")
+    counts = Counter(labels)
+    rare = sorted(label for label, n in counts.items() if n < 2)
+    if rare:
+        raise DatasetError(f"classes with a single row cannot be split: {', '.join(rare[:5])}")
+    try:
+        train, test = train_test_split(
+            np.arange(len(labels)), test_size=share, stratify=labels, random_state=seed
+        )
+    except ValueError as exc:  # e.g. fewer test rows than classes
+        raise DatasetError(f"cannot hold out {share:.0%} stratified: {exc}") from exc
+    return (
+        [texts[i] for i in train],
+        [labels[i] for i in train],
+        [texts[i] for i in test],
+        [labels[i] for i in test],
+    )
 
 
 def score(
@@ -140,11 +170,15 @@ def evaluate(
     test_texts: Sequence[str],
     test_labels: Sequence[str],
     encoder: TextEncoder,
+    *,
+    finetune: FinetuneConfig | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train a fresh classifier on the train set and score it on the test set.
 
-    The classifier still holds out its own validation/test split of the train set to
-    choose C and the temperature; those internal metrics come back under `training`.
+    The classifier holds out a validation part (15 %) of the train set to choose C, the
+    feature weights and the temperature (and fine-tunes, when asked, on the rest); its
+    internal metrics come back under `training`. The test set plays no part in training.
     """
     from graph.nlu.classifier import IntentClassifier
 
@@ -157,13 +191,22 @@ def evaluate(
         {label: label for label in set(train_labels)} if outside else None
     )
     started = time.perf_counter()
-    training = classifier.train(list(train_texts), list(train_labels), encoder)
+    training = classifier.train(
+        list(train_texts),
+        list(train_labels),
+        encoder,
+        finetune=finetune,
+        test_share=0.0,
+        progress=progress,
+    )
     train_seconds = time.perf_counter() - started
     report = evaluate_model(classifier, test_texts, test_labels)
     return {
         "n_train": len(train_texts),
         "n_classes": len(set(train_labels)),
         "train_seconds": round(train_seconds, 2),
+        "train_threads": training["train_threads"],
+        "finetune": finetune.to_dict() if finetune else None,
         **report,
         "training": {k: v for k, v in training.items() if k != "gibberish_confidence"},
     }

@@ -33,6 +33,14 @@ def train(
     promote: Annotated[
         bool, typer.Option("--promote", help="Serve the new version at once.")
     ] = False,
+    finetune: Annotated[
+        bool,
+        typer.Option(
+            "--finetune",
+            help="Also fine-tune a copy of the encoder (minutes; saved in the version folder).",
+        ),
+    ] = False,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, max=20, help="Fine-tuning epochs.")] = 4,
 ) -> None:
     """Train the intent classifier, register it as a new version, print its metrics as JSON.
 
@@ -40,9 +48,12 @@ def train(
     macro-F1, per-intent scores, the confusion matrix (JSON and PNG beside the model)
     and the calibration error are measured on a held-out test split. The new version
     serves only with --promote (or when it is the first); otherwise promote it later.
+    --finetune also trains a copy of the MiniLM encoder on the training split; the
+    head then reads both encoders (serving encodes each message twice).
 
     Example: support nlu train --data graph/nlu/corpus/intents.jsonl --promote
     """
+    from graph.nlu.finetune import FinetuneConfig
     from graph.nlu.registry import ModelRegistry, train_and_register
     from knowledge.embeddings import get_encoder
 
@@ -52,7 +63,12 @@ def train(
     print(f"training intent model into {settings.models_dir / 'intent'} ...", file=sys.stderr)
     try:
         version, metrics = train_and_register(
-            settings.models_dir, get_encoder(settings.EMBEDDING_MODEL), data, promote=promote
+            settings.models_dir,
+            get_encoder(settings.EMBEDDING_MODEL),
+            data,
+            promote=promote,
+            finetune=FinetuneConfig(epochs=epochs) if finetune else None,
+            progress=lambda line: print(line, file=sys.stderr, flush=True),
         )
     except (ValueError, KeyError, json.JSONDecodeError) as exc:
         fail(f"cannot train on {data or 'the committed corpus'}: {exc}")

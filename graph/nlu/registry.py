@@ -2,7 +2,9 @@
 
 Layout (models_dir/intent/):
     registry.json              {"serving": "1.2.0"}
-    versions/<version>/        head.joblib, metadata.json, report.json, confusion.png
+    versions/<version>/        head.joblib (linear head, TF-IDF vocabularies, temperature),
+                               metadata.json, report.json, confusion.png,
+                               encoder/ (only when fine-tuned: a sentence-transformers folder)
 
 Versions: the first is 1.0.0; a model trained on different data bumps the minor
 number, a retrain on the same data (other parameters) bumps the patch number.
@@ -14,12 +16,14 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from graph.nlu.classifier import HEAD_FILE, META_FILE, IntentClassifier, TextEncoder
 from graph.nlu.corpus import CORPUS_PATH, read_corpus
+from graph.nlu.finetune import FinetuneConfig
 from graph.nlu.report import plot_confusion
 
 POINTER = "registry.json"
@@ -125,6 +129,7 @@ class ModelRegistry:
                     "test_accuracy": metrics.get("test_accuracy"),
                     "test_macro_f1": metrics.get("test_macro_f1"),
                     "test_ece": metrics.get("test_ece"),
+                    "finetuned": bool(meta.get("params", {}).get("finetune")),
                 }
             )
         return rows
@@ -136,13 +141,16 @@ def train_and_register(
     corpus_path: Path | None = None,
     *,
     promote: bool = True,
+    finetune: FinetuneConfig | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Train on the committed corpus (or corpus_path), register it; promote unless told not to
-    (a first model is always promoted). Returns (version, metrics)."""
+    (a first model is always promoted). With `finetune` the encoder is fine-tuned too and
+    saved in the version folder. Returns (version, metrics)."""
     path = corpus_path or CORPUS_PATH
     texts, labels = read_corpus(path)
     clf = IntentClassifier()
-    metrics = clf.train(texts, labels, encoder)
+    metrics = clf.train(texts, labels, encoder, finetune=finetune, progress=progress)
     clf.metadata["params"]["corpus"] = path.name
     registry = ModelRegistry(models_dir)
     version = registry.register(clf)

@@ -13,6 +13,7 @@ from evals.intent import (
     DatasetError,
     evaluate,
     expected_calibration_error,
+    holdout_split,
     read_labelled_csv,
     score,
 )
@@ -157,3 +158,43 @@ def test_evals_intent_shipped_rejects_foreign_labels(tmp_path):
     result = CliRunner().invoke(app, ["intent-shipped", "--test", str(path)])
     assert result.exit_code == 1
     assert result.stderr == f"error: labels outside the shop's intents in {path}: lost_card\n"
+
+
+def test_holdout_split_is_stratified_seeded_and_disjoint():
+    texts = [f"{label} message {i}" for label in "abc" for i in range(20)]
+    labels = [label for label in "abc" for _ in range(20)]
+    train_x, train_y, test_x, test_y = holdout_split(texts, labels, 0.15)
+    assert sorted(test_y) == ["a"] * 3 + ["b"] * 3 + ["c"] * 3
+    assert len(train_x) == 51 and not set(train_x) & set(test_x)
+    assert [label.split()[0] for label in test_x] == test_y
+    assert holdout_split(texts, labels, 0.15) == (train_x, train_y, test_x, test_y)
+    assert holdout_split(texts, labels, 0.15, seed=14)[2] != test_x
+
+
+def test_holdout_split_rejects_a_class_with_one_row():
+    with pytest.raises(DatasetError, match="classes with a single row cannot be split: x"):
+        holdout_split(["a1", "a2", "x1"], ["a", "a", "x"], 0.5)
+
+
+def test_evals_intent_cli_holds_out_a_share_of_the_train_file(tmp_path, encoder, monkeypatch):
+    monkeypatch.setattr("app.cli.evals._encoder", lambda: encoder)
+    rows = [[t, intent] for intent, texts in TINY.items() for t in texts]
+    train = write_csv(tmp_path / "train.csv", ["utterance", "intent"], rows)
+    result = CliRunner().invoke(
+        app, ["intent", "--train", str(train), "--holdout", "0.25", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["n_train"], report["n_test"]) == (18, 6)
+    assert {n: c["support"] for n, c in report["per_class"].items()} == dict.fromkeys(TINY, 2)
+    assert report["train_threads"] == 2 and report["finetune"] is None
+    assert report["test_source"] == f"25% held out of {train}"
+    assert report["training"]["n_val"] == 3 and "test_accuracy" not in report["training"]
+
+
+@pytest.mark.parametrize("given", [[], ["--test", "t.csv", "--holdout", "0.2"]])
+def test_evals_intent_cli_needs_exactly_one_test_source(tiny_split, given):
+    train, _ = tiny_split
+    result = CliRunner().invoke(app, ["intent", "--train", str(train), *given])
+    assert result.exit_code == 1
+    assert result.stderr == "error: give either --test FILE or --holdout SHARE\n"

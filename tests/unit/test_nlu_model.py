@@ -16,6 +16,7 @@ from app.cli.nlu import app
 from graph.nlu.classifier import MODEL_VERSION, IntentClassifier
 from graph.nlu.corpus import CORPUS_PATH, read_background, read_corpus
 from graph.nlu.corpus.build_corpus import norm_key
+from graph.nlu.finetune import ENCODER_DIR, FinetuneConfig
 from graph.nlu.parser import NLU
 from graph.nlu.registry import ModelRegistry, load_default, train_default
 from graph.nlu.taxonomy import INTENTS
@@ -101,11 +102,14 @@ def test_nlu_model_save_load_round_trip_predicts_identically(trained, encoder, t
     again = IntentClassifier.load(tmp_path / "copy", encoder)
     assert again.predict(texts) == clf.predict(texts)
     meta = json.loads((tmp_path / "copy" / "metadata.json").read_text())
-    assert meta["version"] == MODEL_VERSION == "0.1.0"
+    assert meta["version"] == MODEL_VERSION == "0.2.0"
     assert set(meta) >= {"version", "created", "data_sha256", "params", "metrics", "intents"}
     assert sorted(meta["intents"]) == sorted(INTENTS)
     assert len(meta["data_sha256"]) == 64
     assert meta["params"]["C"] == meta["metrics"]["C"]
+    assert meta["params"]["lexical"] is True and meta["params"]["finetune"] is None
+    assert meta["metrics"]["lexical_features"] == again.lexical.size > 1000
+    assert meta["metrics"]["train_threads"] == 2 and meta["metrics"]["train_seconds"] > 0
 
 
 def test_nlu_load_default_without_a_model_says_how_to_train(tmp_path, encoder):
@@ -205,3 +209,56 @@ def test_nlu_cli_train_rejects_a_missing_corpus(cli_env, tmp_path):
     result = runner.invoke(app, ["train", "--data", str(tmp_path / "nope.jsonl")])
     assert result.exit_code == 1
     assert "no such corpus file" in result.stderr
+
+
+TINY = {
+    "track_order": ["where is my order", "track my package", "has my parcel shipped yet",
+                    "order status please", "where is my delivery", "is my order on its way"],
+    "recover_password": ["I forgot my password", "reset my password", "password reset link",
+                         "can't remember my password", "my password doesn't work",
+                         "help me recover my password"],
+    "greeting": ["hello", "hi there", "good morning", "hey", "hiya", "good afternoon"],
+}  # fmt: skip
+TINY_PROBES = ["where's my parcel", "forgot password", "hi!", "qwzx plm"]
+
+
+def tiny_data() -> tuple[list[str], list[str]]:
+    return [t for ts in TINY.values() for t in ts], [i for i, ts in TINY.items() for _ in ts]
+
+
+def test_nlu_model_without_tfidf_is_embeddings_only(encoder):
+    clf = IntentClassifier()
+    metrics = clf.train(*tiny_data(), encoder, lexical=False, background=(), test_share=0.0)
+    assert clf.lexical is None and metrics["lexical_features"] == 0
+    assert (metrics["n_train"], metrics["n_val"], "test_accuracy" in metrics) == (15, 3, False)
+    assert [p.intent for p in clf.predict(TINY_PROBES[:3])] == list(TINY)
+
+
+def test_nlu_model_fine_tuned_round_trips_through_the_registry(encoder, tmp_path):
+    clf = IntentClassifier()
+    config = FinetuneConfig(epochs=1, batch_size=8)
+    lines = []
+    metrics = clf.train(*tiny_data(), encoder, finetune=config, progress=lines.append)
+    assert lines and lines[-1].startswith("fine-tuning epoch 1/1: loss ")
+    assert metrics["finetune_seconds"] > 0 and len(metrics["embedding_weights"]) == 2
+    tuned = clf.tuned.encode(TINY_PROBES)
+    assert tuned.shape == (4, 384) and not (tuned == encoder.encode(TINY_PROBES)).all()
+
+    registry = ModelRegistry(tmp_path)
+    version = registry.register(clf)
+    folder = registry.folder(version)
+    assert (folder / ENCODER_DIR / "modules.json").is_file()
+    assert registry.listing()[0]["finetuned"] is True
+    again = registry.load(version, encoder)
+    assert again.metadata["params"]["finetune"] == config.to_dict()
+    assert again.predict(TINY_PROBES) == pytest.approx(clf.predict(TINY_PROBES))
+    assert [p.intent for p in again.predict(TINY_PROBES[:3])] == list(TINY)
+
+
+def test_nlu_model_fine_tuning_needs_a_model_folder(encoder):
+    class Bare:
+        def encode(self, texts):
+            return encoder.encode(texts)
+
+    with pytest.raises(ValueError, match="fine-tuning needs an encoder loaded from a model"):
+        IntentClassifier().train(*tiny_data(), Bare(), finetune=FinetuneConfig(epochs=1))

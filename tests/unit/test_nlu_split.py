@@ -1,4 +1,5 @@
-"""The 70/15/15 split keeps every intent's share in each part (stratified, seeded)."""
+"""The 70/15/15 split (85/15 without an internal test part) keeps every intent's share in
+each part (stratified, seeded)."""
 
 from collections import Counter
 
@@ -26,3 +27,13 @@ def test_split_is_the_same_every_time():
     y = np.asarray(labels)
     first, second = _split(y), _split(y)
     assert all((a == b).all() for a, b in zip(first, second, strict=True))
+
+
+def test_split_without_internal_test_is_stratified_85_15():
+    _, labels = read_corpus()
+    y = np.asarray(labels)
+    train, val, test = _split(y, test_share=0.0)
+    assert len(test) == 0 and len(train) + len(val) == len(y)
+    assert not set(train) & set(val)
+    for intent, n in Counter(y).items():
+        assert abs(Counter(y[val])[intent] - 0.15 * n) <= 1.5, intent
