@@ -1,5 +1,8 @@
 """NLU latency and throughput beside the bare encoder's cost, measured in one run.
 
+The NLU adds the TF-IDF transform, the linear head and the entity rules to one encoder
+pass (two with a fine-tuned model: the packaged and the tuned encoder).
+
 Usage: python -m bench.nlu [--n 300] [--models-dir DIR]
 Trains a model into a temp folder when DATA_DIR has none.
 """
@@ -47,7 +50,9 @@ def main(argv: list[str] | None = None) -> None:
         models_dir = Path(tempfile.mkdtemp(prefix="bench-nlu-"))
         print(f"no serving model; training one into {models_dir}")
         train_default(models_dir, encoder)
-    nlu = NLU(load_default(models_dir, encoder), version="bench")
+    classifier = load_default(models_dir, encoder)
+    nlu = NLU(classifier, version="bench")
+    params = classifier.metadata.get("params", {})
     texts, _ = read_corpus()
     sample = texts[: args.n]
     for text in sample[:20]:  # warm up both paths
@@ -67,6 +72,11 @@ def main(argv: list[str] | None = None) -> None:
     p50_enc, p95_enc = statistics.median(encoder_ms), percentile(encoder_ms, 0.95)
     p50_nlu, p95_nlu = statistics.median(nlu_ms), percentile(nlu_ms, 0.95)
     print(f"{len(sample)} messages from the project corpus")
+    print(
+        f"model: {classifier.metadata.get('model_version', '?')}, "
+        f"TF-IDF features {classifier.lexical.size if classifier.lexical else 0}, "
+        f"fine-tuned encoder {'yes (encodes twice)' if params.get('finetune') else 'no'}"
+    )
     print(
         f"single message  p50: encoder {p50_enc:6.2f} ms | NLU {p50_nlu:6.2f} ms "
         f"| NLU/encoder {p50_nlu / p50_enc:4.2f}x"

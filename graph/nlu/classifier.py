@@ -52,6 +52,8 @@ from graph.nlu.report import evaluation_report
 from graph.nlu.taxonomy import INTENT_CATEGORY
 
 MODEL_VERSION = "0.2.0"
+READABLE_VERSIONS = ("0.1.0", MODEL_VERSION)
+"""Saved formats `load` reads: 0.1.0 heads read the packaged embedding only."""
 SPLIT_SEED = 13
 C_GRID = (8.0, 16.0, 32.0)
 EMBEDDING_WEIGHTS = ((1.0,), (2.0,))
@@ -360,20 +362,20 @@ class IntentClassifier:
         if not (folder / HEAD_FILE).is_file() or not (folder / META_FILE).is_file():
             raise FileNotFoundError(f"no intent model in {folder}")
         metadata = json.loads((folder / META_FILE).read_text())
-        if metadata.get("version") != MODEL_VERSION:
+        if metadata.get("version") not in READABLE_VERSIONS:
             raise ValueError(
                 f"intent model in {folder} has version {metadata.get('version')!r}, "
                 f"expected {MODEL_VERSION}: retrain it"
             )
         saved = joblib.load(folder / HEAD_FILE)
-        clf = cls(saved["categories"])
+        clf = cls(saved.get("categories"))
         clf.encoder = encoder
         if metadata["params"].get("finetune"):
             clf.tuned = TunedEncoder.load(folder / ENCODER_DIR)
         clf.head = saved["head"]
         clf.temperature = float(saved["temperature"])
-        clf.lexical = saved["lexical"]
-        clf.dense_weights = tuple(saved["dense_weights"])
-        clf.dense_dims = tuple(saved["dense_dims"])
+        clf.lexical = saved.get("lexical")
+        clf.dense_weights = tuple(saved.get("dense_weights", (1.0,)))
+        clf.dense_dims = tuple(saved.get("dense_dims", ()))
         clf.metadata = metadata
         return clf

@@ -9,7 +9,9 @@ import json
 import shutil
 from datetime import date
 
+import joblib
 import pytest
+from sklearn.linear_model import LogisticRegression
 from typer.testing import CliRunner
 
 from app.cli.nlu import app
@@ -262,3 +264,18 @@ def test_nlu_model_fine_tuning_needs_a_model_folder(encoder):
 
     with pytest.raises(ValueError, match="fine-tuning needs an encoder loaded from a model"):
         IntentClassifier().train(*tiny_data(), Bare(), finetune=FinetuneConfig(epochs=1))
+
+
+def test_nlu_model_reads_a_version_0_1_0_folder(encoder, tmp_path):
+    """Models saved before the TF-IDF block (an embeddings-only head) still serve."""
+    texts, labels = tiny_data()
+    head = LogisticRegression(C=16, max_iter=2000).fit(encoder.encode(texts), labels)
+    joblib.dump({"head": head, "temperature": 1.0}, tmp_path / "head.joblib")
+    meta = {"version": "0.1.0", "params": {"C": 16}, "intents": list(TINY)}
+    (tmp_path / "metadata.json").write_text(json.dumps(meta))
+    old = IntentClassifier.load(tmp_path, encoder)
+    assert [p.intent for p in old.predict(TINY_PROBES[:3])] == list(TINY)
+    meta["version"] = "0.0.9"
+    (tmp_path / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="has version '0.0.9', expected 0.2.0: retrain it"):
+        IntentClassifier.load(tmp_path, encoder)
