@@ -3,21 +3,43 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 from weakref import WeakValueDictionary
 
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from app.errors import ApiError, InvalidMessage, MessageTooLong, UnknownSession
+from app.observability.logs import log_context
+from app.observability.metrics import record_turn
 from app.schemas import ApprovalPublic, SessionPublic, TranscriptLine, response_from_state
 from graph.context import Services, TurnContext
 from graph.state import new_turn
 from tools.errors import BackendUnavailable
+from tools.store.turnlog import turn_row, write_turn
+
+if TYPE_CHECKING:
+    from app.notify import EscalationNotifier
 
 ChatEvent = tuple[str, Any]
+log = logging.getLogger("support.chat")
+
+HUMAN_ACTIVE_NOTICE = "An agent is with you now and will answer here."
+"""Said once, to the first message a customer sends after an agent claimed the chat; the
+bot is silent (empty reply, `human_active` event) for the rest of the agent's time."""
+FEEDBACK_PROMPT = "How did we do? Rate this conversation from 1 to 5 (POST /v1/feedback)."
+
+
+def _when(line: dict[str, Any]) -> datetime:
+    try:
+        return datetime.fromisoformat(str(line.get("at")))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 class StoreUnavailable(ApiError):
@@ -36,10 +58,17 @@ class ChatService:
     customer hears it is still waiting, and `resume` delivers the agent's decision.
     """
 
-    def __init__(self, graph: CompiledStateGraph, services: Services, max_message_chars: int):
+    def __init__(
+        self,
+        graph: CompiledStateGraph,
+        services: Services,
+        max_message_chars: int,
+        notifier: EscalationNotifier | None = None,
+    ):
         self._graph = graph
         self._services = services
         self._max_chars = max_message_chars
+        self._notifier = notifier
         # One turn at a time per session; a lock lives only while some turn holds or awaits it.
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
 
@@ -95,9 +124,15 @@ class ChatService:
         return found.verified_customer_id if found else None
 
     async def _run(
-        self, session_id: str, customer_id: str | None, graph_input: Any
+        self,
+        session_id: str,
+        customer_id: str | None,
+        graph_input: Any,
+        final_state: dict[str, Any] | None = None,
     ) -> AsyncIterator[ChatEvent]:
-        """Stream one graph run (caller holds the session lock); ends with 'done'."""
+        """Stream one graph run (caller holds the session lock); ends with 'done'.
+
+        `final_state`, when given, receives the graph's state at the end of the run."""
         context = TurnContext(
             services=self._services, session_id=session_id, customer_id=customer_id
         )
@@ -112,7 +147,60 @@ class ChatService:
                 yield chunk["event"], chunk["data"]
             else:
                 final = chunk
+        if final_state is not None:
+            final_state.update(final)
+        self._announce(session_id, customer_id, final)
         yield "done", response_from_state(session_id, final).model_dump()
+        if final.get("intent") == "goodbye":  # end of the conversation: ask for CSAT
+            yield "feedback_request", {"session_id": session_id, "prompt": FEEDBACK_PROMPT}
+
+    def _announce(self, session_id: str, customer_id: str | None, final: dict) -> None:
+        """Tell the escalation webhook (in the background) about an escalation this turn made."""
+        escalation = final.get("escalation")
+        if not escalation or self._notifier is None:
+            return
+        lines = [
+            {**line, "text": line.get("content", "")} for line in final.get("transcript") or []
+        ]
+        self._notifier.notify(
+            {
+                **escalation,
+                "session_id": session_id,
+                "customer_id": customer_id,
+                "intent": final.get("intent"),
+                "confidence": final.get("confidence") or 0.0,
+                "transcript": lines,
+            }
+        )
+
+    async def _human_owner(self, session_id: str) -> dict[str, Any] | None:
+        """The escalation an agent claimed in this session, or None (also when the store is
+        down: the turn's own store calls then report the failure honestly)."""
+        owner = getattr(self._services.store, "human_owner", None)
+        if owner is None:
+            return None
+        try:
+            return await asyncio.to_thread(owner, session_id)
+        except BackendUnavailable:
+            return None
+
+    async def _human_turn(
+        self, session_id: str, owner: dict[str, Any], message: str
+    ) -> AsyncIterator[ChatEvent]:
+        """A message while an agent owns the chat: recorded for the agent, bot silent."""
+        store = self._services.store
+        said = await asyncio.to_thread(store.list_messages, session_id, role="customer")
+        first = not any(m["escalation_id"] == owner["id"] for m in said)
+        await asyncio.to_thread(
+            store.add_message, session_id, "customer", message, escalation_id=owner["id"]
+        )
+        yield "human_active", {"escalation_id": owner["id"], "assignee": owner["assignee"]}
+        reply = HUMAN_ACTIVE_NOTICE if first else ""
+        if reply:
+            await asyncio.to_thread(
+                store.add_message, session_id, "assistant", reply, escalation_id=owner["id"]
+            )
+        yield "done", response_from_state(session_id, {"reply": reply}).model_dump()
 
     async def stream_turn(
         self, session_id: str, customer_id: str | None, message: str
@@ -120,13 +208,43 @@ class ChatService:
         """Typed events of one turn (meta, delta, citation, action, escalation), then done."""
         acting = await self._acting_customer(session_id, customer_id)
         async with self._lock(session_id):
+            owner = await self._human_owner(session_id)
+            if owner is not None:  # an agent is talking: no bot over the agent
+                async for event in self._human_turn(session_id, owner, message):
+                    yield event
+                return
             snapshot = await self._graph.aget_state(self._config(session_id))
             if snapshot.interrupts:  # paused for an approval: answer, don't start over
                 graph_input: Any = Command(resume={"kind": "message", "message": message})
             else:
                 graph_input = new_turn(message)
-            async for event in self._run(session_id, acting, graph_input):
-                yield event
+            began = time.perf_counter()
+            final: dict[str, Any] = {}
+            with log_context(session_id, uuid.uuid4().hex[:12]):
+                async for event in self._run(session_id, acting, graph_input, final):
+                    if event[0] == "done":
+                        await self._record(session_id, acting, message, final, began)
+                    yield event
+
+    async def _record(
+        self,
+        session_id: str,
+        customer_id: str | None,
+        message: str,
+        final: dict[str, Any],
+        began: float,
+    ) -> None:
+        """Metrics and the turn log of a finished turn; never fails the turn."""
+        seconds = time.perf_counter() - began
+        record_turn(final, seconds)
+        engine = getattr(self._services.store, "engine", None)
+        if engine is None:
+            return
+        try:
+            row = turn_row(session_id, customer_id, message, final, seconds)
+            await asyncio.to_thread(write_turn, engine, row)
+        except Exception:  # the log is for reports; the customer's turn already succeeded
+            log.warning("could not write the turn log", exc_info=True)
 
     async def run_turn(self, session_id: str, customer_id: str | None, message: str):
         """The whole turn's response (non-streaming)."""
@@ -159,15 +277,35 @@ class ChatService:
                     result = data
         return result
 
+    async def state_values(self, session_id: str) -> dict[str, Any]:
+        """The conversation's checkpointed graph state (empty for a new session)."""
+        snapshot = await self._graph.aget_state(self._config(session_id))
+        return dict(snapshot.values or {})
+
+    async def transcript(
+        self, session_id: str, values: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """The bot's transcript merged, by time, with what agents (and customers, while an
+        agent owned the chat) said outside the bot."""
+        if values is None:
+            values = await self.state_values(session_id)
+        lines = [dict(line) for line in values.get("transcript") or []]
+        extra = await asyncio.to_thread(self._services.store.list_messages, session_id)
+        lines += [
+            {"role": m["role"], "content": m["content"], "at": m["at"], "author": m["author"]}
+            for m in extra
+        ]
+        return sorted(lines, key=_when)  # stable: lines of the same second keep their order
+
     async def session(self, session_id: str, customer_id: str | None) -> SessionPublic:
         """Transcript of one of the caller's sessions."""
         await self.open_session(session_id, customer_id)
-        snapshot = await self._graph.aget_state(self._config(session_id))
-        values = snapshot.values or {}
+        values = await self.state_values(session_id)
         pending = values.get("pending")
+        lines = await self.transcript(session_id, values)
         return SessionPublic(
             session_id=session_id,
-            transcript=[TranscriptLine(**line) for line in values.get("transcript") or []],
+            transcript=[TranscriptLine(**line) for line in lines],
             pending={k: pending[k] for k in ("kind", "intent", "slot", "action") if k in pending}
             if pending
             else None,

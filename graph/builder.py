@@ -12,6 +12,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from app.observability.tracing import traced_node
 from graph.context import TurnContext
 from graph.nodes.address import change_address
 from graph.nodes.approval import await_approval
@@ -49,15 +50,19 @@ def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStat
     """The compiled turn graph; `checkpointer` keeps each session's state between turns
     (and is what lets a conversation wait for an approval across restarts)."""
     builder = StateGraph(TurnState, context_schema=TurnContext)
-    builder.add_node("classify", classify)
+
+    def add(name: str, node) -> None:  # every node is timed and traced (node.<name> span)
+        builder.add_node(name, traced_node(name, node))
+
+    add("classify", classify)
     for name, node in BRANCHES.items():
-        builder.add_node(name, node)
+        add(name, node)
         builder.add_conditional_edges(name, route_after_action, ["escalate", "respond"])
-    builder.add_node("verify", verify)
-    builder.add_node("smalltalk", smalltalk)
-    builder.add_node("escalate", escalate)
-    builder.add_node("respond", respond)
-    builder.add_node("await_approval", await_approval)
+    add("verify", verify)
+    add("smalltalk", smalltalk)
+    add("escalate", escalate)
+    add("respond", respond)
+    add("await_approval", await_approval)
 
     builder.add_edge(START, "classify")
     builder.add_conditional_edges(

@@ -94,6 +94,8 @@ class TurnState(TypedDict, total=False):
     actions: list[dict[str, Any]]
     """Tool calls of this turn: {tool, status, detail}."""
     escalation: dict[str, Any] | None
+    retrieval_score: float | None
+    """Cosine similarity of the best knowledge passage this turn (knowledge turns only)."""
     """The escalation record created this turn: {id, reason}."""
     approval: dict[str, Any] | None
     """A refund waiting for a human's decision: {id, order_id, amount_cents, destination,
@@ -116,4 +118,5 @@ def new_turn(message: str) -> TurnState:
         "actions": [],
         "escalation": None,
         "verified_customer_id": None,
+        "retrieval_score": None,
     }

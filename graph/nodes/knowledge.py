@@ -63,6 +63,7 @@ async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict:
         await log_question(runtime, question, passages, "missing_knowledge")
         return {
             "escalation_reason": "missing_knowledge",
+            "retrieval_score": best,
             "actions": record(runtime, state, searched),
         }
     good = [p for p in passages if p.score >= svc.kb_min_score]
@@ -74,12 +75,14 @@ async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict:
         failed = action("compose_answer", "error", str(exc))
         return {
             "escalation_reason": "tool_failure",
+            "retrieval_score": best,
             "actions": record(runtime, state, searched, failed),
         }
     if not answer.text:
         await log_question(runtime, question, passages, "no_answer")
         return {
             "escalation_reason": "missing_knowledge",
+            "retrieval_score": best,
             "actions": record(runtime, state, searched),
         }
     await log_question(runtime, question, passages, "answered")
@@ -97,5 +100,6 @@ async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict:
         "streamed": answer.streamed,
         "citations": citations,
         "pending": None,
+        "retrieval_score": best,
         "actions": record(runtime, state, searched),
     }

@@ -10,6 +10,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.schema import CreateColumn
 
+from tools.store import turnlog  # noqa: F401  (registers the turn_log table on Base)
 from tools.store.models import Base
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
