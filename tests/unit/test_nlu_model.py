@@ -240,7 +240,9 @@ def test_nlu_model_fine_tuned_round_trips_through_the_registry(encoder, tmp_path
     clf = IntentClassifier()
     config = FinetuneConfig(epochs=1, batch_size=8)
     lines = []
-    metrics = clf.train(*tiny_data(), encoder, finetune=config, progress=lines.append)
+    metrics = clf.train(
+        *tiny_data(), encoder, C=16.0, background=(), finetune=config, progress=lines.append
+    )
     assert lines and lines[-1].startswith("fine-tuning epoch 1/1: loss ")
     assert metrics["finetune_seconds"] > 0 and len(metrics["embedding_weights"]) == 2
     tuned = clf.tuned.encode(TINY_PROBES)
