@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from app.auth import customer_from_header
+from app.agent_desk import AgentDesk
+from app.auth import agent_from_header, customer_from_header
 from app.chat import ChatService
 from app.errors import AuthenticationFailed
 from app.settings import Settings
@@ -43,3 +44,16 @@ def get_customer_id(
 
 
 CustomerDep = Annotated[str | None, Depends(get_customer_id)]
+
+
+def get_agent(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> str:
+    """The agent's name from an agent token (401 without one, 403 for a customer's)."""
+    return agent_from_header(authorization, settings.jwt_secret())
+
+
+def get_desk(request: Request) -> AgentDesk:
+    return request.app.state.desk
+
+
+AgentDep = Annotated[str, Depends(get_agent)]
+DeskDep = Annotated[AgentDesk, Depends(get_desk)]

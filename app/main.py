@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.agent_desk import AgentDesk
 from app.approvals import ApprovalDesk
 from app.chat import ChatService
 from app.errors import install_error_handlers
-from app.routes import billing, chat, health, sessions
+from app.notify import EscalationNotifier
+from app.routes import agent, billing, chat, console, feedback, health, session_events, sessions
 from app.settings import Settings
 from graph.context import Services
 
@@ -32,10 +34,16 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         async with open_checkpointer(settings.checkpoint_url) as checkpointer:
             graph = build_graph(checkpointer)
             app.state.services = svc
-            app.state.chat = ChatService(graph, svc, settings.MAX_MESSAGE_CHARS)
+            notifier = EscalationNotifier(
+                settings.ESCALATION_WEBHOOK_URL, console_url=settings.PUBLIC_BASE_URL
+            )
+            app.state.notifier = notifier
+            app.state.chat = ChatService(graph, svc, settings.MAX_MESSAGE_CHARS, notifier)
             app.state.approvals = ApprovalDesk(app.state.chat, svc)
+            app.state.desk = AgentDesk(app.state.chat, svc, app.state.approvals)
             log.info("ready: composer=%s", svc.composer.name)
             yield
+            await notifier.drain()
 
     app = FastAPI(
         title="Support agent",
@@ -50,4 +58,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(chat.router)
     app.include_router(sessions.router)
     app.include_router(billing.router)
+    app.include_router(agent.router)
+    app.include_router(feedback.router)
+    app.include_router(session_events.router)
+    app.include_router(console.router)
     return app

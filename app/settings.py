@@ -71,6 +71,12 @@ class Settings(BaseSettings):
         le=0.0,
         description="Sentiment score (-1..1) at or below which a turn goes to a human.",
     )
+    ESCALATION_WEBHOOK_URL: str = Field(
+        "", description="Slack-compatible incoming webhook told of new escalations; empty: off."
+    )
+    PUBLIC_BASE_URL: str = Field(
+        "", description="Base URL of this service, for console links in escalation notices."
+    )
     MAX_MESSAGE_CHARS: int = Field(2000, description="Longest customer message accepted.")
     POLICY_FILE: str = Field(
         "",

@@ -37,6 +37,7 @@ from tools.store.db import (
     session_factory,
     writer_factory,
 )
+from tools.store.desk_records import DeskRecords
 from tools.store.models import Customer, Dispute, Invoice, Order, Payment, PaymentMethod, Refund
 from tools.store.order_tx import CancelCheck, write_address_change, write_cancellation
 from tools.store.protocol import StoreBackend
@@ -46,7 +47,7 @@ from tools.store.refund_tx import ORDER_DETAIL, OrderCheck, write_refund
 __all__ = ["SqlStore", "StoreBackend"]
 
 
-class SqlStore(ConversationRecords):
+class SqlStore(ConversationRecords, DeskRecords):
     """`StoreBackend` on SQLAlchemy: SQLite by default, PostgreSQL with the same code."""
 
     def __init__(self, engine: Engine) -> None:

@@ -266,3 +266,56 @@ class Escalation(Base):
     transcript: Mapped[list[Any]]
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Agent desk (issue 6): who owns it now; claimed means a human is talking, bot silent.
+    assignee: Mapped[str | None] = mapped_column(String(120))
+    claimed_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+
+
+ESCALATION_STATUSES = ("open", "claimed", "handed_back", "resolved")
+CORRECTION_KINDS = ("relabel", "edited_reply", "rejected_suggestion")
+
+
+class ConversationMessage(Base):
+    """A line said outside the bot: an agent's reply, or a customer's message while a human
+    owns the conversation. The session transcript merges these with the bot's lines."""
+
+    __tablename__ = "conversation_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(String(64), index=True)
+    escalation_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # 'agent' or 'customer'
+    author: Mapped[str | None] = mapped_column(String(120))  # the agent's name
+    content: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Feedback(Base):
+    """A customer's satisfaction rating (CSAT 1-5) of one conversation."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(String(64), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(CUSTOMER_ID))
+    rating: Mapped[int]
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Correction(Base):
+    """An agent's correction of the bot, kept as labelled data for the intent model."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(String(64), index=True)
+    turn_index: Mapped[int | None]
+    text: Mapped[str] = mapped_column(Text)
+    predicted_intent: Mapped[str | None] = mapped_column(String(64))
+    intent: Mapped[str | None] = mapped_column(String(64))
+    entities: Mapped[list[Any] | None]
+    kind: Mapped[str] = mapped_column(String(24))  # relabel | edited_reply | rejected_suggestion
+    agent: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

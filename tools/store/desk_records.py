@@ -1,0 +1,243 @@
+"""The agent desk's records: who owns an escalated conversation, what agents and customers
+said outside the bot, CSAT feedback, and agents' corrections kept as labelled data.
+
+A mixin of `SqlStore` (like `records.ConversationRecords`): synchronous, one transaction
+per call, plain dicts out, database failures raised as `BackendUnavailable`. State changes
+of an escalation are audited as `agent:<name>`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from tools.errors import NotAllowed, NotFound
+from tools.store.models import (
+    AuditLog,
+    ConversationMessage,
+    Correction,
+    Escalation,
+    Feedback,
+    utcnow,
+)
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def desk_row(row: Escalation) -> dict[str, Any]:
+    """An escalation as the agent desk shows it."""
+    return {
+        "id": row.id,
+        "session_id": row.session_id,
+        "customer_id": row.customer_id,
+        "reason": row.reason,
+        "intent": row.intent,
+        "confidence": row.confidence,
+        "entities": row.entities,
+        "transcript": row.transcript,
+        "status": row.status,
+        "assignee": row.assignee,
+        "created_at": _iso(row.created_at),
+        "claimed_at": _iso(row.claimed_at),
+        "resolved_at": _iso(row.resolved_at),
+    }
+
+
+def message_row(row: ConversationMessage) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "session_id": row.session_id,
+        "escalation_id": row.escalation_id,
+        "role": row.role,
+        "author": row.author,
+        "content": row.content,
+        "at": _iso(row.at),
+    }
+
+
+# status -> the statuses it may move to (a repeat of the same move is a no-op)
+_MOVES = {
+    "claimed": ("open", "handed_back", "claimed"),
+    "handed_back": ("claimed", "open"),
+    "resolved": ("open", "claimed", "handed_back"),
+}
+
+
+class DeskRecords:
+    """Escalation ownership, out-of-bot messages, feedback and corrections."""
+
+    def desk_escalations(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Escalations for the queue, newest first, each with the last customer message."""
+        with self._guard("desk_escalations"), self._reader() as s:  # type: ignore[attr-defined]
+            query = select(Escalation).order_by(Escalation.created_at.desc(), Escalation.id)
+            if status:
+                query = query.where(Escalation.status == status)
+            return [desk_row(e) for e in s.scalars(query)]
+
+    def desk_escalation(self, escalation_id: str) -> dict[str, Any] | None:
+        with self._guard("desk_escalation"), self._reader() as s:  # type: ignore[attr-defined]
+            row = s.get(Escalation, escalation_id)
+            return desk_row(row) if row else None
+
+    def move_escalation(self, escalation_id: str, status: str, agent: str) -> dict[str, Any]:
+        """Claim, hand back or resolve as `agent`; audited. Raises NotFound, NotAllowed
+        (claimed by another agent, or already resolved)."""
+        allowed_from = _MOVES[status]
+        with self._guard("move_escalation"), self._writer.begin() as s:  # type: ignore[attr-defined]
+            row = s.get(Escalation, escalation_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"No escalation {escalation_id}.")
+            if row.status == status and (status != "claimed" or row.assignee == agent):
+                return desk_row(row)  # repeated request: nothing new
+            if row.status not in allowed_from:
+                raise NotAllowed(f"Escalation {escalation_id} is {row.status}; cannot {status}.")
+            if (
+                row.status == "claimed"
+                and row.assignee not in (None, agent)
+                and status != "resolved"
+            ):
+                raise NotAllowed(f"Escalation {escalation_id} is claimed by {row.assignee}.")
+            before = {"status": row.status, "assignee": row.assignee}
+            row.status = status
+            now = utcnow()
+            if status == "claimed":
+                row.assignee, row.claimed_at = agent, now
+            else:
+                row.resolved_at = now
+            s.add(
+                AuditLog(
+                    actor=f"agent:{agent}",
+                    action=f"escalation.{status}",
+                    entity="escalation",
+                    entity_id=escalation_id,
+                    before=before,
+                    after={"status": row.status, "assignee": row.assignee},
+                )
+            )
+            s.flush()
+            return desk_row(row)
+
+    def human_owner(self, session_id: str) -> dict[str, Any] | None:
+        """The claimed escalation of a session (a human is talking to the customer), or None."""
+        with self._guard("human_owner"), self._reader() as s:  # type: ignore[attr-defined]
+            row = s.scalars(
+                select(Escalation)
+                .where(Escalation.session_id == session_id, Escalation.status == "claimed")
+                .order_by(Escalation.claimed_at.desc())
+                .limit(1)
+            ).first()
+            return desk_row(row) if row else None
+
+    def add_message(
+        self,
+        session_id: str,
+        role: str,
+        content: str,
+        *,
+        escalation_id: str | None = None,
+        author: str | None = None,
+    ) -> dict[str, Any]:
+        row = ConversationMessage(
+            session_id=session_id,
+            escalation_id=escalation_id,
+            role=role,
+            author=author,
+            content=content,
+            at=utcnow(),
+        )
+        with self._guard("add_message"), self._writer.begin() as s:  # type: ignore[attr-defined]
+            s.add(row)
+            if role == "agent":
+                s.add(
+                    AuditLog(
+                        actor=f"agent:{author}",
+                        action="escalation.reply",
+                        entity="session",
+                        entity_id=session_id,
+                        before=None,
+                        after={"escalation_id": escalation_id, "chars": len(content)},
+                    )
+                )
+            s.flush()
+            return message_row(row)
+
+    def list_messages(
+        self, session_id: str, *, after_id: int = 0, role: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Out-of-bot lines of a session with id > after_id, oldest first."""
+        with self._guard("list_messages"), self._reader() as s:  # type: ignore[attr-defined]
+            query = (
+                select(ConversationMessage)
+                .where(ConversationMessage.session_id == session_id)
+                .where(ConversationMessage.id > after_id)
+                .order_by(ConversationMessage.id)
+            )
+            if role:
+                query = query.where(ConversationMessage.role == role)
+            return [message_row(m) for m in s.scalars(query)]
+
+    def add_feedback(
+        self, session_id: str, customer_id: str | None, rating: int, comment: str | None
+    ) -> dict[str, Any]:
+        row = Feedback(
+            session_id=session_id, customer_id=customer_id, rating=rating, comment=comment
+        )
+        with self._guard("add_feedback"), self._writer.begin() as s:  # type: ignore[attr-defined]
+            s.add(row)
+            s.flush()
+            return {"id": row.id, "session_id": session_id, "rating": rating,
+                    "comment": comment, "created_at": _iso(row.created_at)}  # fmt: skip
+
+    def add_correction(
+        self,
+        *,
+        session_id: str,
+        kind: str,
+        agent: str,
+        text: str,
+        turn_index: int | None = None,
+        predicted_intent: str | None = None,
+        intent: str | None = None,
+        entities: list[Any] | None = None,
+    ) -> dict[str, Any]:
+        row = Correction(
+            session_id=session_id,
+            turn_index=turn_index,
+            text=text,
+            predicted_intent=predicted_intent,
+            intent=intent,
+            entities=entities,
+            kind=kind,
+            agent=agent,
+        )
+        with self._guard("add_correction"), self._writer.begin() as s:  # type: ignore[attr-defined]
+            s.add(row)
+            s.flush()
+            return correction_row(row)
+
+    def list_corrections(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Stored corrections, oldest first."""
+        with self._guard("list_corrections"), self._reader() as s:  # type: ignore[attr-defined]
+            query = select(Correction).order_by(Correction.id)
+            if kind:
+                query = query.where(Correction.kind == kind)
+            return [correction_row(c) for c in s.scalars(query)]
+
+
+def correction_row(row: Correction) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "session_id": row.session_id,
+        "turn_index": row.turn_index,
+        "text": row.text,
+        "predicted_intent": row.predicted_intent,
+        "intent": row.intent,
+        "entities": row.entities,
+        "kind": row.kind,
+        "agent": row.agent,
+        "created_at": _iso(row.created_at),
+    }
