@@ -13,7 +13,17 @@ from app.approvals import ApprovalDesk
 from app.chat import ChatService
 from app.errors import install_error_handlers
 from app.notify import EscalationNotifier
-from app.routes import agent, billing, chat, console, feedback, health, session_events, sessions
+from app.routes import (
+    agent,
+    billing,
+    chat,
+    console,
+    feedback,
+    health,
+    ops,
+    session_events,
+    sessions,
+)
 from app.settings import Settings
 from graph.context import Services
 
@@ -26,10 +36,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from app.observability.tracing import configure_tracing
         from app.runtime import build_services
         from graph.builder import build_graph
         from graph.checkpoint import open_checkpointer
 
+        configure_tracing(settings.TRACING_EXPORTER, endpoint=settings.TRACING_OTLP_ENDPOINT)
         svc = services or build_services(settings)
         async with open_checkpointer(settings.checkpoint_url) as checkpointer:
             graph = build_graph(checkpointer)
@@ -58,6 +70,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(chat.router)
     app.include_router(sessions.router)
     app.include_router(billing.router)
+    app.include_router(ops.router)
     app.include_router(agent.router)
     app.include_router(feedback.router)
     app.include_router(session_events.router)

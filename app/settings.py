@@ -89,6 +89,18 @@ class Settings(BaseSettings):
     JWT_TTL_SECONDS: int = Field(86400, description="Lifetime of tokens minted by `support token`.")
     HOST: str = Field("127.0.0.1", description="Address `support serve` binds.")
     PORT: int = Field(8000, description="Port `support serve` binds.")
+    LOG_LEVEL: str = Field("INFO", description="Log level of `support serve`.")
+    LOG_FORMAT: str = Field(
+        "json", pattern="^(json|text)$", description="json (one redacted object per line) or text."
+    )
+    TRACING_EXPORTER: str = Field(
+        "",
+        pattern="^(|console|otlp|memory)$",
+        description="OpenTelemetry spans per turn and node: empty (off), console, otlp or memory.",
+    )
+    TRACING_OTLP_ENDPOINT: str = Field(
+        "", description="OTLP/gRPC collector for TRACING_EXPORTER=otlp, e.g. http://127.0.0.1:4317."
+    )
 
     # -- derived locations -------------------------------------------------
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import approvals, evals, kb, nlu, service, store
+from app.cli import approvals, evals, kb, nlu, ops, service, store
 
 cli = typer.Typer(
     name="support",
@@ -21,6 +21,8 @@ cli.add_typer(nlu.app, name="nlu")
 cli.add_typer(store.app, name="store")
 cli.add_typer(evals.app, name="evals")
 cli.add_typer(approvals.app, name="approvals")
+cli.command("kpi")(ops.kpi)
+cli.add_typer(ops.drift_app, name="drift", help="Drift of customer language and intent F1.")
 
 
 def main() -> None:

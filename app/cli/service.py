@@ -20,13 +20,16 @@ def serve(
     import uvicorn
 
     from app.main import create_app
+    from app.observability.logs import configure_logging
 
     settings = load_settings()
+    configure_logging(settings.LOG_LEVEL, json_logs=settings.LOG_FORMAT == "json")
     uvicorn.run(
         create_app(settings),
         host=host or settings.HOST,
         port=port or settings.PORT,
-        log_level="info",
+        log_level=settings.LOG_LEVEL.lower(),
+        log_config=None,  # keep the JSON, redacting handler configure_logging installed
     )
 
 
