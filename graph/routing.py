@@ -94,6 +94,19 @@ def choose_route(
     return route, None
 
 
+FALLBACK_INTENTS: frozenset[str] = frozenset({"out_of_scope"})
+"""Intents the bot can only answer with its fallback ('I can only help with ...')."""
+
+
+def repeated_fallback(intent: str, transcript: list[dict] | None) -> bool:
+    """This turn is the second fallback in a row: the customer's previous message got the
+    fallback too, so a person should take over (reason `repeated_fallback`)."""
+    if intent not in FALLBACK_INTENTS:
+        return False
+    said = [line for line in transcript or [] if line.get("role") == "customer"]
+    return bool(said) and said[-1].get("intent") in FALLBACK_INTENTS
+
+
 def route_after_classify(state: TurnState) -> Route:
     """Branch chosen by the classify node."""
     return state["route"]  # type: ignore[return-value]

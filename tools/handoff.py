@@ -18,6 +18,7 @@ EscalationReason = Literal[
     "policy",
     "approval_needed",
     "verification_failed",
+    "repeated_fallback",
 ]
 REASONS: tuple[str, ...] = get_args(EscalationReason)
 
@@ -39,7 +40,8 @@ def create_escalation(
     `reason` is one of: low_confidence, explicit_request, negative_sentiment, tool_failure,
     missing_knowledge, policy, approval_needed (a refund above the auto-approve limit; made
     by `tools.approvals`), verification_failed (an anonymous caller failed the identity
-    check too often). The ticket keeps the transcript, the detected intent, its
+    check too often), repeated_fallback (two messages in a row the bot could only answer
+    with its fallback). The ticket keeps the transcript, the detected intent, its
     confidence and the entities, so the customer never has to repeat themselves. A store
     that fails (e.g. locked) is retried after each of `retry_pauses` seconds.
     """

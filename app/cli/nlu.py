@@ -41,6 +41,13 @@ def train(
         ),
     ] = False,
     epochs: Annotated[int, typer.Option("--epochs", min=1, max=20, help="Fine-tuning epochs.")] = 4,
+    include_corrections: Annotated[
+        bool,
+        typer.Option(
+            "--include-corrections",
+            help="Add agents' relabelled turns from the store to the training rows.",
+        ),
+    ] = False,
 ) -> None:
     """Train the intent classifier, register it as a new version, print its metrics as JSON.
 
@@ -60,6 +67,8 @@ def train(
     if data is not None and not data.is_file():
         fail(f"no such corpus file: {data}")
     settings = load_settings()
+    if include_corrections:
+        data = _with_corrections(data, settings)
     print(f"training intent model into {settings.models_dir / 'intent'} ...", file=sys.stderr)
     try:
         version, metrics = train_and_register(
@@ -74,6 +83,61 @@ def train(
         fail(f"cannot train on {data or 'the committed corpus'}: {exc}")
     serving = ModelRegistry(settings.models_dir).serving()
     print_json({"version": version, "serving": serving, "metrics": metrics})
+
+
+def _relabels(settings) -> list[dict]:
+    """Agents' relabelled customer turns from the store, as corpus rows."""
+    from tools.store.backend import SqlStore
+
+    rows = SqlStore.from_url(settings.database_url).list_corrections("relabel")
+    return [
+        {"text": r["text"], "intent": r["intent"], "source": f"correction:{r['id']}"}
+        for r in rows
+        if r["intent"] and r["text"].strip()
+    ]
+
+
+def _with_corrections(data: Path | None, settings) -> Path:
+    """A corpus file: `data` (or the committed corpus) plus the store's relabelled turns."""
+    from graph.nlu.corpus import CORPUS_PATH
+
+    extra = _relabels(settings)
+    base = (data or CORPUS_PATH).read_text(encoding="utf-8").rstrip("\n")
+    out = settings.data_dir / "corrections" / f"{(data or CORPUS_PATH).stem}+corrections.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lines = [base, *(json.dumps(r, ensure_ascii=False) for r in extra)]
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{len(extra)} corrected turns added from the store", file=sys.stderr)
+    return out
+
+
+@app.command("export-corrections")
+def export_corrections(
+    out: Annotated[str, typer.Option("--out", help="JSONL file to write (- for stdout).")] = "-",
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="Only relabel, edited_reply or rejected_suggestion rows."),
+    ] = None,
+) -> None:
+    """Write agents' corrections (relabelled turns, edited and rejected suggestions) as JSONL.
+
+    Rows: {id, session_id, turn_index, text, predicted_intent, intent, entities, kind, agent,
+    created_at}. Relabelled rows are what `support nlu train --include-corrections` adds.
+    Example: support nlu export-corrections --out corrections.jsonl
+    """
+    from tools.store.backend import SqlStore
+    from tools.store.models import CORRECTION_KINDS
+
+    if kind is not None and kind not in CORRECTION_KINDS:
+        fail(f"unknown kind {kind!r}; use one of {', '.join(CORRECTION_KINDS)}")
+    rows = SqlStore.from_url(load_settings().database_url).list_corrections(kind)
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if out == "-":
+        sys.stdout.write(text)
+    else:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"{len(rows)} corrections written to {out}", file=sys.stderr)
 
 
 @app.command()

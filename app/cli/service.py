@@ -34,20 +34,31 @@ def serve(
 
 
 def token(
-    customer_id: str = typer.Argument(..., help="Customer id, e.g. C0001."),
+    customer_id: str = typer.Argument(None, help="Customer id, e.g. C0001."),
     ttl: int = typer.Option(None, help="Lifetime in seconds (default: JWT_TTL_SECONDS)."),
+    agent: str = typer.Option(None, "--agent", help="Mint a support agent's token instead."),
 ) -> None:
-    """Print a bearer token for a customer.
+    """Print a bearer token for a customer, or with --agent NAME for a support agent
+    (the agent API and /console; agent tokens cannot use the customer chat).
 
     Example: curl -H "Authorization: Bearer $(support token C0001)" ...
+    Example: support token --agent ann
     """
     from app.auth import mint_token
     from tools.store.backend import SqlStore
 
     settings = load_settings()
+    lifetime = ttl or settings.JWT_TTL_SECONDS
+    if agent is not None:
+        if customer_id is not None or not agent.strip():
+            fail("give either a customer id or --agent NAME (a non-empty name), not both")
+        typer.echo(mint_token(agent.strip(), settings.jwt_secret(), lifetime, role="agent"))
+        return
+    if customer_id is None:
+        fail("give a customer id (e.g. C0001) or --agent NAME")
     if not SqlStore.from_url(settings.database_url).customer_exists(customer_id):
         fail(f"no customer {customer_id!r} in the store (see `support store customers`)")
-    typer.echo(mint_token(customer_id, settings.jwt_secret(), ttl or settings.JWT_TTL_SECONDS))
+    typer.echo(mint_token(customer_id, settings.jwt_secret(), lifetime))
 
 
 def setup(

@@ -8,7 +8,7 @@ import re
 from graph.nlu.taxonomy import category_of
 from graph.nodes.common import Rt, emit, now_iso
 from graph.nodes.verify import identity_claims
-from graph.routing import choose_route
+from graph.routing import choose_route, repeated_fallback
 from graph.state import Pending, TurnState
 from tools.addresses import find_address
 from tools.policy import SupportPolicy
@@ -92,6 +92,8 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
         sentiment=parse.sentiment.score,
         negative_threshold=svc.negative_sentiment_threshold,
     )
+    if route != "escalate" and not carried and repeated_fallback(intent, state.get("transcript")):
+        route, reason = "escalate", "repeated_fallback"
     sentiment = parse.sentiment.to_dict()
     emit(
         runtime,
