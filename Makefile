@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export RAGAS_DO_NOT_TRACK := true
 
-.PHONY: install setup run test lint format clean llm-local evals evals-composers
+.PHONY: install setup run test lint format clean llm-local evals evals-composers browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,10 @@ setup: install  ## venv, pinned deps, demo store, intent model, knowledge base (
 run: setup  ## serve the API on 127.0.0.1:8000
 	$(BIN)/support serve
 
-test: setup  ## the whole test suite, offline, then the evals quality gate
+browser:  ## Debian's chromium for the console's browser test (skipped without one); never fails
+	@command -v chromium >/dev/null || (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)) || echo "chromium not installed (needs root + apt-get): the console browser test will be skipped"
+
+test: setup browser  ## the whole test suite, offline, then the evals quality gate
 	$(BIN)/python -m pytest -q -ra
 	$(BIN)/support evals run --suite all --report data/evals-report
 
