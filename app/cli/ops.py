@@ -138,16 +138,11 @@ def drift_check(
 
 def _train_candidate(settings) -> dict[str, Any]:
     """Train on the corpus plus agent corrections; register without serving it."""
+    from app.cli.nlu import _with_corrections
     from graph.nlu.registry import train_and_register
     from knowledge.embeddings import get_encoder
 
-    corpus = None
-    try:
-        from graph.nlu.corrections import corpus_with_corrections  # issue 6's export
-    except ImportError:
-        corpus_with_corrections = None
-    if corpus_with_corrections is not None:
-        corpus = corpus_with_corrections(settings)
+    corpus = _with_corrections(None, settings)  # as `support nlu train --include-corrections`
     try:
         version, metrics = train_and_register(
             settings.models_dir, get_encoder(settings.EMBEDDING_MODEL), corpus, promote=False
