@@ -82,6 +82,12 @@ def test_agent_takes_over_answers_and_hands_back(client, services, token_for, ag
         (e, d["content"]) for e, d in events
     ]
     assert client.get(f"/v1/sessions/{session_id}/events?max_seconds=0.1").status_code == 404
+    # a reconnecting EventSource sends Last-Event-ID and gets only newer lines
+    seen = max(int(line["id"]) for _, line in events)
+    resumed = {**customer, "Last-Event-ID": str(seen)}
+    with client.stream("GET", f"/v1/sessions/{session_id}/events?max_seconds=0.1",
+                       headers=resumed) as stream:  # fmt: skip
+        assert sse_events(stream) == []
 
     assert client.post(f"/v1/agent/escalations/{esc_id}/handback", headers=ann).status_code == 200
     order_id = order_of(services, "C0001", "shipped")
