@@ -53,7 +53,7 @@ def say(name: str, **values: Any) -> str:
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def short_date(value: datetime | None) -> str:
