@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from app.observability.metrics import record_llm_call
+from app.observability.tracing import span
 from graph.llm.composer import Answer, DeltaSink, cited_passages, number_passages
 from prompts import render
 
@@ -46,24 +49,37 @@ class OpenAIComposer:
         import openai
 
         parts: list[str] = []
+        usage = None
+        chunks = 0
+        began = time.perf_counter()
         try:
-            stream = await self._client.chat.completions.create(
-                model=self._model,
-                messages=self.messages(question, passages),  # type: ignore[arg-type]
-                temperature=0,
-                max_tokens=self._max_tokens,
-                stream=True,
-            )
-            async for chunk in stream:
-                if not chunk.choices:
-                    continue
-                delta = chunk.choices[0].delta.content or ""
-                if delta:
-                    parts.append(delta)
-                    if on_delta:
-                        on_delta(delta)
+            with span("llm.chat", model=self._model, passages=len(passages)):
+                stream = await self._client.chat.completions.create(
+                    model=self._model,
+                    messages=self.messages(question, passages),  # type: ignore[arg-type]
+                    temperature=0,
+                    max_tokens=self._max_tokens,
+                    stream=True,
+                )
+                async for chunk in stream:
+                    usage = getattr(chunk, "usage", None) or usage
+                    if not chunk.choices:
+                        continue
+                    delta = chunk.choices[0].delta.content or ""
+                    if delta:
+                        chunks += 1
+                        parts.append(delta)
+                        if on_delta:
+                            on_delta(delta)
         except openai.OpenAIError as exc:
             raise LLMUnavailable(f"LLM endpoint failed: {exc.__class__.__name__}") from exc
+        # Token counts as the endpoint reports them; without a usage block, streamed chunks
+        # (about one token each) stand in for completion tokens.
+        record_llm_call(
+            time.perf_counter() - began,
+            getattr(usage, "prompt_tokens", 0) or 0,
+            getattr(usage, "completion_tokens", 0) or chunks,
+        )
         text = "".join(parts).strip()
         return Answer(text=text, citations=cited_passages(text, passages), streamed=bool(on_delta))
 

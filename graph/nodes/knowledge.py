@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from app.observability.tracing import span
 from graph.llm.openai_composer import LLMUnavailable
 from graph.nodes.common import Rt, action, emit, record, say
 from graph.routing import ACCOUNT_ROUTES, INTENT_ROUTES
@@ -54,7 +55,8 @@ async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict:
     """Answer from the help centre with citations, or escalate when it has no good answer."""
     svc = runtime.context.services
     question = state["message"]
-    passages = await asyncio.to_thread(svc.retriever.search, question, 4)
+    with span("retrieval", k=4):
+        passages = await asyncio.to_thread(svc.retriever.search, question, 4)
     # Hybrid results are ordered by fused rank; "good context" means a passage whose
     # cosine similarity reaches KB_MIN_SCORE, wherever fusion ranked it.
     best = max((p.score for p in passages), default=0.0)

@@ -91,6 +91,20 @@ async def test_openai_composer_streams_and_maps_citations():
     assert "Northwind Supply" in request["messages"][0]["content"]
 
 
+async def test_openai_composer_counts_llm_latency_and_tokens():
+    from prometheus_client import REGISTRY
+
+    def sample(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    calls = sample("support_llm_seconds_count")
+    tokens = sample("support_llm_tokens_total", kind="completion")
+    endpoint = ScriptedChatEndpoint("Refunds take five days [1].")  # streamed as 5 chunks
+    await _composer(endpoint).answer("refund time?", [REFUNDS])
+    assert sample("support_llm_seconds_count") == calls + 1
+    assert sample("support_llm_tokens_total", kind="completion") == tokens + 5
+
+
 async def test_openai_composer_raises_llm_unavailable_on_endpoint_error():
     endpoint = ScriptedChatEndpoint()
     endpoint.queue(RuntimeError("overloaded"))
