@@ -6,18 +6,18 @@ person, as the help centre promises.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 
+from graph.context import TurnContext
 from graph.nodes.classify import confirmation
 from graph.nodes.common import Rt, action, customer_of, record, say
-from graph.nodes.slots import order_id_or_ask, order_not_found, sign_in_required, tool_failure
-from graph.nodes.writes import declined
+from graph.nodes.slots import order_or_ask, sign_in_required
+from graph.nodes.writes import Write, confirm_write, declined
 from graph.state import Pending, TurnState
 from tools import orders as order_tools
 from tools.addresses import find_address, with_recipient
-from tools.errors import BackendUnavailable, NotAllowed, NotFound
+from tools.schemas import AddressChangeView
 
 _ADDRESS_CUE = re.compile(r"\b(address|ship(ping)? to|deliver(y|ed)? to|send it to)\b", re.I)
 
@@ -28,37 +28,31 @@ def idempotency_key(session_id: str, order_id: str, address: str) -> str:
     return f"address:{session_id}:{order_id}:{digest}"
 
 
-async def _confirm(state: TurnState, runtime: Rt, customer_id: str) -> dict:
-    """The customer answered the offer: change the address on yes, nothing otherwise."""
-    ctx = runtime.context
-    pending: Pending = state["pending"] or {}
-    order_id, address = pending["order_id"], pending["address"]
-    if confirmation(state["message"]) is not True:
-        return declined(state, runtime, "change_address", order_id, "address_declined")
-    try:
-        done = await asyncio.to_thread(
-            order_tools.change_shipping_address,
-            ctx.services.store,
-            customer_id,
-            order_id,
-            ctx.services.policy,
-            address,
-            idempotency_key(ctx.session_id, order_id, address),
-            f"customer:{customer_id}",
-        )
-    except NotAllowed as exc:
-        return {
-            "reply": say("address_not_allowed", why=str(exc)),
-            "pending": None,
-            "actions": record(runtime, state, action("change_address", "refused", str(exc))),
-        }
-    except (NotFound, BackendUnavailable) as exc:
-        return tool_failure(state, runtime, "change_address", exc)
-    return {
-        "reply": say("address_done", order_id=done.order_id, address=done.after),
-        "pending": None,
-        "actions": record(runtime, state, action("change_address", "ok", done.order_id)),
-    }
+def _change(ctx: TurnContext, customer_id: str, offer: Pending) -> AddressChangeView:
+    order_id, address = offer["order_id"], offer["address"]
+    return order_tools.change_shipping_address(
+        ctx.services.store,
+        customer_id,
+        order_id,
+        ctx.services.policy,
+        address,
+        idempotency_key(ctx.session_id, order_id, address),
+        f"customer:{customer_id}",
+    )
+
+
+def _changed(offer: Pending, done: AddressChangeView) -> tuple[str, str]:
+    return say("address_done", order_id=done.order_id, address=done.after), done.order_id
+
+
+CHANGE = Write(
+    tool="change_address",
+    declined="address_declined",
+    run=_change,
+    refused=lambda offer, why: say("address_not_allowed", why=why),
+    done=_changed,
+)
+"""The address change, made only on the customer's yes to the offer."""
 
 
 async def change_address(state: TurnState, runtime: Rt) -> dict:
@@ -68,7 +62,7 @@ async def change_address(state: TurnState, runtime: Rt) -> dict:
         return sign_in_required(state, runtime)
     pending = state.get("pending") or {}
     if pending.get("kind") == "confirm" and pending.get("action") == "address":
-        return await _confirm(state, runtime, customer_id)
+        return await confirm_write(state, runtime, customer_id, CHANGE)
     if pending.get("slot") == "address" and confirmation(state["message"]) is False:
         return declined(state, runtime, "change_address", pending.get("order_id", ""),
                         "address_declined")  # fmt: skip
@@ -83,18 +77,10 @@ async def change_address(state: TurnState, runtime: Rt) -> dict:
             "escalation_reason": "policy",
             "actions": record(runtime, state, action("change_order", "handoff", "not an address")),
         }
-    order_id, ask = await order_id_or_ask(state, runtime)
+    order, ask = await order_or_ask(state, runtime, customer_id)
     if ask is not None:
         return ask
-    assert order_id is not None
-    try:
-        order = await asyncio.to_thread(
-            order_tools.get_order, runtime.context.services.store, customer_id, order_id
-        )
-    except NotFound:
-        return order_not_found(state, runtime, "get_order", order_id)
-    except BackendUnavailable as exc:
-        return tool_failure(state, runtime, "get_order", exc)
+    assert order is not None
     if refusal := order_tools.address_change_refusal(order, runtime.context.services.policy):
         return {
             "reply": say("address_not_allowed", why=refusal),

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-
+from graph.context import TurnContext
 from graph.nodes.classify import confirmation
 from graph.nodes.common import Rt, action, customer_of, record, say
-from graph.nodes.slots import order_id_or_ask, order_not_found, sign_in_required, tool_failure
-from graph.nodes.writes import declined
+from graph.nodes.slots import order_or_ask, sign_in_required
+from graph.nodes.writes import Write, confirm_write, declined
 from graph.state import Pending, TurnState
 from tools import orders as order_tools
-from tools.errors import BackendUnavailable, NotAllowed, NotFound
-from tools.schemas import OrderView, money
+from tools.schemas import CancellationView, OrderView, money
 
 
 def idempotency_key(session_id: str, order_id: str) -> str:
@@ -34,47 +32,40 @@ def _stated_reason(state: TurnState, runtime: Rt) -> str | None:
     return policy.cancel_reason_in(message)
 
 
-async def _confirm(state: TurnState, runtime: Rt, customer_id: str) -> dict:
-    """The customer answered the cancellation offer: cancel on yes, nothing otherwise."""
-    ctx = runtime.context
-    pending: Pending = state["pending"] or {}
-    order_id = pending["order_id"]
-    if confirmation(state["message"]) is not True:
-        return declined(state, runtime, "cancel_order", order_id, "cancel_declined")
-    try:
-        done = await asyncio.to_thread(
-            order_tools.cancel_order,
-            ctx.services.store,
-            customer_id,
-            order_id,
-            ctx.services.policy,
-            pending["reason"],
-            idempotency_key(ctx.session_id, order_id),
-            f"customer:{customer_id}",
-            expected_fee_cents=pending.get("fee_cents", 0),
-        )
-    except NotAllowed as exc:
-        return {
-            "reply": say("cancel_not_allowed", order_id=order_id, why=str(exc)),
-            "pending": None,
-            "actions": record(runtime, state, action("cancel_order", "refused", str(exc))),
-        }
-    except (NotFound, BackendUnavailable) as exc:
-        return tool_failure(state, runtime, "cancel_order", exc)
+def _cancel_order(ctx: TurnContext, customer_id: str, offer: Pending) -> CancellationView:
+    order_id = offer["order_id"]
+    return order_tools.cancel_order(
+        ctx.services.store,
+        customer_id,
+        order_id,
+        ctx.services.policy,
+        offer["reason"],
+        idempotency_key(ctx.session_id, order_id),
+        f"customer:{customer_id}",
+        expected_fee_cents=offer.get("fee_cents", 0),
+    )
+
+
+def _cancelled(offer: Pending, done: CancellationView) -> tuple[str, str]:
     refund = done.refund
     refund_note = (
         say("cancel_refund_note", amount=money(refund.amount_cents),
-            payment=refund.destination or pending.get("payment_label", ""), refund_id=refund.id)
+            payment=refund.destination or offer.get("payment_label", ""), refund_id=refund.id)
         if refund
         else ""
     )  # fmt: skip
-    return {
-        "reply": say("cancel_done", order_id=done.order_id, refund_note=refund_note),
-        "pending": None,
-        "actions": record(
-            runtime, state, action("cancel_order", "ok", f"{done.order_id}: {done.cancel_reason}")
-        ),
-    }
+    reply = say("cancel_done", order_id=done.order_id, refund_note=refund_note)
+    return reply, f"{done.order_id}: {done.cancel_reason}"
+
+
+CANCEL = Write(
+    tool="cancel_order",
+    declined="cancel_declined",
+    run=_cancel_order,
+    refused=lambda offer, why: say("cancel_not_allowed", order_id=offer["order_id"], why=why),
+    done=_cancelled,
+)
+"""The cancellation, made only on the customer's yes to the offer."""
 
 
 def _offer(state: TurnState, runtime: Rt, order: OrderView, reason: str) -> dict:
@@ -120,23 +111,15 @@ async def cancel(state: TurnState, runtime: Rt) -> dict:
         return sign_in_required(state, runtime)
     pending = state.get("pending") or {}
     if pending.get("kind") == "confirm" and pending.get("action") == "cancel":
-        return await _confirm(state, runtime, customer_id)
+        return await confirm_write(state, runtime, customer_id, CANCEL)
     if pending.get("slot") == "cancel_reason" and confirmation(state["message"]) is False:
         order_id = pending.get("order_id", "")
         return declined(state, runtime, "cancel_order", order_id, "cancel_declined")
-    order_id, ask = await order_id_or_ask(state, runtime)
+    order, ask = await order_or_ask(state, runtime, customer_id)
     if ask is not None:
         return ask
-    assert order_id is not None
+    assert order is not None
     policy = runtime.context.services.policy
-    try:
-        order = await asyncio.to_thread(
-            order_tools.get_order, runtime.context.services.store, customer_id, order_id
-        )
-    except NotFound:
-        return order_not_found(state, runtime, "get_order", order_id)
-    except BackendUnavailable as exc:
-        return tool_failure(state, runtime, "get_order", exc)
     if order.status not in policy.cancel_statuses:
         return _offer(state, runtime, order, reason="-")  # refused for its status
     reason = _stated_reason(state, runtime)

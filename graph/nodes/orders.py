@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from graph.nodes.common import Rt, action, customer_of, record, say, short_date
-from graph.nodes.slots import order_id_or_ask, order_not_found, sign_in_required, tool_failure
+from graph.nodes.slots import order_or_ask, sign_in_required
 from graph.state import TurnState
-from tools import orders as order_tools
-from tools.errors import BackendUnavailable, NotFound
 from tools.schemas import OrderView, money
 
 STATUS_TEMPLATES = frozenset({"pending", "processing", "shipped", "delivered", "cancelled"})
@@ -42,18 +38,10 @@ async def order_status(state: TurnState, runtime: Rt) -> dict:
     customer_id = customer_of(state, runtime)
     if customer_id is None:
         return sign_in_required(state, runtime)
-    order_id, ask = await order_id_or_ask(state, runtime)
+    order, ask = await order_or_ask(state, runtime, customer_id)
     if ask is not None:
         return ask
-    assert order_id is not None
-    try:
-        order = await asyncio.to_thread(
-            order_tools.get_order, runtime.context.services.store, customer_id, order_id
-        )
-    except NotFound:
-        return order_not_found(state, runtime, "get_order", order_id)
-    except BackendUnavailable as exc:
-        return tool_failure(state, runtime, "get_order", exc)
+    assert order is not None
     return {
         "reply": order_status_reply(order),
         "pending": None,

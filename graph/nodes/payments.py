@@ -10,15 +10,15 @@ from __future__ import annotations
 import asyncio
 import re
 
-from graph.nodes.classify import confirmation
+from graph.context import TurnContext
 from graph.nodes.common import Rt, action, customer_of, entity, record, say
 from graph.nodes.knowledge import answer_from_knowledge
 from graph.nodes.slots import order_id_or_ask, order_not_found, sign_in_required, tool_failure
-from graph.nodes.writes import declined
+from graph.nodes.writes import Write, confirm_write
 from graph.state import Pending, TurnState
 from tools import billing as billing_tools
-from tools.errors import BackendUnavailable, NotAllowed, NotFound
-from tools.schemas import PaymentMethodView, money
+from tools.errors import BackendUnavailable, NotFound
+from tools.schemas import DisputeView, PaymentMethodView, money
 
 _PERSONAL = re.compile(r"\b(my|mine|on file|saved|i have|have i|do i have)\b", re.I)
 _DUPLICATE = re.compile(
@@ -57,40 +57,36 @@ async def _methods(state: TurnState, runtime: Rt, customer_id: str) -> dict:
     }
 
 
-async def _confirm_dispute(state: TurnState, runtime: Rt, customer_id: str) -> dict:
-    ctx = runtime.context
-    pending: Pending = state["pending"] or {}
-    order_id = pending["order_id"]
-    if confirmation(state["message"]) is not True:
-        return declined(state, runtime, "open_dispute", order_id, "dispute_declined")
-    try:
-        dispute = await asyncio.to_thread(
-            billing_tools.open_dispute,
-            ctx.services.store,
-            customer_id,
-            order_id,
-            pending["payment_id"],
-            idempotency_key(ctx.session_id, order_id),
-            f"customer:{customer_id}",
-        )
-    except NotAllowed as exc:
-        return {
-            "reply": str(exc),
-            "pending": None,
-            "actions": record(runtime, state, action("open_dispute", "refused", str(exc))),
-        }
-    except (NotFound, BackendUnavailable) as exc:
-        return tool_failure(state, runtime, "open_dispute", exc)
-    return {
-        "reply": say(
-            "dispute_done",
-            dispute_id=dispute.id,
-            amount=money(dispute.amount_cents),
-            order_id=dispute.order_id,
-        ),
-        "pending": None,
-        "actions": record(runtime, state, action("open_dispute", "ok", dispute.id)),
-    }
+def _open_dispute(ctx: TurnContext, customer_id: str, offer: Pending) -> DisputeView:
+    order_id = offer["order_id"]
+    return billing_tools.open_dispute(
+        ctx.services.store,
+        customer_id,
+        order_id,
+        offer["payment_id"],
+        idempotency_key(ctx.session_id, order_id),
+        f"customer:{customer_id}",
+    )
+
+
+def _opened(offer: Pending, dispute: DisputeView) -> tuple[str, str]:
+    reply = say(
+        "dispute_done",
+        dispute_id=dispute.id,
+        amount=money(dispute.amount_cents),
+        order_id=dispute.order_id,
+    )
+    return reply, dispute.id
+
+
+DISPUTE = Write(
+    tool="open_dispute",
+    declined="dispute_declined",
+    run=_open_dispute,
+    refused=lambda offer, why: why,
+    done=_opened,
+)
+"""The duplicate-charge dispute, opened only on the customer's yes to the offer."""
 
 
 async def _duplicate_charge(state: TurnState, runtime: Rt, customer_id: str) -> dict:
@@ -146,7 +142,7 @@ async def payments(state: TurnState, runtime: Rt) -> dict:
         return sign_in_required(state, runtime)
     pending = state.get("pending") or {}
     if pending.get("kind") == "confirm" and pending.get("action") == "dispute":
-        return await _confirm_dispute(state, runtime, customer_id)
+        return await confirm_write(state, runtime, customer_id, DISPUTE)
     message = state["message"]
     if state["intent"] == "check_payment_methods":
         if _PERSONAL.search(message):

@@ -10,14 +10,21 @@ from __future__ import annotations
 import asyncio
 import re
 
-from graph.nodes.classify import confirmation
+from graph.context import TurnContext
 from graph.nodes.common import Rt, action, customer_of, emit, record, say
-from graph.nodes.slots import order_id_or_ask, order_not_found, sign_in_required, tool_failure
+from graph.nodes.slots import (
+    order_id_or_ask,
+    order_not_found,
+    own_order,
+    sign_in_required,
+    tool_failure,
+)
+from graph.nodes.writes import Write, confirm_write
 from graph.state import Pending, TurnState
 from tools import approvals as approval_tools
 from tools import refunds as refund_tools
-from tools.errors import ApprovalRequired, BackendUnavailable, NotAllowed, NotFound
-from tools.schemas import RefundEligibility, money
+from tools.errors import ApprovalRequired, BackendUnavailable, NotFound
+from tools.schemas import RefundEligibility, RefundView, money
 
 _GIFT_CARD = re.compile(r"\bgift[ -]?card\b", re.I)
 
@@ -100,58 +107,51 @@ async def _ask_approval(
     }
 
 
-async def _confirm(state: TurnState, runtime: Rt, customer_id: str) -> dict:
-    """Second step: the customer answered the refund offer; act only on a yes."""
-    ctx = runtime.context
-    pending: Pending = state["pending"] or {}
-    order_id = pending["order_id"]
-    if confirmation(state["message"]) is not True:
-        return {
-            "reply": say("refund_declined"),
-            "pending": None,
-            "actions": record(runtime, state, action("request_refund", "declined", order_id)),
-        }
+async def _approval_instead(
+    state: TurnState, runtime: Rt, customer_id: str, exc: ApprovalRequired
+) -> dict:
+    """The refund is above the limit: the yes asks a human to approve it instead."""
     try:
-        refund = await asyncio.to_thread(
-            refund_tools.request_refund,
-            ctx.services.store,
-            customer_id,
-            order_id,
-            ctx.services.policy,
-            idempotency_key(ctx.session_id, order_id),
-            f"customer:{customer_id}",
-            skus=tuple(pending.get("skus") or ()),
-            method_id=pending.get("method_id"),
-            expected_amount_cents=pending["amount_cents"],
-        )
-    except ApprovalRequired as exc:
-        try:
-            return await _ask_approval(state, runtime, customer_id, exc.eligibility)  # type: ignore[arg-type]
-        except BackendUnavailable as failed:
-            return tool_failure(state, runtime, "request_approval", failed)
-    except NotAllowed as exc:
-        return {
-            "reply": say("refund_not_eligible", order_id=order_id, why=str(exc)),
-            "pending": None,
-            "actions": record(runtime, state, action("request_refund", "refused", str(exc))),
-        }
-    except (NotFound, BackendUnavailable) as exc:
-        return tool_failure(state, runtime, "request_refund", exc)
-    return {
-        "reply": say(
-            "refund_done",
-            refund_id=refund.id,
-            amount=money(refund.amount_cents),
-            payment=refund.destination or pending.get("payment_label", refund_tools.ORIGINAL),
-            order_id=order_id,
-        ),
-        "pending": None,
-        "actions": record(
-            runtime,
-            state,
-            action("request_refund", "ok", f"{refund.id} {money(refund.amount_cents)}"),
-        ),
-    }
+        return await _ask_approval(state, runtime, customer_id, exc.eligibility)  # type: ignore[arg-type]
+    except BackendUnavailable as failed:
+        return tool_failure(state, runtime, "request_approval", failed)
+
+
+def _request_refund(ctx: TurnContext, customer_id: str, offer: Pending) -> RefundView:
+    order_id = offer["order_id"]
+    return refund_tools.request_refund(
+        ctx.services.store,
+        customer_id,
+        order_id,
+        ctx.services.policy,
+        idempotency_key(ctx.session_id, order_id),
+        f"customer:{customer_id}",
+        skus=tuple(offer.get("skus") or ()),
+        method_id=offer.get("method_id"),
+        expected_amount_cents=offer["amount_cents"],
+    )
+
+
+def _refunded(offer: Pending, refund: RefundView) -> tuple[str, str]:
+    reply = say(
+        "refund_done",
+        refund_id=refund.id,
+        amount=money(refund.amount_cents),
+        payment=refund.destination or offer.get("payment_label", refund_tools.ORIGINAL),
+        order_id=offer["order_id"],
+    )
+    return reply, f"{refund.id} {money(refund.amount_cents)}"
+
+
+REFUND = Write(
+    tool="request_refund",
+    declined="refund_declined",
+    run=_request_refund,
+    refused=lambda offer, why: say("refund_not_eligible", order_id=offer["order_id"], why=why),
+    done=_refunded,
+    approval=_approval_instead,
+)
+"""Second step: the refund (or, above the limit, the approval request) on the customer's yes."""
 
 
 async def _offer(state: TurnState, runtime: Rt, customer_id: str, order_id: str) -> dict:
@@ -212,16 +212,10 @@ async def _offer(state: TurnState, runtime: Rt, customer_id: str, order_id: str)
 
 async def _status(state: TurnState, runtime: Rt, customer_id: str, order_id: str) -> dict:
     """Where the customer's refunds on an order stand."""
-    from tools import orders as order_tools
-
-    try:
-        order = await asyncio.to_thread(
-            order_tools.get_order, runtime.context.services.store, customer_id, order_id
-        )
-    except NotFound:
-        return order_not_found(state, runtime, "get_order", order_id)
-    except BackendUnavailable as exc:
-        return tool_failure(state, runtime, "get_order", exc)
+    order, failed = await own_order(state, runtime, customer_id, order_id)
+    if failed is not None:
+        return failed
+    assert order is not None
     done = action("get_order", "ok", f"{order.id}: {len(order.refunds)} refunds")
     if not order.refunds:
         reply = say("refund_status_none", order_id=order.id)
@@ -238,7 +232,7 @@ async def refund(state: TurnState, runtime: Rt) -> dict:
         return sign_in_required(state, runtime)
     pending = state.get("pending")
     if pending and pending.get("kind") == "confirm" and pending.get("action") == "refund":
-        return await _confirm(state, runtime, customer_id)
+        return await confirm_write(state, runtime, customer_id, REFUND)
     order_id, ask = await order_id_or_ask(state, runtime)
     if ask is not None:
         return ask

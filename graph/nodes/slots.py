@@ -7,7 +7,8 @@ import asyncio
 from graph.nodes.common import Rt, action, customer_of, entity, record, say
 from graph.state import TurnState
 from tools import orders as order_tools
-from tools.errors import BackendUnavailable
+from tools.errors import BackendUnavailable, NotFound
+from tools.schemas import OrderView
 
 STATUS_FIRST = {
     "get_refund": "delivered",
@@ -43,6 +44,21 @@ def order_not_found(state: TurnState, runtime: Rt, tool: str, order_id: str) -> 
         "pending": None,
         "actions": record(runtime, state, action(tool, "not_found", order_id)),
     }
+
+
+async def own_order(
+    state: TurnState, runtime: Rt, customer_id: str, order_id: str
+) -> tuple[OrderView | None, dict | None]:
+    """One of the caller's orders, or the partial update saying it is missing or unreadable."""
+    try:
+        order = await asyncio.to_thread(
+            order_tools.get_order, runtime.context.services.store, customer_id, order_id
+        )
+    except NotFound:
+        return None, order_not_found(state, runtime, "get_order", order_id)
+    except BackendUnavailable as exc:
+        return None, tool_failure(state, runtime, "get_order", exc)
+    return order, None
 
 
 async def order_id_or_ask(
@@ -86,3 +102,15 @@ async def order_id_or_ask(
         ),
     }
     return None, update
+
+
+async def order_or_ask(
+    state: TurnState, runtime: Rt, customer_id: str
+) -> tuple[OrderView | None, dict | None]:
+    """The caller's order this turn is about (`order_id_or_ask`, then `own_order`), or the
+    partial update that asks for it or says it is missing or unreadable."""
+    order_id, ask = await order_id_or_ask(state, runtime)
+    if ask is not None:
+        return None, ask
+    assert order_id is not None
+    return await own_order(state, runtime, customer_id, order_id)
