@@ -11,6 +11,8 @@ in `tools/store/records.py`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
@@ -39,7 +41,7 @@ from tools.store.db import (
 )
 from tools.store.desk_records import DeskRecords
 from tools.store.models import Customer, Dispute, Invoice, Order, Payment, PaymentMethod, Refund
-from tools.store.order_tx import CancelCheck, write_address_change, write_cancellation
+from tools.store.order_tx import write_address_change, write_cancellation
 from tools.store.protocol import StoreBackend
 from tools.store.records import ConversationRecords
 from tools.store.refund_tx import ORDER_DETAIL, OrderCheck, write_refund
@@ -160,92 +162,23 @@ class SqlStore(ConversationRecords, DeskRecords):
             row = s.scalar(query)
             return views.refund(row) if row else None
 
-    def cancel_order(
-        self,
-        *,
-        customer_id: str,
-        order_id: str,
-        idempotency_key: str,
-        actor: str,
-        quote: CancelCheck,
-    ) -> CancellationView:
-        """Cancel the order (status, reason, refund less fee, audit) exactly once per key."""
-        with self._guard("cancel_order"):
-            for attempt in (1, 2):
-                try:
-                    with self._writer.begin() as s:
-                        return write_cancellation(
-                            s,
-                            customer_id=customer_id,
-                            order_id=order_id,
-                            idempotency_key=idempotency_key,
-                            actor=actor,
-                            quote=quote,
-                        )
-                except IntegrityError:
-                    if attempt == 2:  # a twin committed first: the retry returns its result
-                        raise
-        raise AssertionError("unreachable")
+    def cancel_order(self, **fields: Any) -> CancellationView:
+        """Cancel the order (status, reason, refund less fee, audit) exactly once per key.
 
-    def change_address(
-        self,
-        *,
-        customer_id: str,
-        order_id: str,
-        address: str,
-        idempotency_key: str,
-        actor: str,
-        check: OrderCheck,
-    ) -> AddressChangeView:
-        """Change a pending order's shipping address (audited) exactly once per key."""
-        with self._guard("change_address"):
-            for attempt in (1, 2):
-                try:
-                    with self._writer.begin() as s:
-                        return write_address_change(
-                            s,
-                            customer_id=customer_id,
-                            order_id=order_id,
-                            address=address,
-                            idempotency_key=idempotency_key,
-                            actor=actor,
-                            check=check,
-                        )
-                except IntegrityError:
-                    if attempt == 2:
-                        raise
-        raise AssertionError("unreachable")
+        Keyword arguments: those of `StoreBackend.cancel_order`."""
+        return self._write_once("cancel_order", write_cancellation, fields)
 
-    def create_dispute(
-        self,
-        *,
-        customer_id: str,
-        order_id: str,
-        payment_id: str,
-        kind: str,
-        amount_cents: int,
-        idempotency_key: str,
-        actor: str,
-    ) -> DisputeView:
-        """Open a dispute on one of the order's payments (once per key, once per charge)."""
-        with self._guard("create_dispute"):
-            for attempt in (1, 2):
-                try:
-                    with self._writer.begin() as s:
-                        return write_dispute(
-                            s,
-                            customer_id=customer_id,
-                            order_id=order_id,
-                            payment_id=payment_id,
-                            kind=kind,
-                            amount_cents=amount_cents,
-                            idempotency_key=idempotency_key,
-                            actor=actor,
-                        )
-                except IntegrityError:
-                    if attempt == 2:
-                        raise
-        raise AssertionError("unreachable")
+    def change_address(self, **fields: Any) -> AddressChangeView:
+        """Change a pending order's shipping address (audited) exactly once per key.
+
+        Keyword arguments: those of `StoreBackend.change_address`."""
+        return self._write_once("change_address", write_address_change, fields)
+
+    def create_dispute(self, **fields: Any) -> DisputeView:
+        """Open a dispute on one of the order's payments (once per key, once per charge).
+
+        Keyword arguments: those of `StoreBackend.create_dispute`."""
+        return self._write_once("create_dispute", write_dispute, fields)
 
     def list_disputes(self, customer_id: str | None = None) -> list[DisputeView]:
         with self._guard("list_disputes"), self._reader() as s:

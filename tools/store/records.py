@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -28,6 +28,8 @@ from tools.store.models import Approval, AuditLog, ChatSession, Customer, Escala
 from tools.store.refund_tx import OrderCheck
 
 log = logging.getLogger("support.store")
+
+T = TypeVar("T")
 
 
 def _name_key(name: str) -> str:
@@ -50,6 +52,18 @@ class ConversationRecords:
         except SQLAlchemyError as exc:
             log.warning("store call %s failed: %s", what, exc.__class__.__name__, exc_info=True)
             raise BackendUnavailable() from exc
+
+    def _write_once(self, what: str, write: Callable[..., T], fields: dict[str, Any]) -> T:
+        """`write(session, **fields)` in a transaction of its own, idempotent under its key:
+        when a concurrent twin with the same key commits first (IntegrityError), the one
+        retry returns the twin's result."""
+        with self._guard(what):
+            try:
+                with self._writer.begin() as s:
+                    return write(s, **fields)
+            except IntegrityError:
+                with self._writer.begin() as s:
+                    return write(s, **fields)
 
     # -- sessions and identity -------------------------------------------------
     def create_session(self, session_id: str, customer_id: str | None) -> None:
@@ -192,36 +206,11 @@ class ConversationRecords:
             return views.escalation(row) if row else None
 
     # -- approvals -----------------------------------------------------------------
-    def request_approval(
-        self,
-        *,
-        session_id: str,
-        customer_id: str,
-        order_id: str,
-        amount_cents: int,
-        destination: str,
-        method_id: str | None,
-        idempotency_key: str,
-        escalation: dict[str, Any],
-    ) -> ApprovalView:
-        """A pending approval plus its `approval_needed` escalation, once per key."""
-        fields = dict(
-            session_id=session_id,
-            customer_id=customer_id,
-            order_id=order_id,
-            amount_cents=amount_cents,
-            destination=destination,
-            method_id=method_id,
-            idempotency_key=idempotency_key,
-            escalation=escalation,
-        )
-        with self._guard("request_approval"):
-            try:
-                with self._writer.begin() as s:
-                    return write_approval_request(s, **fields)
-            except IntegrityError:
-                with self._writer.begin() as s:  # a twin committed first: return its row
-                    return write_approval_request(s, **fields)
+    def request_approval(self, **fields: Any) -> ApprovalView:
+        """A pending approval plus its `approval_needed` escalation, once per key.
+
+        Keyword arguments: those of `StoreBackend.request_approval`."""
+        return self._write_once("request_approval", write_approval_request, fields)
 
     def decide_approval(
         self,
