@@ -121,6 +121,7 @@ class IntentClassifier:
         self.test_report: dict[str, Any] = {}
 
     # -- training ------------------------------------------------------------
+    @cpu_threads(TRAIN_THREADS)
     def train(
         self,
         texts: Sequence[str],
@@ -144,25 +145,6 @@ class IntentClassifier:
         (needs an encoder with a `model_path`); its embeddings join the packaged ones.
         Torch and BLAS use at most TRAIN_THREADS threads throughout.
         """
-        with cpu_threads(TRAIN_THREADS):
-            return self._train(
-                texts, labels, encoder, C=C, background=background, lexical=lexical,
-                finetune=finetune, test_share=test_share, progress=progress,
-            )  # fmt: skip
-
-    def _train(
-        self,
-        texts: Sequence[str],
-        labels: Sequence[str],
-        encoder: TextEncoder,
-        *,
-        C: float | None = None,
-        background: Sequence[str] | None = None,
-        lexical: bool = True,
-        finetune: FinetuneConfig | None = None,
-        test_share: float = 0.15,
-        progress: Callable[[str], None] | None = None,
-    ) -> dict[str, Any]:
         started = time.perf_counter()
         unknown = sorted(set(labels) - set(self.categories))
         if unknown:
