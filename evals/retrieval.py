@@ -81,9 +81,10 @@ def _qa_item(record: Any) -> QAItem | None:
 
 
 def ranked_docs(retriever: Retriever, question: str, k: int, mode: Mode) -> list[str]:
-    """The first k distinct doc_ids of the mode's ranking."""
+    """The first k distinct doc_ids of the mode's ranking (searched deep enough that a
+    document split into many chunks does not leave a single mode short of k documents)."""
     docs: list[str] = []
-    for passage in retriever.search(question, k * 4, mode=mode):
+    for passage in retriever.search(question, k * 20, mode=mode):
         if passage.doc_id not in docs:
             docs.append(passage.doc_id)
     return docs[:k]

@@ -40,15 +40,21 @@ def analyze(text: str) -> list[str]:
 class LexicalIndex:
     """BM25 over a fixed list of texts; rebuild it when the texts change."""
 
-    def __init__(self, ids: list[str], texts: list[str]) -> None:
+    def __init__(self, ids: list[str], texts: list[str], docs: list[str] | None = None) -> None:
+        """`docs` gives each text's document id (default: the text's own id)."""
         import bm25s
 
         self.ids = list(ids)
+        self._docs = dict(zip(self.ids, docs or self.ids, strict=True))
         self._bm25 = bm25s.BM25()
         if self.ids:
             tokens = [analyze(t) or [""] for t in texts]  # bm25s needs a token per document
             self._bm25.index(tokens, show_progress=False)
             self._vocab = set(self._bm25.vocab_dict)
+
+    def doc_of(self, id_: str) -> str:
+        """The document an indexed text belongs to."""
+        return self._docs[id_]
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -253,7 +253,7 @@ def retrieval(
         Path | None,
         typer.Option("--off-topic", help="Messages the KB must not answer (default: evals set)."),
     ] = None,
-    rrf_k: Annotated[int | None, typer.Option(help="RRF constant (default 60).")] = None,
+    rrf_k: Annotated[int | None, typer.Option(help="RRF constant (default 20).")] = None,
     bm25_weight: Annotated[
         float | None, typer.Option(help="Weight of the BM25 ranking in the fusion (dense = 1).")
     ] = None,

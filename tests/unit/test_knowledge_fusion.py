@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.fusion import reciprocal_rank_fusion
+from knowledge.fusion import fuse_by_document, reciprocal_rank_fusion
 from knowledge.lexical import LexicalIndex, analyze
 
 
@@ -33,6 +33,27 @@ def test_rrf_weights_and_ties():
     with pytest.raises(ValueError, match="one weight per ranking"):
         reciprocal_rank_fusion([["a"], ["b"]], weights=[1.0])
     assert reciprocal_rank_fusion([]) == []
+
+
+def test_document_fusion_lets_a_long_article_count_once_per_retriever():
+    # Dense ranks three chunks of one long article first; BM25 ranks two other documents
+    # first. Chunk-level fusion would fill the top 3 with the article's chunks; document
+    # fusion lets each document in once, best chunk first, and keeps the rest after.
+    dense = [("long", "long#0"), ("long", "long#1"), ("long", "long#2"), ("faq", "faq#0")]
+    lexical = [("faq", "faq#0"), ("howto", "howto#3"), ("long", "long#2")]
+    fused = fuse_by_document([dense, lexical], k=10, per_document=1)
+    chunks = [chunk for chunk, _ in fused]
+    # faq: document rank 2 (dense) and 1 (BM25); long: 1 and 3. long#2 is the article's
+    # chunk that both retrievers found, so it stands for the article.
+    assert chunks[:3] == ["faq#0", "long#2", "howto#3"]
+    assert chunks[3:] == ["long#0", "long#1"]
+    # With two per document, the article's second-best chunk comes before the next document.
+    two = [chunk for chunk, _ in fuse_by_document([dense, lexical], k=10, per_document=2)]
+    assert two == ["faq#0", "long#2", "long#0", "howto#3", "long#1"]
+    scores = dict(fused)
+    assert scores["faq#0"] == pytest.approx(1 / 12 + 1 / 11)
+    assert scores["long#2"] == pytest.approx(1 / 11 + 1 / 13)
+    assert scores["long#0"] == scores["long#2"]  # a passage carries its document's score
 
 
 def test_analyze_lowercases_stems_and_drops_stop_words():
