@@ -174,3 +174,23 @@ def test_retriever_rebuilds_bm25_after_an_ingest_changes_the_collection(small_kb
     # A document deleted from the collection disappears from BM25 results too.
     collection.delete(where={"doc_id": "pickup"})
     assert [p.doc_id for p in retriever.search("Ostrava", k=3, mode="bm25")] == []
+
+
+def test_collections_search_with_a_wide_hnsw_candidate_list(settings):
+    # A collection made before SEARCH_EF existed (Chroma's default 100) is widened on open,
+    # so dense search returns what exact search would, as on a new collection.
+    from knowledge.embeddings import MiniLMEmbeddingFunction
+    from knowledge.vectorstore import SEARCH_EF, open_client, search_ef
+
+    client = open_client(settings)
+    old = client.create_collection(
+        "made-by-an-older-version",
+        metadata={"hnsw:space": "cosine"},
+        embedding_function=MiniLMEmbeddingFunction(settings.EMBEDDING_MODEL),  # type: ignore[arg-type]
+    )
+    assert search_ef(old) == 100
+    assert (
+        search_ef(open_collection(settings, "made-by-an-older-version", client=client)) == SEARCH_EF
+    )
+    assert search_ef(client.get_collection("made-by-an-older-version")) == SEARCH_EF
+    assert search_ef(open_collection(settings, "brand-new", client=client)) == SEARCH_EF
