@@ -11,6 +11,7 @@ from datetime import date
 
 import joblib
 import pytest
+import torch
 from sklearn.linear_model import LogisticRegression
 from typer.testing import CliRunner
 
@@ -247,6 +248,11 @@ def test_nlu_model_fine_tuned_round_trips_through_the_registry(encoder, tmp_path
     assert metrics["finetune_seconds"] > 0 and len(metrics["embedding_weights"]) == 2
     tuned = clf.tuned.encode(TINY_PROBES)
     assert tuned.shape == (4, 384) and not (tuned == encoder.encode(TINY_PROBES)).all()
+    # The word-embedding table stays as shipped; the transformer layers moved.
+    words = [
+        m[0].auto_model.get_input_embeddings().weight for m in (clf.tuned._model, encoder._model)
+    ]
+    assert torch.equal(*words)
 
     registry = ModelRegistry(tmp_path)
     version = registry.register(clf)
