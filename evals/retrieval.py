@@ -35,6 +35,8 @@ class DatasetError(ValueError):
 class QAItem:
     question: str
     relevant: tuple[str, ...]
+    context: str = ""
+    """What came before the question (MTRAG: the previous user turn; JSONL: `context`)."""
 
 
 def read_qa(path: Path) -> tuple[list[QAItem], int]:
@@ -71,20 +73,23 @@ def _qa_item(record: Any) -> QAItem | None:
         return None
     if "question" in record and "relevant_ids" in record:
         ids = tuple(dict.fromkeys(str(i) for i in record["relevant_ids"] or []))
-        return QAItem(str(record["question"]).strip(), ids)
+        return QAItem(str(record["question"]).strip(), ids, str(record.get("context") or ""))
     if "input" in record and "contexts" in record:  # MTRAG task
         turns = [t for t in record["input"] or [] if t.get("speaker") == "user"]
         question = str(turns[-1].get("text", "")).strip() if turns else ""
+        context = str(turns[-2].get("text", "")).strip() if len(turns) > 1 else ""
         ids = tuple(dict.fromkeys(str(c["document_id"]) for c in record["contexts"] or []))
-        return QAItem(question, ids)
+        return QAItem(question, ids, context)
     return None
 
 
-def ranked_docs(retriever: Retriever, question: str, k: int, mode: Mode) -> list[str]:
+def ranked_docs(
+    retriever: Retriever, question: str, k: int, mode: Mode, context: str = ""
+) -> list[str]:
     """The first k distinct doc_ids of the mode's ranking (searched deep enough that a
     document split into many chunks does not leave a single mode short of k documents)."""
     docs: list[str] = []
-    for passage in retriever.search(question, k * 20, mode=mode):
+    for passage in retriever.search(question, k * 20, mode=mode, context=context):
         if passage.doc_id not in docs:
             docs.append(passage.doc_id)
     return docs[:k]
@@ -104,13 +109,22 @@ def score(items: list[QAItem], rankings: list[list[str]]) -> dict[str, float]:
 
 
 def evaluate(
-    retriever: Retriever, items: list[QAItem], k: int, modes: tuple[Mode, ...] = MODES
+    retriever: Retriever,
+    items: list[QAItem],
+    k: int,
+    modes: tuple[Mode, ...] = MODES,
+    *,
+    with_context: bool = False,
 ) -> dict[str, Any]:
-    """Per mode: recall@k, MRR@k, hit rate, and mean search latency."""
+    """Per mode: recall@k, MRR@k, hit rate, and mean search latency. `with_context`
+    searches each question with its context, as the knowledge node does in a chat."""
     report: dict[str, Any] = {}
     for mode in modes:
         started = time.perf_counter()
-        rankings = [ranked_docs(retriever, item.question, k, mode) for item in items]
+        rankings = [
+            ranked_docs(retriever, i.question, k, mode, i.context if with_context else "")
+            for i in items
+        ]
         seconds = time.perf_counter() - started
         report[mode] = {**score(items, rankings), "ms_per_query": 1000 * seconds / len(items)}
     singles = [report[m]["recall"] for m in modes if m != "hybrid"]
@@ -145,6 +159,7 @@ def run(
     threshold: float | None = None,
     rrf_k: int | None = None,
     weights: tuple[float, float] | None = None,
+    with_context: bool = False,
 ) -> dict[str, Any]:
     """Ingest docs into a throw-away collection and measure every retrieval mode on qa."""
     from app.settings import Settings
@@ -178,7 +193,9 @@ def run(
             "ingest_seconds": round(summary.seconds, 1),
             "rrf_k": retriever.rrf_k,
             "weights": list(retriever.weights),
-            "modes": evaluate(retriever, items, k),
+            "with_context": with_context,
+            "questions_with_context": sum(bool(i.context) for i in items),
+            "modes": evaluate(retriever, items, k, with_context=with_context),
         }
         if off_topic:
             report["no_context_decision"] = threshold_report(

@@ -48,8 +48,8 @@ class Passage:
     "no good context" threshold (KB_MIN_SCORE) applies to this, whatever the mode."""
     text: str
     fused: float = 0.0
-    """Reciprocal-rank-fusion score of the passage's document, which ordered hybrid
-    results (0 in other modes)."""
+    """Reciprocal-rank-fusion score of the passage's document, which ordered the results
+    (0 for a single mode searched without context)."""
     bm25: float = 0.0
     """BM25 score of the chunk for the query (0 when it shares no term with it)."""
 
@@ -100,12 +100,20 @@ class Retriever:
         """Build the BM25 index now rather than on the first search."""
         self._lexical_index()
 
-    def search(self, query: str, k: int = 5, mode: Mode | None = None) -> list[Passage]:
-        """The k best passages for the query, best first."""
-        query = query.strip()
+    def search(
+        self, query: str, k: int = 5, mode: Mode | None = None, context: str = ""
+    ) -> list[Passage]:
+        """The k best passages for the query, best first.
+
+        `context` is what the query may lean on, e.g. the customer's previous message
+        ("How do I apply?" after "Tell me about the parking permit"): see `_in_context`.
+        """
+        query, context = query.strip(), context.strip()
         mode = mode or self.mode
         if not query or k <= 0:
             return []
+        if context:
+            return self._in_context(query, context, k, mode)
         if mode == "dense":
             return self._dense(self._embed(query), k)
         pool = max(k, self.candidates)
@@ -125,6 +133,39 @@ class Retriever:
             weights=self.weights,
         )
         return self._passages(vector, fused[:k], {p.chunk_id: p for p in dense}, bm25)
+
+    def _in_context(self, query: str, context: str, k: int, mode: Mode) -> list[Passage]:
+        """Search with the query alone and with context + query, every ranking of the
+        mode's retrievers fused by document: a follow-up question finds its topic through
+        the context, a change of topic still through the query alone. A passage's score is
+        its best cosine similarity to either query (the KB_MIN_SCORE check reads it)."""
+        queries = [query, f"{context} {query}"]
+        vectors = [self._embed(q) for q in queries]
+        pool = max(k, self.candidates)
+        index = self._lexical_index()
+        rankings: list[list[tuple[str, str]]] = []
+        weights: list[float] = []
+        bm25: dict[str, float] = {}
+        for text, vector in zip(queries, vectors, strict=True):
+            if mode != "bm25":
+                rankings.append([(p.doc_id, p.chunk_id) for p in self._dense(vector, pool)])
+                weights.append(self.weights[0])
+            if mode != "dense":
+                lexical = index.search(text, pool)
+                rankings.append([(index.doc_of(i), i) for i, _ in lexical])
+                weights.append(self.weights[1])
+                for id_, score in lexical:
+                    bm25[id_] = max(bm25.get(id_, 0.0), score)
+        top = fuse_by_document(rankings, k=self.rrf_k, weights=weights)[:k]
+        ids = [id_ for id_, _ in top]
+        scored = [{p.chunk_id: p for p in self._scored(v, ids)} for v in vectors]
+        passages = []
+        for id_, fused in top:
+            found = [by_id[id_] for by_id in scored if id_ in by_id]
+            if found:  # else deleted since the BM25 index was built
+                best = max(found, key=lambda p: p.score)
+                passages.append(replace(best, fused=fused, bm25=bm25.get(id_, 0.0)))
+        return passages
 
     def _embed(self, query: str) -> list[float]:
         """The query's vector, computed once per search whatever the mode needs it for."""

@@ -261,6 +261,13 @@ def retrieval(
         float | None,
         typer.Option(help="Exit 1 when hybrid recall@k beats the better single mode by less."),
     ] = None,
+    with_context: Annotated[
+        bool,
+        typer.Option(
+            "--with-context",
+            help="Search each question with the previous user turn (MTRAG) or its `context`.",
+        ),
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """Recall@k and MRR of hybrid, BM25-only and dense-only retrieval in one run.
@@ -294,6 +301,7 @@ def retrieval(
             threshold=settings.KB_MIN_SCORE,
             rrf_k=rrf_k,
             weights=(1.0, bm25_weight) if bm25_weight is not None else None,
+            with_context=with_context,
         )
     except DatasetError as exc:
         fail(str(exc))
@@ -304,6 +312,11 @@ def retrieval(
             f"documents {report['documents']}, chunks {report['chunks']} "
             f"(ingested in {report['ingest_seconds']} s); questions {report['questions']} "
             f"(skipped {report['questions_skipped']} without relevant documents)"
+            + (
+                f"; {report['questions_with_context']} searched with context"
+                if with_context
+                else ""
+            )
         )
         typer.echo(f"{'mode':<8}{f'recall@{k}':>10}{f'MRR@{k}':>9}{f'hit@{k}':>8}{'ms/query':>10}")
         for mode in ("hybrid", "bm25", "dense"):

@@ -32,6 +32,18 @@ def citation(passage) -> dict:
     }
 
 
+def previous_customer_line(state: TurnState) -> str:
+    """What the customer said before this message ("" on the first turn): a follow-up such
+    as "how much is it?" is searched with it as context."""
+    lines = [
+        e.get("content", "") for e in state.get("transcript") or [] if e.get("role") == "customer"
+    ]
+    # The classify node has already added this turn's message as the last customer line.
+    if lines and lines[-1] == state["message"]:
+        lines = lines[:-1]
+    return lines[-1] if lines else ""
+
+
 async def log_question(runtime: Rt, question: str, passages: list, outcome: str) -> None:
     """Record the question for `support kb gaps`; a failing log never fails the turn."""
     query_log = runtime.context.services.retriever.log
@@ -55,8 +67,9 @@ async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict:
     """Answer from the help centre with citations, or escalate when it has no good answer."""
     svc = runtime.context.services
     question = state["message"]
-    with span("retrieval", k=4):
-        passages = await asyncio.to_thread(svc.retriever.search, question, 4)
+    context = previous_customer_line(state)
+    with span("retrieval", k=4, with_context=bool(context)):
+        passages = await asyncio.to_thread(svc.retriever.search, question, 4, None, context)
     # Hybrid results are ordered by fused rank; "good context" means a passage whose
     # cosine similarity reaches KB_MIN_SCORE, wherever fusion ranked it.
     best = max((p.score for p in passages), default=0.0)

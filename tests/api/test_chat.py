@@ -178,3 +178,17 @@ def test_chat_strong_negative_sentiment_escalates_and_is_recorded(client, servic
     assert record.reason == "negative_sentiment"
     transcript = client.get(f"/v1/sessions/{out['session_id']}").json()["transcript"]
     assert transcript[0]["sentiment"] == out["sentiment"]
+
+
+def test_chat_follow_up_question_is_searched_with_the_previous_message(client):
+    first = chat(client, "Do you ship to Canada?")
+    follow_up = chat(client, "and how long does that take?", session_id=first["session_id"])
+    alone = chat(client, "and how long does that take?")
+
+    # On its own the follow-up matches nothing well enough and goes to a human; after the
+    # question it follows, it is answered from a shipping article.
+    assert alone["escalated"] is True and alone["citations"] == []
+    assert follow_up["escalated"] is False
+    cited = {c["doc_id"] for c in follow_up["citations"]}
+    assert cited and cited <= {"delivery-times", "international-shipping"}, cited
+    assert "business days" in follow_up["reply"]

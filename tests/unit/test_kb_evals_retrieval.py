@@ -57,7 +57,7 @@ def test_read_qa_reads_plain_and_mtrag_lines(tmp_path):
 
     assert items == [
         QAItem("when will my refund show up on my card", ("refunds",)),
-        QAItem("What is Brianna's Law?", ("d1", "d2")),
+        QAItem("What is Brianna's Law?", ("d1", "d2"), context="Tell me about boating."),
     ]
     assert skipped == 1
 

@@ -194,3 +194,23 @@ def test_collections_search_with_a_wide_hnsw_candidate_list(settings):
     )
     assert search_ef(client.get_collection("made-by-an-older-version")) == SEARCH_EF
     assert search_ef(open_collection(settings, "brand-new", client=client)) == SEARCH_EF
+
+
+def test_retriever_context_finds_what_a_follow_up_refers_to(small_kb):
+    retriever = Retriever(small_kb[1])
+    follow_up, context = "how long does that one take?", "I paid for express shipping"
+
+    alone = retriever.search(follow_up, k=2)
+    in_context = retriever.search(follow_up, k=2, context=context)
+
+    assert alone[0].doc_id != "express", [p.chunk_id for p in alone]
+    assert in_context[0].doc_id == "express", [p.chunk_id for p in in_context]
+    # The score the KB_MIN_SCORE check reads is the best cosine to either query.
+    cosines = [
+        next(p.score for p in retriever.search(q, k=5, mode="dense") if p.doc_id == "express")
+        for q in (follow_up, f"{context} {follow_up}")
+    ]
+    assert in_context[0].score == pytest.approx(max(cosines), abs=1e-5)
+    for mode in ("dense", "bm25"):  # a single mode fuses its two queries' rankings
+        ranked = retriever.search(follow_up, k=2, mode=mode, context=context)
+        assert "express" in [p.doc_id for p in ranked] and ranked[0].fused > 0
