@@ -31,4 +31,3 @@ def render(name: str, **values: Any) -> str:
     replies = _replies()
     template = replies[name] if name in replies else load_prompt(name)
     return string.Formatter().vformat(template, (), _Strict(values))
-
