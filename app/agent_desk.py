@@ -194,19 +194,20 @@ class AgentDesk:
     async def _suggest(
         self, escalation_id: str, lines: list[dict[str, Any]]
     ) -> tuple[str, list[dict[str, Any]]]:
-        """The bot's suggested reply to the customer's last message (from the help centre
-        when it has a good passage), with its citations; computed once per escalation."""
+        """The bot's suggested reply to the customer's last message, searched with the one
+        before as context (from the help centre when it has a good passage), with its
+        citations; computed once per escalation."""
         if escalation_id in self._suggestions:
             return self._suggestions[escalation_id]
         from graph.nodes.knowledge import citation
 
-        question = next(
-            (ln["content"] for ln in reversed(lines) if ln.get("role") == "customer"), ""
-        )
+        said = [ln["content"] for ln in lines if ln.get("role") == "customer"]
+        question = said[-1] if said else ""
+        context = said[-2] if len(said) > 1 else ""  # as the knowledge node searches
         svc = self._services
         result: tuple[str, list[dict[str, Any]]] = (FALLBACK_SUGGESTION, [])
         try:
-            passages = await asyncio.to_thread(svc.retriever.search, question, 4)
+            passages = await asyncio.to_thread(svc.retriever.search, question, 4, None, context)
             good = [p for p in passages if p.score >= svc.kb_min_score]
             if good:
                 answer = await svc.composer.answer(question, good)
