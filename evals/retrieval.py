@@ -133,9 +133,16 @@ def evaluate(
     return report
 
 
-def best_scores(retriever: Retriever, questions: list[str], k: int = 4) -> list[float]:
-    """The score the knowledge node compares with KB_MIN_SCORE, per question."""
-    return [max((p.score for p in retriever.search(q, k)), default=0.0) for q in questions]
+def best_scores(
+    retriever: Retriever, questions: list[str], k: int = 4, contexts: list[str] | None = None
+) -> list[float]:
+    """The score the knowledge node compares with KB_MIN_SCORE, per question (searched
+    with its context when given, as the node does in a conversation)."""
+    contexts = contexts or [""] * len(questions)
+    return [
+        max((p.score for p in retriever.search(q, k, context=c)), default=0.0)
+        for q, c in zip(questions, contexts, strict=True)
+    ]
 
 
 def threshold_report(in_kb: list[float], off_topic: list[float], threshold: float) -> dict:
@@ -199,7 +206,11 @@ def run(
         }
         if off_topic:
             report["no_context_decision"] = threshold_report(
-                best_scores(retriever, [i.question for i in items]),
+                best_scores(
+                    retriever,
+                    [i.question for i in items],
+                    contexts=[i.context for i in items] if with_context else None,
+                ),
                 best_scores(retriever, off_topic),
                 threshold if threshold is not None else settings.KB_MIN_SCORE,
             )
