@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from app.auth import mint_token
 from app.cli import cli
+from graph.nlu.registry import ModelRegistry
 from tests.api.helpers import chat
 from tools.store.turnlog import TurnRecord, turns_since, write_turn
 
@@ -62,6 +63,17 @@ def test_kpi_and_drift_cli(app_settings, services, monkeypatch):
     drifted = runner.invoke(cli, ["drift", "check", "--window", "1d"])
     assert drifted.exit_code == 1, drifted.output
     assert "DRIFT" in drifted.output and "stake" in drifted.output
+
+    # --retrain trains a candidate on the corpus and registers it without serving it.
+    registry = ModelRegistry(app_settings.models_dir)
+    serving, before = registry.serving(), {m["version"] for m in registry.listing()}
+    retrained = runner.invoke(cli, ["drift", "check", "--window", "1d", "--retrain", "--json"])
+    assert retrained.exit_code == 1, retrained.output  # still flagged: the drift is real
+    candidate = json.loads(retrained.stdout)["candidate"]
+    assert candidate["version"] not in before and candidate["test_accuracy"] > 0.9
+    assert f"NLU_CANDIDATE_VERSION={candidate['version']}" in candidate["next"]
+    assert {m["version"] for m in registry.listing()} == before | {candidate["version"]}
+    assert registry.serving() == serving
 
     kpi = runner.invoke(cli, ["kpi", "--since", "7d", "--json"])
     assert kpi.exit_code == 0, kpi.output
