@@ -31,16 +31,21 @@ class Encoder:
         self.dimension = int(self._model.get_embedding_dimension() or 384)
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
-            texts,
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        return unit_vectors(self._model, texts, batch_size)
+
+
+def unit_vectors(model: Any, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    """Unit-length float32 embeddings of texts by a SentenceTransformer (0 rows for none)."""
+    if not texts:
+        return np.zeros((0, model.get_embedding_dimension() or 384), dtype=np.float32)
+    vectors = model.encode(
+        texts,
+        batch_size=batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    return np.asarray(vectors, dtype=np.float32)
 
 
 @lru_cache(maxsize=4)

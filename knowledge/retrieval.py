@@ -106,40 +106,29 @@ class Retriever:
         """The k best passages for the query, best first.
 
         `context` is what the query may lean on, e.g. the customer's previous message
-        ("How do I apply?" after "Tell me about the parking permit"): see `_in_context`.
+        ("How do I apply?" after "Tell me about the parking permit"): see `_fused`.
         """
         query, context = query.strip(), context.strip()
         mode = mode or self.mode
         if not query or k <= 0:
             return []
         if context:
-            return self._in_context(query, context, k, mode)
+            return self._fused([query, f"{context} {query}"], k, mode)
         if mode == "dense":
             return self._dense(self._embed(query), k)
-        pool = max(k, self.candidates)
-        lexical = self._lexical_index().search(query, pool)
-        bm25 = dict(lexical)
         if mode == "bm25":
-            if not lexical:
-                return []
+            lexical = self._lexical_index().search(query, max(k, self.candidates))
             ranked = [(id_, 0.0) for id_, _ in lexical[:k]]
-            return self._passages(self._embed(query), ranked, {}, bm25)
-        vector = self._embed(query)
-        dense = self._dense(vector, pool)
-        index = self._lexical_index()
-        fused = fuse_by_document(
-            [[(p.doc_id, p.chunk_id) for p in dense], [(index.doc_of(i), i) for i, _ in lexical]],
-            k=self.rrf_k,
-            weights=self.weights,
-        )
-        return self._passages(vector, fused[:k], {p.chunk_id: p for p in dense}, bm25)
+            return self._passages([self._embed(query)], ranked, dict(lexical))
+        return self._fused([query], k, mode)
 
-    def _in_context(self, query: str, context: str, k: int, mode: Mode) -> list[Passage]:
-        """Search with the query alone and with context + query, every ranking of the
-        mode's retrievers fused by document: a follow-up question finds its topic through
-        the context, a change of topic still through the query alone. A passage's score is
-        its best cosine similarity to either query (the KB_MIN_SCORE check reads it)."""
-        queries = [query, f"{context} {query}"]
+    def _fused(self, queries: list[str], k: int, mode: Mode) -> list[Passage]:
+        """Every ranking of the mode's retrievers for every query, fused by document.
+
+        With context the queries are the message alone and context + message: a follow-up
+        question finds its topic through the context, a change of topic still through the
+        message alone. A passage's score is its best cosine similarity to any query (the
+        KB_MIN_SCORE check reads it)."""
         vectors = [self._embed(q) for q in queries]
         pool = max(k, self.candidates)
         index = self._lexical_index()
@@ -157,36 +146,28 @@ class Retriever:
                 for id_, score in lexical:
                     bm25[id_] = max(bm25.get(id_, 0.0), score)
         top = fuse_by_document(rankings, k=self.rrf_k, weights=weights)[:k]
-        ids = [id_ for id_, _ in top]
-        scored = [{p.chunk_id: p for p in self._scored(v, ids)} for v in vectors]
-        passages = []
-        for id_, fused in top:
-            found = [by_id[id_] for by_id in scored if id_ in by_id]
-            if found:  # else deleted since the BM25 index was built
-                best = max(found, key=lambda p: p.score)
-                passages.append(replace(best, fused=fused, bm25=bm25.get(id_, 0.0)))
-        return passages
+        return self._passages(vectors, top, bm25)
 
     def _embed(self, query: str) -> list[float]:
         """The query's vector, computed once per search whatever the mode needs it for."""
         return [float(x) for x in query_embedder(self._collection)([query])[0]]
 
     def _passages(
-        self,
-        vector: list[float],
-        ranked: list[tuple[str, float]],
-        known: dict[str, Passage],
-        bm25: dict[str, float],
+        self, vectors: list[list[float]], ranked: list[tuple[str, float]], bm25: dict[str, float]
     ) -> list[Passage]:
-        """Passages for ranked ids, with the cosine scores of those dense search did not return."""
-        missing = [id_ for id_, _ in ranked if id_ not in known]
-        if missing:
-            known = {**known, **{p.chunk_id: p for p in self._scored(vector, missing)}}
-        return [
-            replace(known[id_], fused=fused, bm25=bm25.get(id_, 0.0))
-            for id_, fused in ranked
-            if id_ in known  # a chunk deleted since the BM25 index was built
-        ]
+        """Passages for ranked (id, fused score) pairs, each with its best cosine to the
+        query vectors and its BM25 score."""
+        if not ranked:
+            return []
+        ids = [id_ for id_, _ in ranked]
+        scored = [{p.chunk_id: p for p in self._scored(v, ids)} for v in vectors]
+        passages = []
+        for id_, fused in ranked:
+            found = [by_id[id_] for by_id in scored if id_ in by_id]
+            if found:  # else deleted since the BM25 index was built
+                best = max(found, key=lambda p: p.score)
+                passages.append(replace(best, fused=fused, bm25=bm25.get(id_, 0.0)))
+        return passages
 
     def _scored(self, vector: list[float], ids: list[str]) -> list[Passage]:
         """Passages for chunk ids, with their exact cosine similarity to the query (an

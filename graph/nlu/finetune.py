@@ -56,16 +56,9 @@ class TunedEncoder:
         self.model_path = model_path
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self._model.get_embedding_dimension()), dtype=np.float32)
-        vectors = self._model.encode(
-            texts,
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        from knowledge.embeddings import unit_vectors
+
+        return unit_vectors(self._model, texts, batch_size)
 
     def save(self, folder: Path) -> None:
         """Write the tuned weights and tokenizer as a sentence-transformers folder."""
