@@ -72,5 +72,6 @@ def build_services(
         policy=load_policy(settings.POLICY_FILE),
         escalation_threshold=settings.ESCALATION_THRESHOLD,
         kb_min_score=settings.KB_MIN_SCORE,
+        kb_sure_score=settings.KB_SURE_SCORE,
         negative_sentiment_threshold=settings.NEGATIVE_SENTIMENT_THRESHOLD,
     )

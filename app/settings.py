@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     KB_MIN_SCORE: float = Field(
         0.36, description="Best passage similarity below which the bot says it has no answer."
     )
+    KB_SURE_SCORE: float = Field(
+        0.5,
+        description="The same when no single intent was sure it is a help-centre question.",
+    )
     EMBEDDING_MODEL: str = Field(
         "", description="Path of a sentence-transformers model; empty means the packaged MiniLM."
     )

@@ -26,6 +26,9 @@ class Services:
     """The written support policy every write is checked against."""
     escalation_threshold: float = 0.6
     kb_min_score: float = 0.36
+    kb_sure_score: float = 0.5
+    """kb_min_score for turns that reached the knowledge branch on the help-centre intents'
+    summed probability, no single intent being sure (TurnState.help_centre_guess)."""
     negative_sentiment_threshold: float = -0.7
 
 

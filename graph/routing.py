@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from graph.state import TurnState
@@ -92,6 +93,35 @@ def choose_route(
     if route in ACCOUNT_ROUTES and not signed_in:
         return ("knowledge", None) if intent in GENERAL_WHEN_ANONYMOUS else ("verify", None)
     return route, None
+
+
+def answered_from_help_centre(intent: str, *, signed_in: bool = True) -> bool:
+    """Whether choose_route sends a confident turn of this intent to the knowledge branch."""
+    route = INTENT_ROUTES.get(intent, "knowledge")
+    return route == "knowledge" or (not signed_in and intent in GENERAL_WHEN_ANONYMOUS)
+
+
+def help_centre_reading(
+    probabilities: Mapping[str, float], *, signed_in: bool = True
+) -> tuple[str, float] | None:
+    """The likeliest help-centre intent and the summed probability of all of them.
+
+    Every intent answered from the knowledge base takes the same branch, so when no single
+    one is sure ("Is the Pulse speaker waterproof?": product_defect 0.46, technical_support
+    0.30, ...) their sum is how sure the bot is that this is a help-centre question. The
+    classify node answers from the knowledge base when that sum clears the escalation
+    threshold; account actions still need their own intent to clear it (which action to
+    take matters there), and the knowledge branch still escalates with
+    `missing_knowledge` when no passage is good enough. None without probabilities.
+    """
+    share = {
+        intent: p
+        for intent, p in probabilities.items()
+        if answered_from_help_centre(intent, signed_in=signed_in)
+    }
+    if not share:
+        return None
+    return max(share, key=lambda intent: share[intent]), sum(share.values())
 
 
 FALLBACK_INTENTS: frozenset[str] = frozenset({"out_of_scope"})

@@ -72,7 +72,13 @@ class TurnState(TypedDict, total=False):
     category: str
     """Taxonomy category of `intent`."""
     confidence: float
-    """Classifier confidence for `intent`, 0..1."""
+    """How sure the bot is of this turn's branch, 0..1: the classifier's probability for
+    `intent`, or, when no intent was sure of a help-centre question, the summed
+    probability of the help-centre intents (graph.routing.help_centre_reading). The
+    customer's transcript line keeps the classifier's own intent and probability."""
+    help_centre_guess: bool
+    """No single intent was sure, but together the help-centre intents were: the knowledge
+    node then answers only from a passage that clears KB_SURE_SCORE."""
     entities: list[dict[str, Any]]
     """Entities of the current message: {type, value, start, end}."""
     model_version: str

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -82,6 +82,9 @@ class IntentPrediction:
     category: str
     confidence: float
     """Probability of `intent` after temperature scaling, in [0, 1]."""
+    probabilities: Mapping[str, float] = field(default_factory=dict)
+    """Every intent's probability (the hidden background class's share left out, so they
+    may sum to less than 1); the router sums those that take the same branch."""
 
 
 def _split(y: np.ndarray, test_share: float = 0.15) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -305,10 +308,18 @@ class IntentClassifier:
         real = self.head.classes_ != BACKGROUND
         names, probs = self.head.classes_[real], probs[:, real]
         out = []
+        labels = [str(name) for name in names]
         for row in probs:
             best = int(row.argmax())
-            intent = str(names[best])
-            out.append(IntentPrediction(intent, self.categories[intent], float(row[best])))
+            intent = labels[best]
+            out.append(
+                IntentPrediction(
+                    intent,
+                    self.categories[intent],
+                    float(row[best]),
+                    dict(zip(labels, map(float, row), strict=True)),
+                )
+            )
         return out
 
     def predict(self, texts: Sequence[str]) -> list[IntentPrediction]:

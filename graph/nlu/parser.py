@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -24,6 +24,8 @@ class Parse:
     entities: list[Entity] = field(default_factory=list)
     model_version: str = ""
     sentiment: Sentiment = Sentiment("neutral", 0.0)
+    probabilities: Mapping[str, float] = field(default_factory=dict)
+    """Every intent's probability, for the router (see IntentPrediction)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form: {text, intent, category, confidence, entities}."""
@@ -97,6 +99,7 @@ class NLU:
                 entities=extract_entities(text, today=today),
                 model_version=version,
                 sentiment=self.sentiment.analyze(text),
+                probabilities=p.probabilities,
             )
             for text, p in zip(texts, predictions, strict=True)
         ]

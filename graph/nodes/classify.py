@@ -8,7 +8,7 @@ import re
 from graph.nlu.taxonomy import category_of
 from graph.nodes.common import Rt, emit, now_iso
 from graph.nodes.verify import identity_claims
-from graph.routing import choose_route, repeated_fallback
+from graph.routing import choose_route, help_centre_reading, repeated_fallback
 from graph.state import Pending, TurnState
 from tools.addresses import find_address
 from tools.policy import SupportPolicy
@@ -75,6 +75,11 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
         intent, confidence = pending["intent"], 1.0
     else:
         intent, confidence = parse.intent, float(parse.confidence)
+    guess = False
+    if not carried and confidence < svc.escalation_threshold:
+        reading = help_centre_reading(parse.probabilities, signed_in=ctx.customer_id is not None)
+        if reading is not None and reading[1] >= svc.escalation_threshold:
+            (intent, confidence), guess = reading, True
     # Asked for something, the customer goes on about the same thing in other words:
     # keep what the bot was doing (never for an offer: only a yes or a no answers that).
     same_task = (
@@ -112,6 +117,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
         "intent": intent,
         "category": category_of(intent),
         "confidence": round(confidence, 4),
+        "help_centre_guess": guess,
         "entities": entities,
         "model_version": parse.model_version,
         "sentiment": sentiment,

@@ -74,14 +74,17 @@ async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict:
     # cosine similarity reaches KB_MIN_SCORE, wherever fusion ranked it.
     best = max((p.score for p in passages), default=0.0)
     searched = action("search_knowledge", "ok", f"{len(passages)} passages, best {best:.2f}")
-    if best < svc.kb_min_score:
+    # Unsure what was asked (only the help-centre intents together were sure): answer only
+    # from a passage close to the question; else a person answers it.
+    min_score = svc.kb_sure_score if state.get("help_centre_guess") else svc.kb_min_score
+    if best < min_score:
         await log_question(runtime, question, passages, "missing_knowledge")
         return {
             "escalation_reason": "missing_knowledge",
             "retrieval_score": best,
             "actions": record(runtime, state, searched),
         }
-    good = [p for p in passages if p.score >= svc.kb_min_score]
+    good = [p for p in passages if p.score >= min_score]
     try:
         answer = await svc.composer.answer(
             question, good, on_delta=lambda text: emit(runtime, "delta", text)

@@ -1,5 +1,7 @@
 """The router: which branch a classified turn takes."""
 
+import pytest
+
 from graph.nlu.taxonomy import INTENTS
 from graph.routing import (
     ROUTE_NODES,
@@ -93,3 +95,24 @@ def test_choose_route_strong_negative_sentiment_goes_to_a_person():
         "refund",
         None,
     )
+
+
+def test_help_centre_reading_sums_the_intents_answered_from_the_knowledge_base():
+    from graph.routing import help_centre_reading
+
+    split = {"product_defect": 0.46, "technical_support": 0.30, "track_order": 0.2}
+    intent, share = help_centre_reading(split)
+    assert intent == "product_defect"
+    assert share == pytest.approx(0.76)
+    # Account actions are never summed: which action to take is the question there.
+    assert help_centre_reading({"track_order": 0.5, "get_refund": 0.4}) is None
+    assert help_centre_reading({}) is None
+
+
+def test_help_centre_reading_counts_general_billing_questions_for_anonymous_callers():
+    from graph.routing import help_centre_reading
+
+    split = {"check_payment_methods": 0.35, "delivery_options": 0.3, "track_order": 0.3}
+    assert help_centre_reading(split, signed_in=True) == ("delivery_options", 0.3)
+    intent, share = help_centre_reading(split, signed_in=False)
+    assert (intent, round(share, 2)) == ("check_payment_methods", 0.65)

@@ -1,0 +1,96 @@
+"""A help-centre question no single intent is sure of is answered, not handed off."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+from langgraph.runtime import Runtime
+
+from graph.context import TurnContext
+from graph.nlu.parser import Parse
+from graph.nodes.classify import classify
+from graph.nodes.knowledge import answer_from_knowledge
+
+
+class SplitNLU:
+    """The NLU at the model boundary: one fixed probability split for every message."""
+
+    def __init__(self, probabilities: dict[str, float]) -> None:
+        self.probabilities = probabilities
+
+    def parse(self, text, *, today=None, session_id=None) -> Parse:
+        intent = max(self.probabilities, key=self.probabilities.__getitem__)
+        return Parse(
+            text=text,
+            intent=intent,
+            category="PRODUCT",
+            confidence=self.probabilities[intent],
+            model_version="test",
+            probabilities=self.probabilities,
+        )
+
+
+def _runtime(services, customer_id: str | None = "C0001") -> Runtime:
+    context = TurnContext(
+        services=services, session_id=f"t-{uuid.uuid4().hex}", customer_id=customer_id
+    )
+    return Runtime(context=context)
+
+
+async def _classify(services, probabilities: dict[str, float], customer_id="C0001") -> dict:
+    services = dataclasses.replace(services, nlu=SplitNLU(probabilities))
+    state = {"message": "Is the Summit tent covered by a warranty?", "transcript": []}
+    return await classify(state, _runtime(services, customer_id))
+
+
+async def test_split_between_help_centre_intents_goes_to_the_knowledge_base(services):
+    update = await _classify(
+        services, {"product_defect": 0.45, "technical_support": 0.3, "track_order": 0.2}
+    )
+    assert update["route"] == "knowledge" and update["escalation_reason"] is None
+    assert update["intent"] == "product_defect"
+    assert update["confidence"] == 0.75 and update["help_centre_guess"] is True
+    # The transcript keeps what the classifier itself said.
+    line = update["transcript"][0]
+    assert (line["intent"], line["confidence"]) == ("product_defect", 0.45)
+
+
+async def test_split_between_account_actions_still_escalates(services):
+    update = await _classify(
+        services, {"get_refund": 0.4, "track_refund": 0.3, "check_refund_policy": 0.2}
+    )
+    assert (update["route"], update["escalation_reason"]) == ("escalate", "low_confidence")
+    assert update["help_centre_guess"] is False
+
+
+async def test_a_sure_intent_is_not_a_guess(services):
+    update = await _classify(services, {"check_refund_policy": 0.9, "get_refund": 0.05})
+    assert (update["route"], update["help_centre_guess"]) == ("knowledge", False)
+    assert update["confidence"] == 0.9
+
+
+async def test_a_guessed_help_centre_question_needs_a_close_passage(services):
+    question = "Do you offer a student discount?"  # the nearest article is about newsletters
+    best = max(p.score for p in services.retriever.search(question, 4))
+    assert services.kb_min_score <= best < services.kb_sure_score
+
+    def state(guess: bool) -> dict:
+        return {"message": question, "intent": "delivery_options", "help_centre_guess": guess,
+                "actions": [], "transcript": []}  # fmt: skip
+
+    sure = await answer_from_knowledge(state(False), _runtime(services))
+    guessed = await answer_from_knowledge(state(True), _runtime(services))
+    assert sure.get("escalation_reason") is None and sure["citations"]
+    assert guessed["escalation_reason"] == "missing_knowledge" and "citations" not in guessed
+
+
+def test_customer_gets_a_cited_answer_to_a_product_question(client, services):
+    question = "Is the Summit tent covered by a warranty?"
+    # No intent of the trained model is sure of it (product_defect, technical_support, ...).
+    assert services.nlu.parse(question).confidence < services.escalation_threshold
+    out = client.post("/v1/chat", json={"message": question})
+    body = out.json()
+    assert out.status_code == 200 and body["escalated"] is False
+    assert "warranty" in {c["doc_id"] for c in body["citations"]}
+    assert body["confidence"] >= 0.6
