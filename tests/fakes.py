@@ -1,4 +1,4 @@
-"""Fakes at the model boundary: a scripted OpenAI-compatible chat endpoint."""
+"""Fakes at the model boundary: a scripted OpenAI-compatible chat endpoint, a fixed NLU."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import json
 from collections import deque
 
 import httpx
+
+from graph.nlu.parser import Parse
 
 
 class ScriptedChatEndpoint:
@@ -76,3 +78,24 @@ class ScriptedChatEndpoint:
 
     def assert_done(self) -> None:
         assert not self.replies, f"{len(self.replies)} scripted LLM replies were never used"
+
+
+class SplitNLU:
+    """The NLU at the model boundary: one fixed probability split for every message."""
+
+    def __init__(self, probabilities: dict[str, float]) -> None:
+        self.probabilities = probabilities
+
+    def parse(self, text, *, today=None, session_id=None) -> Parse:
+        intent = max(self.probabilities, key=self.probabilities.__getitem__)
+        return Parse(
+            text=text,
+            intent=intent,
+            category="PRODUCT",
+            confidence=self.probabilities[intent],
+            model_version="test",
+            probabilities=self.probabilities,
+        )
+
+    def parse_many(self, texts, *, today=None, session_id=None) -> list[Parse]:
+        return [self.parse(text) for text in texts]

@@ -8,27 +8,9 @@ import uuid
 from langgraph.runtime import Runtime
 
 from graph.context import TurnContext
-from graph.nlu.parser import Parse
 from graph.nodes.classify import classify
 from graph.nodes.knowledge import answer_from_knowledge
-
-
-class SplitNLU:
-    """The NLU at the model boundary: one fixed probability split for every message."""
-
-    def __init__(self, probabilities: dict[str, float]) -> None:
-        self.probabilities = probabilities
-
-    def parse(self, text, *, today=None, session_id=None) -> Parse:
-        intent = max(self.probabilities, key=self.probabilities.__getitem__)
-        return Parse(
-            text=text,
-            intent=intent,
-            category="PRODUCT",
-            confidence=self.probabilities[intent],
-            model_version="test",
-            probabilities=self.probabilities,
-        )
+from tests.fakes import SplitNLU
 
 
 def _runtime(services, customer_id: str | None = "C0001") -> Runtime:
