@@ -11,24 +11,16 @@ correction (relabelled turn, edited or rejected suggestion) is stored as labelle
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 from app.approvals import ApprovalDesk
 from app.chat import FEEDBACK_PROMPT, ChatService
 from app.errors import ApiError
 from app.observability.metrics import record_correction
+from app.suggestions import ReplySuggester
 from graph.context import Services
 from graph.nlu.taxonomy import INTENTS
 from tools.errors import NotAllowed, NotFound
-
-log = logging.getLogger("support.desk")
-
-FALLBACK_SUGGESTION = (
-    "Thanks for waiting, and sorry for the trouble. I've read our conversation and I'm "
-    "looking into this for you now."
-)
-"""Suggested when the help centre has nothing good for the customer's last message."""
 
 
 class EscalationNotFound(ApiError):
@@ -52,7 +44,7 @@ class AgentDesk:
         self._chat = chat
         self._services = services
         self._approvals = approvals
-        self._suggestions: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+        self._suggester = ReplySuggester(services)
 
     async def _call(self, fn, *args, **kwargs):
         """A store call in a thread, its NotFound / NotAllowed as 404 / 409."""
@@ -117,7 +109,7 @@ class AgentDesk:
             values.get("sentiment"),
         )
         entities = row["entities"] or values.get("entities") or []
-        suggestion, citations = await self._suggest(escalation_id, lines)
+        suggestion, citations = await self._suggester.suggest(escalation_id, lines)
         approvals = [
             {
                 "id": a.id,
@@ -191,33 +183,6 @@ class AgentDesk:
             )
         return out
 
-    async def _suggest(
-        self, escalation_id: str, lines: list[dict[str, Any]]
-    ) -> tuple[str, list[dict[str, Any]]]:
-        """The bot's suggested reply to the customer's last message, searched with the one
-        before as context (from the help centre when it has a good passage), with its
-        citations; computed once per escalation."""
-        if escalation_id in self._suggestions:
-            return self._suggestions[escalation_id]
-        from graph.nodes.knowledge import citation
-
-        said = [ln["content"] for ln in lines if ln.get("role") == "customer"]
-        question = said[-1] if said else ""
-        context = said[-2] if len(said) > 1 else ""  # as the knowledge node searches
-        svc = self._services
-        result: tuple[str, list[dict[str, Any]]] = (FALLBACK_SUGGESTION, [])
-        try:
-            passages = await asyncio.to_thread(svc.retriever.search, question, 4, None, context)
-            good = [p for p in passages if p.score >= svc.kb_min_score]
-            if good:
-                answer = await svc.composer.answer(question, good)
-                if answer.text:
-                    result = (answer.text, [citation(p) for p in answer.citations])
-        except Exception:  # a suggestion is a convenience; the agent can always write one
-            log.warning("could not compute a suggestion for %s", escalation_id, exc_info=True)
-        self._suggestions[escalation_id] = result
-        return result
-
     # -- ownership ----------------------------------------------------------------
     async def claim(self, escalation_id: str, agent: str) -> dict[str, Any]:
         """Take the conversation: from now on the bot stays silent in it."""
@@ -267,7 +232,7 @@ class AgentDesk:
             escalation_id=escalation_id, author=agent,
         )  # fmt: skip
         if suggestion == "edited":
-            suggested, _ = self._suggestions.get(escalation_id, ("", []))
+            suggested = self._suggester.cached(escalation_id)
             if suggested.strip() != text:
                 await self._correct(row, agent, "edited_reply", text, intent=row["intent"])
         return message
@@ -275,7 +240,7 @@ class AgentDesk:
     async def reject_suggestion(self, escalation_id: str, agent: str) -> dict[str, Any]:
         row = await self._row(escalation_id)
         lines = await self._chat.transcript(row["session_id"])
-        suggested, _ = await self._suggest(escalation_id, lines)
+        suggested, _ = await self._suggester.suggest(escalation_id, lines)
         return await self._correct(
             row, agent, "rejected_suggestion", suggested, intent=row["intent"]
         )
