@@ -44,6 +44,8 @@ class EscalationRef(BaseModel):
 class SentimentPublic(BaseModel):
     label: str
     score: float
+    angry: bool = False
+    """The customer says they are angry (a reason to hand the chat to a person)."""
 
 
 class ChatResponse(BaseModel):

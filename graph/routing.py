@@ -73,6 +73,7 @@ def choose_route(
     signed_in: bool = True,
     sentiment: float = 0.0,
     negative_threshold: float = -1.0,
+    angry: bool = False,
 ) -> tuple[Route, str | None]:
     """The branch for a classified turn and, for the escalate branch, its reason code.
 
@@ -80,14 +81,14 @@ def choose_route(
     whatever the classifier thought of the bare answer. An anonymous caller asking about
     their own orders, refunds or invoices is asked to verify who they are first (the
     verify branch); their general billing questions get the help centre's answer. A
-    strongly negative message (sentiment score at or below `negative_threshold`) goes to
-    a person rather than to the bot.
+    strongly negative message (sentiment score at or below `negative_threshold`, or a
+    customer saying they are angry) goes to a person rather than to the bot.
     """
     if not carried_over and confidence < threshold:
         return "escalate", "low_confidence"
     if intent == "contact_human_agent":
         return "escalate", "explicit_request"
-    if not carried_over and sentiment <= negative_threshold:
+    if not carried_over and (sentiment <= negative_threshold or angry):
         return "escalate", "negative_sentiment"
     route = INTENT_ROUTES.get(intent, "knowledge")
     if route in ACCOUNT_ROUTES and not signed_in:

@@ -96,6 +96,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
         signed_in=ctx.customer_id is not None,
         sentiment=parse.sentiment.score,
         negative_threshold=svc.negative_sentiment_threshold,
+        angry=parse.sentiment.angry,
     )
     if route != "escalate" and not carried and repeated_fallback(intent, state.get("transcript")):
         route, reason = "escalate", "repeated_fallback"

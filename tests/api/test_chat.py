@@ -180,6 +180,13 @@ def test_chat_strong_negative_sentiment_escalates_and_is_recorded(client, servic
     assert transcript[0]["sentiment"] == out["sentiment"]
 
 
+def test_chat_customer_who_says_they_are_angry_gets_a_person(client):
+    out = chat(client, "I'm so angry, my package is lost AGAIN and nobody cares")
+    # VADER alone scores it -0.44 (it reads "nobody cares" as positive): not enough.
+    assert out["sentiment"]["score"] > -0.7 and out["sentiment"]["angry"] is True
+    assert out["escalated"] is True and out["escalation"]["reason"] == "negative_sentiment"
+
+
 def test_chat_follow_up_question_is_searched_with_the_previous_message(client):
     first = chat(client, "Do you ship to Canada?")
     follow_up = chat(client, "and how long does that take?", session_id=first["session_id"])

@@ -95,6 +95,8 @@ def test_choose_route_strong_negative_sentiment_goes_to_a_person():
         "refund",
         None,
     )
+    angry = choose_route("track_order", 0.95, 0.6, sentiment=-0.5, angry=True, **kwargs)
+    assert angry == ("escalate", "negative_sentiment")
 
 
 def test_help_centre_reading_sums_the_intents_answered_from_the_knowledge_base():
