@@ -59,6 +59,12 @@ FEEDBACK_RATING = Histogram(
     "Customer satisfaction ratings (1-5); sum/count is the mean CSAT.",
     buckets=(1, 2, 3, 4, 5),
 )
+HELP_CENTRE_GUESSES = Counter(
+    "support_help_centre_guesses_total",
+    "Turns no single intent was sure of, sent to the knowledge base on the help-centre "
+    "intents' summed probability, by whether they were answered or escalated.",
+    ["outcome"],
+)
 CORRECTIONS = Counter(
     "support_agent_corrections_total",
     "Intent labels set by agents, beside what the model predicted (a confusion matrix).",
@@ -92,6 +98,8 @@ def record_turn(state: Mapping[str, Any], seconds: float) -> None:
             TOOL_FAILURES.labels(tool=tool).inc()
     if state.get("retrieval_score") is not None:
         RETRIEVAL_SCORE.observe(float(state["retrieval_score"]))
+    if state.get("help_centre_guess"):
+        HELP_CENTRE_GUESSES.labels(outcome="escalated" if escalation else "answered").inc()
 
 
 def record_feedback(rating: int) -> None:
@@ -115,7 +123,7 @@ def exported_metric_names() -> set[str]:
     for metric in (
         TURNS, TURN_SECONDS, NODE_SECONDS, INTENT_CONFIDENCE, SENTIMENT, SENTIMENT_SCORE,
         ESCALATIONS, TOOL_CALLS, TOOL_FAILURES, RETRIEVAL_SCORE, LLM_TOKENS, LLM_SECONDS,
-        FEEDBACK, FEEDBACK_RATING, CORRECTIONS,
+        FEEDBACK, FEEDBACK_RATING, CORRECTIONS, HELP_CENTRE_GUESSES,
     ):  # fmt: skip
         for family in metric.describe():
             suffixes = ("_total",) if family.type == "counter" else ("_bucket", "_sum", "_count")

@@ -78,6 +78,10 @@ def test_record_turn_counts_what_a_dashboard_shows():
         == turns + 1
     )
     assert value("support_tool_calls_total", tool="create_escalation", outcome="ok") >= 1
+    guessed = value("support_help_centre_guesses_total", outcome="answered")
+    record_turn({"route": "knowledge", "intent": "product_defect", "confidence": 0.76,
+                 "help_centre_guess": True, "retrieval_score": 0.8}, 0.05)  # fmt: skip
+    assert value("support_help_centre_guesses_total", outcome="answered") == guessed + 1
     count = value("support_feedback_rating_count")
     record_feedback(4)
     assert value("support_feedback_rating_count") == count + 1
