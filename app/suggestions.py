@@ -48,7 +48,7 @@ class ReplySuggester:
             passages = await asyncio.to_thread(svc.retriever.search, question, 4, None, context)
             good = [p for p in passages if p.score >= svc.kb_min_score]
             if good:
-                answer = await svc.composer.answer(question, good)
+                answer = await svc.composer.answer(question, good, context=context)
                 if answer.text:
                     result = (answer.text, [citation(p) for p in answer.citations])
         except Exception:  # a suggestion is a convenience; the agent can always write one

@@ -30,8 +30,15 @@ class Composer(Protocol):
     name: str
 
     async def answer(
-        self, question: str, passages: Sequence[Passage], on_delta: DeltaSink | None = None
-    ) -> Answer: ...
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        on_delta: DeltaSink | None = None,
+        context: str = "",
+    ) -> Answer:
+        """The answer to `question` from `passages`; `context` is the customer's previous
+        message, which a follow-up question may lean on (as retrieval does)."""
+        ...
 
 
 def cited_passages(text: str, passages: Sequence[Passage]) -> list[Passage]:

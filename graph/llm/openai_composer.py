@@ -44,8 +44,13 @@ class OpenAIComposer:
         ]
 
     async def answer(
-        self, question: str, passages: Sequence[Passage], on_delta: DeltaSink | None = None
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        on_delta: DeltaSink | None = None,
+        context: str = "",
     ) -> Answer:
+        # `context` is unused: the model reads the passages retrieved with it.
         import openai
 
         parts: list[str] = []

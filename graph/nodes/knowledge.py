@@ -87,7 +87,7 @@ async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict:
     good = [p for p in passages if p.score >= min_score]
     try:
         answer = await svc.composer.answer(
-            question, good, on_delta=lambda text: emit(runtime, "delta", text)
+            question, good, on_delta=lambda text: emit(runtime, "delta", text), context=context
         )
     except LLMUnavailable as exc:
         failed = action("compose_answer", "error", str(exc))

@@ -62,6 +62,30 @@ async def test_extractive_answer_cites_the_passage_it_quotes(encoder):
     assert "".join(deltas) == answer.text
 
 
+NEWSLETTER = Passage(
+    doc_id="newsletter-and-email-preferences",
+    chunk_id="newsletter-and-email-preferences#0",
+    title="Newsletter and email preferences",
+    section="Newsletter and email preferences > Welcome discount",
+    source="newsletter-and-email-preferences.md",
+    url="https://help.northwind.example/newsletter-and-email-preferences",
+    score=0.37,
+    text=(
+        "## Welcome discount\n\nNew subscribers receive a one-time 10% discount code for "
+        "their next order, emailed after they confirm their subscription."
+    ),
+)
+
+
+async def test_extractive_answer_says_nothing_when_no_sentence_is_about_the_question(encoder):
+    composer = ExtractiveComposer(encoder)
+    # The passage shares a word with the question, not an answer: a person should take it.
+    off = await composer.answer("do you offer a military discount?", [NEWSLETTER])
+    on = await composer.answer("do newsletter subscribers get a discount?", [NEWSLETTER])
+    assert (off.text, off.citations) == ("", [])
+    assert "10% discount code" in on.text
+
+
 async def test_extractive_answer_is_empty_without_passages(encoder):
     answer = await ExtractiveComposer(encoder).answer("anything", [])
     assert answer.text == "" and answer.citations == []
