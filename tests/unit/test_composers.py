@@ -11,29 +11,36 @@ from graph.llm.openai_composer import LLMUnavailable, OpenAIComposer
 from knowledge.retrieval import Passage
 from tests.fakes import ScriptedChatEndpoint
 
-REFUNDS = Passage(
-    doc_id="refund-timing",
-    chunk_id="refund-timing#0",
-    title="When will I get my refund?",
-    section="When will I get my refund? > Timing",
-    source="refund-timing.md",
-    url="https://help.northwind.example/refund-timing",
-    score=0.71,
-    text=(
-        "## Timing\n\nOnce we approve a refund, the money goes back to the original payment "
-        "method. Refunds appear on your statement within 5–10 business days. Gift cards are "
-        "refunded as store credit immediately."
-    ),
+
+def article(doc_id: str, title: str, heading: str, score: float, text: str) -> Passage:
+    """A retrieved passage: one section of a help-centre article."""
+    return Passage(
+        doc_id=doc_id,
+        chunk_id=f"{doc_id}#0",
+        title=title,
+        section=f"{title} > {heading}",
+        source=f"{doc_id}.md",
+        url=f"https://help.northwind.example/{doc_id}",
+        score=score,
+        text=f"## {heading}\n\n{text}",
+    )
+
+
+REFUNDS = article(
+    "refund-timing",
+    "When will I get my refund?",
+    "Timing",
+    0.71,
+    "Once we approve a refund, the money goes back to the original payment method. Refunds "
+    "appear on your statement within 5–10 business days. Gift cards are refunded as store "
+    "credit immediately.",
 )
-SHIPPING = Passage(
-    doc_id="shipping-options",
-    chunk_id="shipping-options#0",
-    title="Shipping options",
-    section="Shipping options > Costs",
-    source="shipping-options.md",
-    url="https://help.northwind.example/shipping-options",
-    score=0.42,
-    text="## Costs\n\nStandard shipping takes 3–5 business days and is free over $50.",
+SHIPPING = article(
+    "shipping-options",
+    "Shipping options",
+    "Costs",
+    0.42,
+    "Standard shipping takes 3–5 business days and is free over $50.",
 )
 
 
@@ -62,18 +69,13 @@ async def test_extractive_answer_cites_the_passage_it_quotes(encoder):
     assert "".join(deltas) == answer.text
 
 
-NEWSLETTER = Passage(
-    doc_id="newsletter-and-email-preferences",
-    chunk_id="newsletter-and-email-preferences#0",
-    title="Newsletter and email preferences",
-    section="Newsletter and email preferences > Welcome discount",
-    source="newsletter-and-email-preferences.md",
-    url="https://help.northwind.example/newsletter-and-email-preferences",
-    score=0.37,
-    text=(
-        "## Welcome discount\n\nNew subscribers receive a one-time 10% discount code for "
-        "their next order, emailed after they confirm their subscription."
-    ),
+NEWSLETTER = article(
+    "newsletter-and-email-preferences",
+    "Newsletter and email preferences",
+    "Welcome discount",
+    0.37,
+    "New subscribers receive a one-time 10% discount code for their next order, emailed "
+    "after they confirm their subscription.",
 )
 
 
