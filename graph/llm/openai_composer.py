@@ -32,13 +32,21 @@ class OpenAIComposer:
         self._shop = shop
         self._max_tokens = max_tokens
 
-    def messages(self, question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:
+    def messages(
+        self, question: str, passages: Sequence[Passage], context: str = ""
+    ) -> list[dict[str, str]]:
+        """The chat messages: the answer rules, then the numbered passages and the question
+        (after the customer's previous message, when the question may lean on it)."""
+        earlier = f"The customer's previous message: {context}\n" if context.strip() else ""
         return [
             {"role": "system", "content": render("answer_system", shop=self._shop)},
             {
                 "role": "user",
                 "content": render(
-                    "answer_user", passages=number_passages(passages), question=question
+                    "answer_user",
+                    passages=number_passages(passages),
+                    question=question,
+                    earlier=earlier,
                 ),
             },
         ]
@@ -50,7 +58,6 @@ class OpenAIComposer:
         on_delta: DeltaSink | None = None,
         context: str = "",
     ) -> Answer:
-        # `context` is unused: the model reads the passages retrieved with it.
         import openai
 
         parts: list[str] = []
@@ -61,7 +68,7 @@ class OpenAIComposer:
             with span("llm.chat", model=self._model, passages=len(passages)):
                 stream = await self._client.chat.completions.create(
                     model=self._model,
-                    messages=self.messages(question, passages),  # type: ignore[arg-type]
+                    messages=self.messages(question, passages, context),  # type: ignore[arg-type]
                     temperature=0,
                     max_tokens=self._max_tokens,
                     stream=True,

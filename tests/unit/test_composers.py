@@ -117,6 +117,20 @@ async def test_openai_composer_streams_and_maps_citations():
     assert "Northwind Supply" in request["messages"][0]["content"]
 
 
+async def test_openai_composer_shows_the_model_what_a_follow_up_leans_on():
+    endpoint = ScriptedChatEndpoint("Standard shipping takes 3–5 business days [1].", "Yes [1].")
+    composer = _composer(endpoint)
+    await composer.answer("and how long does that take?", [SHIPPING], context="Do you ship?")
+    await composer.answer("how long does shipping take?", [SHIPPING])
+    follow_up, alone = (r["messages"][1]["content"] for r in endpoint.requests)
+    assert follow_up.endswith(
+        "The customer's previous message: Do you ship?\n"
+        "Customer question: and how long does that take?\n"
+    )
+    assert "previous message" not in alone
+    assert alone.endswith("\n\nCustomer question: how long does shipping take?\n")
+
+
 async def test_openai_composer_counts_llm_latency_and_tokens():
     from prometheus_client import REGISTRY
 
