@@ -97,9 +97,8 @@ def choose_route(
 
 
 def answered_from_help_centre(intent: str, *, signed_in: bool = True) -> bool:
-    """Whether choose_route sends a confident turn of this intent to the knowledge branch."""
-    route = INTENT_ROUTES.get(intent, "knowledge")
-    return route == "knowledge" or (not signed_in and intent in GENERAL_WHEN_ANONYMOUS)
+    """Whether choose_route sends a confident, calm turn of this intent to the knowledge branch."""
+    return choose_route(intent, 1.0, 0.0, signed_in=signed_in)[0] == "knowledge"
 
 
 def help_centre_reading(
