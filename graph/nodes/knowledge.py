@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from app.observability.tracing import span
+from graph.llm.composer import Answer
 from graph.llm.openai_composer import LLMUnavailable
 from graph.nodes.common import Rt, action, emit, record, say
 from graph.routing import ACCOUNT_ROUTES, INTENT_ROUTES
@@ -63,61 +65,97 @@ async def log_question(runtime: Rt, question: str, passages: list, outcome: str)
         log.warning("could not record the knowledge question", exc_info=True)
 
 
-async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict:
-    """Answer from the help centre with citations, or escalate when it has no good answer."""
+@dataclass(frozen=True)
+class Found:
+    """What the help centre gave for a question: the composed answer, or why there is none."""
+
+    outcome: str
+    """'answered'; 'missing_knowledge' (no passage good enough); 'no_answer' (the passages
+    did not answer it); 'composer_unavailable' (the LLM endpoint failed, see `error`)."""
+    best: float
+    """Cosine similarity of the best passage retrieved (0 when none)."""
+    searched: dict[str, str]
+    """The search_knowledge action for the turn's record."""
+    answer: Answer | None = None
+    error: str = ""
+
+
+async def search_and_compose(
+    state: TurnState, runtime: Rt, min_score: float, *, log_gaps: bool = True
+) -> Found:
+    """Retrieve passages for the turn's message (with the previous customer line as context)
+    and compose a cited answer from those at least `min_score` similar. With `log_gaps`
+    the question is recorded for `support kb gaps`."""
     svc = runtime.context.services
     question = state["message"]
     context = previous_customer_line(state)
     with span("retrieval", k=4, with_context=bool(context)):
         passages = await asyncio.to_thread(svc.retriever.search, question, 4, None, context)
     # Hybrid results are ordered by fused rank; "good context" means a passage whose
-    # cosine similarity reaches KB_MIN_SCORE, wherever fusion ranked it.
+    # cosine similarity reaches the bar, wherever fusion ranked it.
     best = max((p.score for p in passages), default=0.0)
     searched = action("search_knowledge", "ok", f"{len(passages)} passages, best {best:.2f}")
-    # Unsure what was asked (only the help-centre intents together were sure): answer only
-    # from a passage close to the question; else a person answers it.
-    min_score = svc.kb_sure_score if state.get("help_centre_guess") else svc.kb_min_score
+
+    async def found(outcome: str, answer: Answer | None = None) -> Found:
+        if log_gaps:
+            await log_question(runtime, question, passages, outcome)
+        return Found(outcome, best, searched, answer)
+
     if best < min_score:
-        await log_question(runtime, question, passages, "missing_knowledge")
-        return {
-            "escalation_reason": "missing_knowledge",
-            "retrieval_score": best,
-            "actions": record(runtime, state, searched),
-        }
+        return await found("missing_knowledge")
     good = [p for p in passages if p.score >= min_score]
     try:
         answer = await svc.composer.answer(
             question, good, on_delta=lambda text: emit(runtime, "delta", text), context=context
         )
     except LLMUnavailable as exc:
-        failed = action("compose_answer", "error", str(exc))
-        return {
-            "escalation_reason": "tool_failure",
-            "retrieval_score": best,
-            "actions": record(runtime, state, searched, failed),
-        }
+        return Found("composer_unavailable", best, searched, error=str(exc))
     if not answer.text:
-        await log_question(runtime, question, passages, "no_answer")
-        return {
-            "escalation_reason": "missing_knowledge",
-            "retrieval_score": best,
-            "actions": record(runtime, state, searched),
-        }
-    await log_question(runtime, question, passages, "answered")
-    reply = answer.text
-    if needs_sign_in_hint(state, runtime):
-        hint = " " + say("sign_in_hint")
-        if answer.streamed:
-            emit(runtime, "delta", hint)
-        reply += hint
+        return await found("no_answer")
+    return await found("answered", answer)
+
+
+def emit_citations(runtime: Rt, answer: Answer) -> list[dict]:
+    """The answer's citations as public fields, each also sent as an SSE `citation` event."""
     citations = [citation(p) for p in answer.citations]
     for c in citations:
         emit(runtime, "citation", c)
+    return citations
+
+
+def append_to_reply(runtime: Rt, answer: Answer, text: str) -> str:
+    """The answer followed by `text` (streamed after it when the answer was streamed)."""
+    if answer.streamed:
+        emit(runtime, "delta", " " + text)
+    return f"{answer.text} {text}"
+
+
+async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict:
+    """Answer from the help centre with citations, or escalate when it has no good answer."""
+    svc = runtime.context.services
+    # Unsure what was asked (only the help-centre intents together were sure): answer only
+    # from a passage close to the question; else a person answers it.
+    min_score = svc.kb_sure_score if state.get("help_centre_guess") else svc.kb_min_score
+    found = await search_and_compose(state, runtime, min_score)
+    if found.answer is None:
+        actions = [found.searched]
+        if found.outcome == "composer_unavailable":
+            actions.append(action("compose_answer", "error", found.error))
+        return {
+            "escalation_reason": "tool_failure"
+            if found.outcome == "composer_unavailable"
+            else "missing_knowledge",
+            "retrieval_score": found.best,
+            "actions": record(runtime, state, *actions),
+        }
+    reply = found.answer.text
+    if needs_sign_in_hint(state, runtime):
+        reply = append_to_reply(runtime, found.answer, say("sign_in_hint"))
     return {
         "reply": reply,
-        "streamed": answer.streamed,
-        "citations": citations,
+        "streamed": found.answer.streamed,
+        "citations": emit_citations(runtime, found.answer),
         "pending": None,
-        "retrieval_score": best,
-        "actions": record(runtime, state, searched),
+        "retrieval_score": found.best,
+        "actions": record(runtime, state, found.searched),
     }

@@ -3,7 +3,9 @@
 Accepted proofs: the account's email plus one of its order numbers, or the full name plus
 the ZIP code. The store checks them and, on a match, binds the customer to the session
 row; this turn then goes on with what the caller asked. Failed checks are counted per
-conversation; at the policy's limit the checks lock and a person takes over.
+conversation; at the policy's limit the checks lock and a person takes over. A first
+question that names no order and no proof gets the help centre's general answer before
+the identity check, when a passage is close to it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from graph.nodes.common import Rt, action, record, say
+from graph.nodes.knowledge import append_to_reply, emit_citations, search_and_compose
 from graph.nodes.slots import tool_failure
 from graph.state import TurnState
 from tools import verification
@@ -73,6 +76,31 @@ def _ask(state: TurnState, runtime: Rt, template: str, **values) -> dict:
     }
 
 
+async def _answer_then_ask(state: TurnState, runtime: Rt) -> dict | None:
+    """The help centre's general answer, then the identity check; None when no passage is
+    close enough to the question (KB_SURE_SCORE).
+
+    "Can I change the delivery address on my order?" is as often a policy question as a
+    request: the caller gets the policy at once and can still have it done for their own
+    order by proving who they are. Unanswered ones are not logged as knowledge gaps: the
+    identity check is the answer to a request about one's own records.
+    """
+    found = await search_and_compose(
+        state, runtime, runtime.context.services.kb_sure_score, log_gaps=False
+    )
+    if found.answer is None:
+        return None
+    required = action("verify_identity", "required", state["intent"])
+    return {
+        "reply": append_to_reply(runtime, found.answer, say("verify_offer")),
+        "streamed": found.answer.streamed,
+        "citations": emit_citations(runtime, found.answer),
+        "retrieval_score": found.best,
+        "pending": {"kind": "slot", "intent": state["intent"], "slot": "verification"},
+        "actions": record(runtime, state, found.searched, required),
+    }
+
+
 async def verify(state: TurnState, runtime: Rt) -> dict:
     """Ask an anonymous caller for proof of identity, or check the proof they gave."""
     ctx = runtime.context
@@ -89,6 +117,10 @@ async def verify(state: TurnState, runtime: Rt) -> dict:
         }
     claims = identity_claims(state["message"], state.get("entities") or [])
     asked = (state.get("pending") or {}).get("slot") == "verification"
+    if not asked and not claims.any():
+        answered = await _answer_then_ask(state, runtime)
+        if answered is not None:
+            return answered
     if not claims.complete():
         return _ask(state, runtime, "verify_incomplete" if asked else "verify_ask")
     try:

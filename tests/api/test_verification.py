@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
+
+from langgraph.runtime import Runtime
 from sqlalchemy import select
 
-from tests.api.helpers import chat, order_of
+from graph.context import TurnContext
+from graph.nodes.verify import verify
+from tests.api.helpers import chat, order_of, sse_events
 from tools.store.db import session_factory
 from tools.store.models import Customer
+
+IDENTITY_CHECK = "I first need to check it's you"
 
 
 def test_anonymous_caller_verifies_with_email_and_order_then_gets_the_answer(client, services):
     order_id = order_of(services, "C0001", "shipped")
     tracking = services.store.get_order(order_id).tracking_number
     ask = chat(client, "where is my order?")
-    assert ask["reply"].startswith("Before I look at any order, I need to check it's you.")
+    assert IDENTITY_CHECK in ask["reply"] and tracking not in ask["reply"]
     out = chat(client, f"jordan.rivera@example.com {order_id}", session_id=ask["session_id"])
     assert out["intent"] == "track_order"
     assert tracking in out["reply"]
@@ -61,3 +68,42 @@ def test_email_with_someone_elses_order_does_not_verify(client, services):
     assert out["reply"].startswith("Sorry, those details don't match an account.")
     assert services.store.get_order(theirs).tracking_number not in out["reply"]
     assert services.store.session_identity(ask["session_id"]).verified_customer_id is None
+
+
+def test_anonymous_policy_question_gets_the_policy_then_the_offer_to_do_it(client, services):
+    pending = order_of(services, "C0001", "pending")
+    ask = chat(client, "Can I change the delivery address on my order?")
+    assert ask["escalated"] is False
+    answer, offer = ask["reply"].split(IDENTITY_CHECK)
+    assert "pending" in answer and "address" in answer
+    assert "email address on your account" in offer
+    assert [c["doc_id"] for c in ask["citations"]][:1] == ["change-or-cancel-an-order"]
+    assert [a["tool"] for a in ask["actions"]] == ["search_knowledge", "verify_identity"]
+    out = chat(client, f"jordan.rivera@example.com {pending}", session_id=ask["session_id"])
+    assert out["intent"] == "change_shipping_address"
+    assert services.store.session_identity(ask["session_id"]).verified_customer_id == "C0001"
+    assert "address" in out["reply"] and IDENTITY_CHECK not in out["reply"]
+
+
+def test_streamed_policy_answer_and_offer_arrive_as_one_reply(client):
+    with client.stream(
+        "POST", "/v1/chat/stream", json={"message": "Can I change the delivery address?"}
+    ) as response:
+        events = sse_events(response)
+    done = events[-1][1]
+    assert IDENTITY_CHECK in done["reply"]
+    assert done["reply"] == "".join(data for name, data in events if name == "delta")
+    assert [data for name, data in events if name == "citation"] == done["citations"] != []
+
+
+async def test_account_request_the_help_centre_cannot_answer_gets_only_the_identity_check(
+    services,
+):
+    session_id = f"verify-test-{uuid.uuid4().hex}"
+    runtime = Runtime(context=TurnContext(services=services, session_id=session_id))
+    state = {"message": "where is your head office?", "intent": "track_order", "actions": []}
+    update = await verify(state, runtime)
+    assert update["reply"].startswith("Before I look at any order, I need to check it's you.")
+    assert not update.get("citations")
+    assert update["pending"] == {"kind": "slot", "intent": "track_order", "slot": "verification"}
+    assert not [r for r in services.retriever.log.records() if r.session_id == session_id]
