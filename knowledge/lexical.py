@@ -47,6 +47,7 @@ class LexicalIndex:
         self.ids = list(ids)
         self._docs = dict(zip(self.ids, docs or self.ids, strict=True))
         self._bm25 = bm25s.BM25()
+        self._vocab: set[str] = set()
         if self.ids:
             tokens = [analyze(t) or [""] for t in texts]  # bm25s needs a token per document
             self._bm25.index(tokens, show_progress=False)
@@ -58,6 +59,16 @@ class LexicalIndex:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def unknown_terms(self, text: str) -> list[str]:
+        """Word stems of `text` that no indexed text contains: 'do you offer gift wrapping?'
+        -> ['wrap'] when no article mentions wrapping. Words with a digit (order numbers,
+        years, model numbers) are not topic words and never count."""
+        return [
+            t
+            for t in dict.fromkeys(analyze(text))
+            if t not in self._vocab and not any(c.isdigit() for c in t)
+        ]
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Up to k (id, BM25 score) pairs with a positive score, best first."""

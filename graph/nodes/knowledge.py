@@ -94,7 +94,14 @@ async def search_and_compose(
     # Hybrid results are ordered by fused rank; "good context" means a passage whose
     # cosine similarity reaches the bar, wherever fusion ranked it.
     best = max((p.score for p in passages), default=0.0)
-    searched = action("search_knowledge", "ok", f"{len(passages)} passages, best {best:.2f}")
+    detail = f"{len(passages)} passages, best {best:.2f}"
+    # A question with a word the help centre never uses ("gift wrapping", "drone") is
+    # answered only from a passage close to it: a loosely related one is a guess.
+    unknown = svc.retriever.unknown_terms(question) if best < svc.kb_sure_score else []
+    if unknown:
+        detail += f"; not in the help centre: {', '.join(unknown)}"
+        min_score = max(min_score, svc.kb_sure_score)
+    searched = action("search_knowledge", "ok", detail)
 
     async def found(outcome: str, answer: Answer | None = None) -> Found:
         if log_gaps:

@@ -63,3 +63,17 @@ async def test_knowledge_node_answer_is_logged_with_its_best_document(services):
     assert update.get("escalation_reason") is None and update["citations"]
     assert [(r.outcome, r.best_doc) for r in logged] == [("answered", "refund-timing")]
     assert logged[0].best_score >= services.kb_min_score
+
+
+async def test_a_word_the_help_centre_never_uses_needs_a_close_passage(services):
+    # "drone" is in no article; the best passage (parcel tracking) is only loosely related.
+    update, logged = await _knowledge_turn(services, "can I get my order delivered by drone?")
+
+    assert update["escalation_reason"] == "missing_knowledge" and "reply" not in update
+    assert "not in the help centre: drone" in update["actions"][-1]["detail"]
+    assert services.kb_min_score <= logged[0].best_score < services.kb_sure_score
+
+    # An unknown word does not matter when a passage is close to the question.
+    update, _ = await _knowledge_turn(services, "my account is locked after too many attempts")
+    assert update.get("escalation_reason") is None and update["citations"]
+    assert "not in the help centre" not in update["actions"][-1]["detail"]
