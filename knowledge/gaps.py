@@ -10,7 +10,7 @@ content team.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,9 @@ class Gap:
     nearest_docs: list[str] = field(default_factory=list)
     """Documents retrieval came closest with, most frequent first."""
     last_seen: datetime | None = None
+    missing_words: list[str] = field(default_factory=list)
+    """Words of the questions that no article uses ("wrapping"), most frequent first: what
+    the new article has to say."""
 
     def public(self) -> dict[str, Any]:
         return {
@@ -62,6 +65,7 @@ class Gap:
             "escalated": self.escalated,
             "nearest_docs": self.nearest_docs,
             "last_seen": self.last_seen.isoformat() if self.last_seen else None,
+            "missing_words": self.missing_words,
         }
 
 
@@ -116,8 +120,12 @@ def group_gaps(
     *,
     distance: float = GROUP_DISTANCE,
     examples: int = 3,
+    unknown_words: Callable[[str], list[str]] | None = None,
 ) -> list[Gap]:
-    """Questions grouped by embedding similarity, largest group (then latest) first."""
+    """Questions grouped by embedding similarity, largest group (then latest) first.
+
+    `unknown_words` (e.g. ``Retriever.unknown_words``) gives each group the words of its
+    questions that the help centre never uses."""
     if not questions:
         return []
     vectors = encoder.encode([q.question for q in questions])
@@ -129,6 +137,11 @@ def group_gaps(
         order = sorted(members, key=lambda i: -float(vectors[i] @ centre))
         texts = list(dict.fromkeys(questions[i].question for i in order))
         docs = Counter(questions[i].best_doc for i in members if questions[i].best_doc)
+        missing = Counter(
+            word
+            for i in members
+            for word in (unknown_words(questions[i].question) if unknown_words else [])
+        )
         gaps.append(
             Gap(
                 count=len(members),
@@ -137,6 +150,7 @@ def group_gaps(
                 escalated=sum(questions[i].escalated for i in members),
                 nearest_docs=[d for d, _ in docs.most_common(3)],
                 last_seen=max(questions[i].at for i in members),
+                missing_words=[w for w, _ in missing.most_common(5)],
             )
         )
     gaps.sort(key=lambda g: g.last_seen or datetime.min.replace(tzinfo=UTC), reverse=True)

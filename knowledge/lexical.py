@@ -28,13 +28,15 @@ def _stop_words() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS) | frozenset(_CONTRACTIONS.split())
 
 
+def _content_words(text: str) -> list[str]:
+    """Lower-cased words without stop words and single letters."""
+    stop = _stop_words()
+    return [w for w in _WORD.findall(text.lower()) if w not in stop and (len(w) > 1 or w.isdigit())]
+
+
 def analyze(text: str) -> list[str]:
     """Lower-cased word stems without stop words: 'Refunds are taking' -> ['refund', 'take']."""
-    stop = _stop_words()
-    words = [
-        w for w in _WORD.findall(text.lower()) if w not in stop and (len(w) > 1 or w.isdigit())
-    ]
-    return _stemmer().stemWords(words)
+    return _stemmer().stemWords(_content_words(text))
 
 
 class LexicalIndex:
@@ -60,14 +62,16 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def unknown_terms(self, text: str) -> list[str]:
-        """Word stems of `text` that no indexed text contains: 'do you offer gift wrapping?'
-        -> ['wrap'] when no article mentions wrapping. Words with a digit (order numbers,
-        years, model numbers) are not topic words and never count."""
+    def unknown_words(self, text: str) -> list[str]:
+        """Words of `text` whose stem no indexed text contains: 'do you offer gift
+        wrapping?' -> ['wrapping'] when no article mentions wrapping. Words with a digit
+        (order numbers, years, model numbers) are not topic words and never count."""
+        words = list(dict.fromkeys(_content_words(text)))
+        stems = _stemmer().stemWords(words)
         return [
-            t
-            for t in dict.fromkeys(analyze(text))
-            if t not in self._vocab and not any(c.isdigit() for c in t)
+            word
+            for word, stem in zip(words, stems, strict=True)
+            if stem not in self._vocab and not any(c.isdigit() for c in word)
         ]
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:

@@ -122,9 +122,9 @@ class Retriever:
             return self._passages([self._embed(query)], ranked, dict(lexical))
         return self._fused([query], k, mode)
 
-    def unknown_terms(self, text: str) -> list[str]:
-        """Word stems of `text` that appear nowhere in the collection (see LexicalIndex)."""
-        return self._lexical_index().unknown_terms(text)
+    def unknown_words(self, text: str) -> list[str]:
+        """Words of `text` whose stem appears nowhere in the collection (see LexicalIndex)."""
+        return self._lexical_index().unknown_words(text)
 
     def _fused(self, queries: list[str], k: int, mode: Mode) -> list[Passage]:
         """Every ranking of the mode's retrievers for every query, fused by document.

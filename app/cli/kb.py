@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import textwrap
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -275,7 +275,15 @@ def gaps(
         weak_below=threshold,
         since=since,
     )
-    groups = group_gaps(questions, get_encoder(settings.EMBEDDING_MODEL)) if questions else []
+    groups = (
+        group_gaps(
+            questions,
+            get_encoder(settings.EMBEDDING_MODEL),
+            unknown_words=_help_centre_vocabulary(settings),
+        )
+        if questions
+        else []
+    )
     if as_json:
         print_json(
             {
@@ -292,5 +300,21 @@ def gaps(
     for rank, gap in enumerate(groups[:limit], start=1):
         nearest = f"; nearest: {', '.join(gap.nearest_docs)}" if gap.nearest_docs else ""
         typer.echo(f"{rank}. {gap.count}x {gap.question!r}  (escalated {gap.escalated}{nearest})")
+        if gap.missing_words:
+            typer.echo(f"   no article says: {', '.join(gap.missing_words)}")
         for example in gap.examples:
             typer.echo(f"   also: {example!r}")
+
+
+def _help_centre_vocabulary(settings: Settings) -> Callable[[str], list[str]] | None:
+    """`Retriever.unknown_words` of the help-centre collection, or None when it cannot be
+    opened (the gaps are still listed, without their missing words)."""
+    from knowledge.retrieval import Retriever
+    from knowledge.vectorstore import open_collection
+
+    try:
+        retriever = Retriever(open_collection(settings))
+        retriever.warm()
+    except Exception:  # a Chroma server down: the report does not need it
+        return None
+    return retriever.unknown_words if retriever.count() else None

@@ -97,7 +97,7 @@ async def search_and_compose(
     detail = f"{len(passages)} passages, best {best:.2f}"
     # A question with a word the help centre never uses ("gift wrapping", "drone") is
     # answered only from a passage close to it: a loosely related one is a guess.
-    unknown = svc.retriever.unknown_terms(question) if best < svc.kb_sure_score else []
+    unknown = svc.retriever.unknown_words(question) if best < svc.kb_sure_score else []
     if unknown:
         detail += f"; not in the help centre: {', '.join(unknown)}"
         min_score = max(min_score, svc.kb_sure_score)

@@ -56,7 +56,7 @@ async def test_a_guessed_help_centre_question_needs_a_close_passage(services):
     question = "do you sell replacement poles for the Summit tent?"  # the help centre never says
     best = max(p.score for p in services.retriever.search(question, 4))
     assert services.kb_min_score <= best < services.kb_sure_score
-    assert services.retriever.unknown_terms(question) == []  # else even a sure intent would wait
+    assert services.retriever.unknown_words(question) == []  # else even a sure intent would wait
 
     def state(guess: bool) -> dict:
         return {"message": question, "intent": "delivery_options", "help_centre_guess": guess,

@@ -109,6 +109,22 @@ def test_group_gaps_groups_paraphrases_and_orders_by_count(encoder):
     assert group_gaps([], encoder) == []
 
 
+def test_group_gaps_name_the_words_no_article_uses(encoder):
+    kb_words = {"gift", "card", "offer", "price"}
+    texts = ["do you offer gift wrapping", "can you gift wrap my order", "gift wrapping?"]
+    questions = [GapQuestion(t, f"s{i}", NOW, escalated=True) for i, t in enumerate(texts)]
+
+    def unknown_words(text: str) -> list[str]:
+        return [w for w in text.strip("?").split() if w not in kb_words and len(w) > 3]
+
+    (gap,) = group_gaps(questions, encoder, unknown_words=unknown_words)
+
+    assert gap.missing_words[0] == "wrapping"  # in two of the three questions
+    assert set(gap.missing_words) == {"wrapping", "wrap", "order"}
+    assert gap.public()["missing_words"] == gap.missing_words
+    assert group_gaps(questions, encoder)[0].missing_words == []
+
+
 def test_kb_cli_gaps_lists_groups_from_the_store_and_the_log(settings, monkeypatch, encoder):
     from tools.store.backend import SqlStore
 
