@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, get_args
 
 from graph.state import TurnState
 
@@ -50,18 +50,8 @@ GENERAL_WHEN_ANONYMOUS: frozenset[str] = frozenset(
 """Account intents that are usually general questions ('do you take PayPal?'): an
 anonymous caller gets the help centre's answer, not an identity check."""
 
-ROUTE_NODES: tuple[Route, ...] = (
-    "orders",
-    "refund",
-    "billing",
-    "cancel",
-    "address",
-    "payments",
-    "verify",
-    "knowledge",
-    "smalltalk",
-    "escalate",
-)
+ROUTE_NODES: tuple[Route, ...] = get_args(Route)
+"""Every branch name, in the order of `Route`."""
 
 
 def choose_route(
