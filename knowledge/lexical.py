@@ -39,6 +39,22 @@ def analyze(text: str) -> list[str]:
     return _stemmer().stemWords(_content_words(text))
 
 
+def misspelt(word: str, known: list[str]) -> bool:
+    """Whether `word` is one slip away from a known word: two neighbouring letters swapped
+    ('refnud' - 'refund'), one letter wrong, or, in words of six letters or more, one
+    letter missing or extra ('invoics'). Shorter words never are: too many real words lie
+    one edit apart ('weigh' is not a typo of 'weight', nor 'wrap' of 'trap')."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    if len(word) < 5:
+        return False
+    close = process.extract(
+        word, known, scorer=DamerauLevenshtein.distance, score_cutoff=1, limit=None
+    )
+    return any(len(c) == len(word) or min(len(c), len(word)) >= 6 for c, _, _ in close)
+
+
 class LexicalIndex:
     """BM25 over a fixed list of texts; rebuild it when the texts change."""
 
@@ -50,10 +66,15 @@ class LexicalIndex:
         self._docs = dict(zip(self.ids, docs or self.ids, strict=True))
         self._bm25 = bm25s.BM25()
         self._vocab: set[str] = set()
+        self._words: list[str] = []
+        """Every content word as written (lower-cased), to tell a typo from a new word."""
         if self.ids:
-            tokens = [analyze(t) or [""] for t in texts]  # bm25s needs a token per document
+            words = [_content_words(t) for t in texts]
+            stemmer = _stemmer()
+            tokens = [stemmer.stemWords(w) or [""] for w in words]  # bm25s needs a token each
             self._bm25.index(tokens, show_progress=False)
             self._vocab = set(self._bm25.vocab_dict)
+            self._words = sorted({w for text_words in words for w in text_words})
 
     def doc_of(self, id_: str) -> str:
         """The document an indexed text belongs to."""
@@ -65,13 +86,16 @@ class LexicalIndex:
     def unknown_words(self, text: str) -> list[str]:
         """Words of `text` whose stem no indexed text contains: 'do you offer gift
         wrapping?' -> ['wrapping'] when no article mentions wrapping. Words with a digit
-        (order numbers, years, model numbers) are not topic words and never count."""
+        (order numbers, years, model numbers) are not topic words and never count, nor
+        do typos of known words ('refnud', see `misspelt`)."""
         words = list(dict.fromkeys(_content_words(text)))
         stems = _stemmer().stemWords(words)
         return [
             word
             for word, stem in zip(words, stems, strict=True)
-            if stem not in self._vocab and not any(c.isdigit() for c in word)
+            if stem not in self._vocab
+            and not any(c.isdigit() for c in word)
+            and not misspelt(word, self._words)
         ]
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:

@@ -6,6 +6,7 @@ import pytest
 
 from app.settings import Settings
 from knowledge.ingest import ingest_paths
+from knowledge.lexical import misspelt
 from knowledge.retrieval import Passage, Retriever
 from knowledge.tokens import get_tokenizer
 from knowledge.vectorstore import open_collection
@@ -125,8 +126,28 @@ def test_retriever_bm25_mode_returns_nothing_for_unknown_words(demo_retriever):
 def test_retriever_unknown_words_are_the_words_no_article_uses(demo_retriever, settings):
     assert demo_retriever.unknown_words("Do you offer gift wrapping?") == ["wrapping"]
     assert demo_retriever.unknown_words("how long do refunds take for W7654321 in 2026") == []
+    # A slip of the keyboard is not a new topic; a short or a real other word is.
+    assert demo_retriever.unknown_words("how long does a refnud take for my invoics") == []
+    assert demo_retriever.unknown_words("How much does the camera weigh?") == ["weigh"]
     empty = Retriever(open_collection(settings, "empty-collection"))
     assert empty.unknown_words("refund my order") == ["refund", "order"]
+
+
+@pytest.mark.parametrize(
+    ("word", "typo"),
+    [
+        ("refnud", True),  # neighbours swapped
+        ("refumd", True),  # one wrong letter
+        ("invoics", True),  # one missing letter, long enough
+        ("invoicees", True),  # one extra letter
+        ("weigh", False),  # 'weight' is another word, not a slip
+        ("wrap", False),  # too short to tell from 'trap'
+        ("refnduu", False),  # two slips
+    ],
+)
+def test_misspelt_tells_a_slip_from_another_word(word, typo):
+    known = ["refund", "invoices", "weight", "trap"]
+    assert misspelt(word, known) is typo
 
 
 SMALL_KB = {
