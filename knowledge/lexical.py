@@ -21,11 +21,19 @@ def _stemmer():
 _CONTRACTIONS = "does did doing don doesn didn isn aren wasn weren won wouldn shouldn couldn"
 
 
+# Chat shorthand and fillers: they carry no topic ("ok so how do i return smth").
+_CHAT = (
+    "whats hows wheres whos whens whys im ive youre ur pls plz thx thanks thank hi "
+    "hello hey ok okay yeah yep smth sth cant dont doesnt didnt isnt arent wasnt werent "
+    "wont wouldnt shouldnt couldnt guys"
+)
+
+
 @lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    return frozenset(ENGLISH_STOP_WORDS) | frozenset(_CONTRACTIONS.split())
+    return frozenset(ENGLISH_STOP_WORDS) | frozenset(_CONTRACTIONS.split() + _CHAT.split())
 
 
 def _content_words(text: str) -> list[str]:

@@ -129,6 +129,7 @@ def test_retriever_unknown_words_are_the_words_no_article_uses(demo_retriever, s
     # A slip of the keyboard is not a new topic; a short or a real other word is.
     assert demo_retriever.unknown_words("how long does a refnud take for my invoics") == []
     assert demo_retriever.unknown_words("How much does the camera weigh?") == ["weigh"]
+    assert demo_retriever.unknown_words("ok so hows ur returns policy pls, thx") == []
     empty = Retriever(open_collection(settings, "empty-collection"))
     assert empty.unknown_words("refund my order") == ["refund", "order"]
 
