@@ -19,6 +19,8 @@ from knowledge.lexical import LexicalIndex
 from knowledge.vectorstore import collection_revision, query_embedder
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from chromadb.api.models.Collection import Collection
 
     from app.settings import Settings
@@ -230,6 +232,16 @@ def build_retriever(settings: Settings) -> Retriever:
     retriever = Retriever(open_collection(settings), log=QueryLog.for_settings(settings))
     retriever.warm()
     return retriever
+
+
+def help_centre_vocabulary(settings: Settings) -> Callable[[str], list[str]] | None:
+    """`Retriever.unknown_words` of the help centre, or None when it is empty or cannot be
+    opened (`support kb gaps` then lists the gaps without their missing words)."""
+    try:
+        retriever = build_retriever(settings)
+    except Exception:  # a Chroma server down: the report does not need it
+        return None
+    return retriever.unknown_words if retriever.count() else None
 
 
 def _all_texts(collection: Collection, page: int = 5000) -> tuple[list[str], list[str], list[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import textwrap
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -260,6 +260,7 @@ def gaps(
     from knowledge.embeddings import get_encoder
     from knowledge.gaps import gap_questions, group_gaps
     from knowledge.querylog import QueryLog
+    from knowledge.retrieval import help_centre_vocabulary
     from tools.store.backend import SqlStore
 
     settings = load_settings()
@@ -279,7 +280,7 @@ def gaps(
         group_gaps(
             questions,
             get_encoder(settings.EMBEDDING_MODEL),
-            unknown_words=_help_centre_vocabulary(settings),
+            unknown_words=help_centre_vocabulary(settings),
         )
         if questions
         else []
@@ -304,17 +305,3 @@ def gaps(
             typer.echo(f"   no article says: {', '.join(gap.missing_words)}")
         for example in gap.examples:
             typer.echo(f"   also: {example!r}")
-
-
-def _help_centre_vocabulary(settings: Settings) -> Callable[[str], list[str]] | None:
-    """`Retriever.unknown_words` of the help-centre collection, or None when it cannot be
-    opened (the gaps are still listed, without their missing words)."""
-    from knowledge.retrieval import Retriever
-    from knowledge.vectorstore import open_collection
-
-    try:
-        retriever = Retriever(open_collection(settings))
-        retriever.warm()
-    except Exception:  # a Chroma server down: the report does not need it
-        return None
-    return retriever.unknown_words if retriever.count() else None

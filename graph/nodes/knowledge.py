@@ -71,13 +71,12 @@ class Found:
 
     outcome: str
     """'answered'; 'missing_knowledge' (no passage good enough); 'no_answer' (the passages
-    did not answer it); 'composer_unavailable' (the LLM endpoint failed, see `error`)."""
+    did not answer it); 'composer_unavailable' (the LLM endpoint failed)."""
     best: float
     """Cosine similarity of the best passage retrieved (0 when none)."""
-    searched: dict[str, str]
-    """The search_knowledge action for the turn's record."""
+    actions: list[dict[str, str]]
+    """For the turn's record: the search, and the failed compose_answer if it failed."""
     answer: Answer | None = None
-    error: str = ""
 
 
 async def search_and_compose(
@@ -106,7 +105,7 @@ async def search_and_compose(
     async def found(outcome: str, answer: Answer | None = None) -> Found:
         if log_gaps:
             await log_question(runtime, question, passages, outcome)
-        return Found(outcome, best, searched, answer)
+        return Found(outcome, best, [searched], answer)
 
     if best < min_score:
         return await found("missing_knowledge")
@@ -116,7 +115,8 @@ async def search_and_compose(
             question, good, on_delta=lambda text: emit(runtime, "delta", text), context=context
         )
     except LLMUnavailable as exc:
-        return Found("composer_unavailable", best, searched, error=str(exc))
+        failed = action("compose_answer", "error", str(exc))
+        return Found("composer_unavailable", best, [searched, failed])
     if not answer.text:
         return await found("no_answer")
     return await found("answered", answer)
@@ -145,15 +145,11 @@ async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict:
     min_score = svc.kb_sure_score if state.get("help_centre_guess") else svc.kb_min_score
     found = await search_and_compose(state, runtime, min_score)
     if found.answer is None:
-        actions = [found.searched]
-        if found.outcome == "composer_unavailable":
-            actions.append(action("compose_answer", "error", found.error))
+        failed = found.outcome == "composer_unavailable"
         return {
-            "escalation_reason": "tool_failure"
-            if found.outcome == "composer_unavailable"
-            else "missing_knowledge",
+            "escalation_reason": "tool_failure" if failed else "missing_knowledge",
             "retrieval_score": found.best,
-            "actions": record(runtime, state, *actions),
+            "actions": record(runtime, state, *found.actions),
         }
     reply = found.answer.text
     if needs_sign_in_hint(state, runtime):
@@ -164,5 +160,5 @@ async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict:
         "citations": emit_citations(runtime, found.answer),
         "pending": None,
         "retrieval_score": found.best,
-        "actions": record(runtime, state, found.searched),
+        "actions": record(runtime, state, *found.actions),
     }

@@ -97,7 +97,7 @@ async def _answer_then_ask(state: TurnState, runtime: Rt) -> dict | None:
         "citations": emit_citations(runtime, found.answer),
         "retrieval_score": found.best,
         "pending": {"kind": "slot", "intent": state["intent"], "slot": "verification"},
-        "actions": record(runtime, state, found.searched, required),
+        "actions": record(runtime, state, *found.actions, required),
     }
 
 
