@@ -40,6 +40,7 @@ def request_refund_approval(
         method_id=eligibility.method_id,
         idempotency_key=idempotency_key,
         escalation=escalation,
+        skus=eligibility.units,
     )
 
 
@@ -72,7 +73,9 @@ def decide_refund_approval(
             if approval.method_id
             else None
         )
-        check = recheck(policy, approval.requested_at, approval.amount_cents, method=method)
+        named = tuple(dict.fromkeys(approval.skus or ()))
+        check = recheck(policy, approval.requested_at, approval.amount_cents, method=method,
+                        skus=named, units=approval.skus)  # fmt: skip
     return store.decide_approval(
         approval.id, approve=approve, agent=agent, note=note.strip(), check=check
     )

@@ -3,6 +3,7 @@ disputes and the cancellation fee of an order."""
 
 from __future__ import annotations
 
+from tools.coverage import net_paid_cents
 from tools.errors import NotAllowed, NotFound
 from tools.invoice_pdf import render_invoice_pdf
 from tools.orders import get_order, normal_order_id
@@ -65,9 +66,10 @@ def cancellation_fee(
     `refund_cents` what would come back. Changes nothing.
     """
     order = get_order(store, customer_id, order_id)
-    paid = sum(p.amount_cents for p in order.payments)
+    paid = net_paid_cents(order) if order.payments else 0  # less what went back already
     fee = policy.cancel_fee_cents(order.status)
-    label = order.payments[0].label if order.payments else "the original payment method"
+    paid_by = order.current_payment
+    label = paid_by.label if paid_by else "the original payment method"
     eligible = order.status in policy.cancel_statuses
     if eligible:
         message = (

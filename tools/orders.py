@@ -1,7 +1,10 @@
-"""Order tools: the caller's orders, one order in full, cancelling it, changing its address."""
+"""Order tools: the caller's orders, one order in full, cancelling it, changing its address
+or the payment method it is paid with."""
 
 from __future__ import annotations
 
+from tools.change_views import PaymentChangeView
+from tools.coverage import lock_refusal, net_paid_cents, paid_with
 from tools.errors import NotAllowed, NotFound
 from tools.policy import SupportPolicy
 from tools.schemas import (
@@ -10,6 +13,7 @@ from tools.schemas import (
     CancelQuote,
     OrderSummary,
     OrderView,
+    PaymentMethodView,
     money,
 )
 from tools.store.backend import StoreBackend
@@ -53,8 +57,9 @@ def quote_cancel(order: OrderView, policy: SupportPolicy, reason: str | None) ->
     """The policy's verdict on cancelling `order` for `reason` (an accepted reason's name,
     or the customer's words). Pure: changes nothing."""
     fee = policy.cancel_fee_cents(order.status)
-    paid = sum(p.amount_cents for p in order.payments)
-    label = order.payments[0].label if order.payments else "the original payment method"
+    paid = net_paid_cents(order) if order.payments else 0  # less what went back already
+    paid_by = order.current_payment
+    label = paid_by.label if paid_by else "the original payment method"
     base = dict(
         order_id=order.id,
         status=order.status,
@@ -75,6 +80,8 @@ def quote_cancel(order: OrderView, policy: SupportPolicy, reason: str | None) ->
             f"Order {order.id} is {order.status}; only {allowed} orders can be cancelled.",
         )
         return CancelQuote(eligible=False, reason="status", message=why, **base)
+    if locked := lock_refusal(order, policy):
+        return CancelQuote(eligible=False, reason="order_locked", message=locked, **base)
     accepted = policy.cancel_reason_in(reason) if reason else None
     if policy.cancel_reasons and reason and not accepted:
         listed = ", ".join(f"'{r}'" for r in policy.cancel_reasons)
@@ -152,7 +159,7 @@ def cancel_order(
 def address_change_refusal(order: OrderView, policy: SupportPolicy) -> str | None:
     """Why the policy refuses to change `order`'s address, or None when it may change."""
     if order.status in policy.address_change_statuses:
-        return None
+        return lock_refusal(order, policy)
     allowed = " or ".join(policy.address_change_statuses) or "no"
     return (
         f"Order {order.id} is {order.status}; the shipping address can only be changed while "
@@ -182,6 +189,91 @@ def change_shipping_address(
         customer_id=customer_id,
         order_id=normal_order_id(order_id),
         address=address.strip(),
+        idempotency_key=idempotency_key,
+        actor=actor,
+        check=check,
+    )
+
+
+# -- payment method ------------------------------------------------------------------------
+
+
+def quote_payment_change(
+    order: OrderView, policy: SupportPolicy, method: PaymentMethodView
+) -> tuple[bool, str]:
+    """(eligible, message for the customer) for moving `order` to `method`. Pure.
+
+    Only in the policy's statuses (pending), only to a method other than the current one,
+    and a gift card must hold the order's whole total.
+    """
+    if order.status not in policy.payment_change_statuses:
+        allowed = " or ".join(policy.payment_change_statuses) or "no"
+        return False, (
+            f"Order {order.id} is {order.status}; the payment method can only be changed "
+            f"while an order is {allowed}."
+        )
+    if locked := lock_refusal(order, policy):
+        return False, locked
+    paid = order.current_payment
+    if paid_with(paid, method):
+        return False, (
+            f"Order {order.id} is already paid with {method.label}; choose a different "
+            "payment method."
+        )
+    balance = method.balance_cents or 0
+    if method.method == "gift_card" and balance < order.total_cents:
+        return False, (
+            f"{method.label} has {money(balance)} left, less than the order's "
+            f"{money(order.total_cents)} total; choose another payment method."
+        )
+    amount = money(net_paid_cents(order))
+    old = paid.label if paid else "the original payment method"
+    return True, (
+        f"Order {order.id} can be paid with {method.label} instead: {amount} is charged to it "
+        f"and {amount} goes back to {old}."
+    )
+
+
+def check_payment_change(
+    store: StoreBackend, customer_id: str, order_id: str, policy: SupportPolicy, method_id: str
+) -> tuple[bool, str]:
+    """Whether one of the signed-in customer's orders can move to another of their payment
+    methods, and what that means. Changes nothing. Raises NotFound for an order or a
+    payment method that is not the customer's."""
+    order = get_order(store, customer_id, order_id)
+    method = next((m for m in store.list_payment_methods(customer_id) if m.id == method_id), None)
+    if method is None:
+        raise NotFound("We couldn't find that payment method on your account.")
+    return quote_payment_change(order, policy, method)
+
+
+def change_payment_method(
+    store: StoreBackend,
+    customer_id: str,
+    order_id: str,
+    policy: SupportPolicy,
+    method_id: str,
+    idempotency_key: str,
+    actor: str,
+) -> PaymentChangeView:
+    """Pay one of the signed-in customer's pending orders with another of their payment
+    methods, after the customer confirmed it.
+
+    What was paid goes back to the old method (a gift card at once) and is charged to the
+    new one. The policy is re-checked on the locked order; another customer's payment
+    method reads as missing (NotFound). The same `idempotency_key` always yields the same
+    single change.
+    """
+
+    def check(order: OrderView, method: PaymentMethodView) -> None:
+        eligible, message = quote_payment_change(order, policy, method)
+        if not eligible:
+            raise NotAllowed(message)
+
+    return store.change_payment_method(
+        customer_id=customer_id,
+        order_id=normal_order_id(order_id),
+        method_id=method_id.strip(),
         idempotency_key=idempotency_key,
         actor=actor,
         check=check,

@@ -10,6 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from tools.coverage import (
+    describe,
+    exchanging_skus,
+    lock_refusal,
+    net_paid_cents,
+    paid_with,
+    unrefunded_lines,
+)
 from tools.errors import ApprovalRequired, NotAllowed, NotFound
 from tools.orders import get_order
 from tools.policy import SupportPolicy
@@ -31,17 +39,58 @@ def _day(moment: datetime) -> str:
     return f"{moment:%B} {moment.day}, {moment.year}"
 
 
+def open_lines(order: OrderView) -> list[ItemView]:
+    """The order's lines a refund may still cover: not refunded yet, not being exchanged."""
+    exchanging = exchanging_skus(order)
+    return [i for i in unrefunded_lines(order) if i.sku not in exchanging]
+
+
 def refundable_lines(
     order: OrderView, policy: SupportPolicy, skus: tuple[str, ...] = ()
 ) -> list[ItemView]:
-    """The order's lines a refund covers: the named SKUs (all when none is named), less
-    the catalogue's non-refundable items and the policy's non-refundable categories."""
-    wanted = [i for i in order.items if not skus or i.sku in skus]
+    """The order's lines a refund covers: the named SKUs (all when none is named; a named
+    SKU covers every unit of it still open), less what was refunded already, the
+    catalogue's non-refundable items and the policy's non-refundable categories."""
+    wanted = [i for i in open_lines(order) if not skus or i.sku in skus]
     return [i for i in wanted if i.refundable and policy.refundable_category(i.category)]
 
 
+def _names(lines: list[ItemView]) -> str:
+    return ", ".join(dict.fromkeys(i.name for i in lines))
+
+
+def _nothing_left(order: OrderView, skus: tuple[str, ...]) -> tuple[str, str] | None:
+    """('already_refunded' | 'being_exchanged', message) when every line asked for (all
+    of them when `skus` is empty) is already refunded or on its way back; else None."""
+    named = [i for i in order.items if not skus or i.sku in skus]
+    left = {i.sku for i in open_lines(order)}
+    if not named or any(i.sku in left for i in named):
+        return None
+    unrefunded = {i.sku for i in unrefunded_lines(order)}
+    back = [i for i in named if i.sku in unrefunded]  # not refunded, yet not open: exchanging
+    if len(back) == len(named):
+        it, verb = ("it", "is") if len(back) == 1 else ("they", "are")
+        return "being_exchanged", (
+            f"{_names(back)} on order {order.id} {verb} being exchanged for another option, "
+            f"so {it} can't be refunded as well."
+        )
+    wanted = {i.sku for i in named}
+    done = [
+        f"refund {r.id} for {money(r.amount_cents)} ({r.status})"
+        for r in order.refunds
+        if r.status in ACTIVE_REFUND and (r.skus is None or wanted & set(r.skus))
+    ]
+    if len(named) == len(order.items):
+        return "already_refunded", f"Order {order.id} already has {' and '.join(done)}."
+    gone = [i for i in named if i.sku not in unrefunded]
+    verb = "was" if len(gone) == 1 else "were"
+    return "already_refunded", (
+        f"{_names(gone)} on order {order.id} {verb} already refunded: {' and '.join(done)}."
+    )
+
+
 def _verdict(
-    order: OrderView, policy: SupportPolicy, now: datetime, message: str
+    order: OrderView, policy: SupportPolicy, now: datetime, message: str, skus: tuple[str, ...]
 ) -> tuple[str, str]:
     """(reason code, customer message) of the first rule the order breaks, or ('ok', '')."""
     if order.status == "cancelled":
@@ -59,12 +108,10 @@ def _verdict(
             f"Order {order.id} is still {order.status} and hasn't been delivered yet. "
             f"Refunds open once it arrives.{instead}"
         )
-    if any(r.status in ACTIVE_REFUND for r in order.refunds):
-        done = next(r for r in order.refunds if r.status in ACTIVE_REFUND)
-        return "already_refunded", (
-            f"Order {order.id} already has refund {done.id} for {money(done.amount_cents)} "
-            f"({done.status})."
-        )
+    if locked := lock_refusal(order, policy):
+        return "order_locked", locked
+    if gone := _nothing_left(order, skus):
+        return gone
     if policy.window_days and order.delivered_at is not None:
         deadline = order.delivered_at + timedelta(days=policy.window_days)
         if now > deadline:
@@ -88,8 +135,9 @@ def _destination(
     method: PaymentMethodView | None,
 ) -> tuple[str, str | None, str]:
     """(label, method_id, refusal message or '') for where the refund goes."""
-    original = order.payments[0].label if order.payments else ORIGINAL
-    if method is None or (order.payments and method.label == original):
+    paid = order.current_payment
+    original = paid.label if paid else ORIGINAL
+    if method is None or paid_with(paid, method):
         return original, None, ""
     if method.method == "gift_card" and "gift_card" in policy.refund_destinations:
         return method.label, method.id, ""
@@ -115,7 +163,7 @@ def quote_refund(
     narrows the refund to those lines, `method` is a wallet entry the customer named as
     destination (None: the original payment method).
     """
-    reason, text = _verdict(order, policy, now, message)
+    reason, text = _verdict(order, policy, now, message, skus)
     if reason == "ok" and skus and not any(i.sku in skus for i in order.items):
         reason, text = (
             "item_not_in_order",
@@ -125,8 +173,7 @@ def quote_refund(
             ),
         )
     lines = refundable_lines(order, policy, skus)
-    paid = sum(p.amount_cents for p in order.payments) if order.payments else order.total_cents
-    amount = min(sum(i.quantity * i.unit_price_cents for i in lines), paid)
+    amount = min(sum(i.quantity * i.unit_price_cents for i in lines), net_paid_cents(order))
     label, method_id, refused = _destination(order, policy, method)
     if reason == "ok" and amount <= 0:
         reason, text = (
@@ -139,9 +186,10 @@ def quote_refund(
     if reason == "ok" and refused:
         reason, text = "destination", refused
     if reason == "ok":
-        text = f"Order {order.id} can be refunded: {money(amount)} back to {label}."
+        covers = "" if lines == order.items else f" for {describe(lines)}"
+        text = f"Order {order.id} can be refunded{covers}: {money(amount)} back to {label}."
         chosen = {i.sku for i in lines}
-        skipped = [i.name for i in order.items if i.sku not in chosen and (not skus)]
+        skipped = [i.name for i in open_lines(order) if i.sku not in chosen and not skus]
         if skipped:
             text += f" Not included (non-refundable): {', '.join(skipped)}."
     eligible = reason == "ok"
@@ -155,6 +203,7 @@ def quote_refund(
         item_count=sum(i.quantity for i in lines) if eligible else 0,
         method_id=method_id,
         needs_approval=eligible and policy.needs_approval(amount),
+        lines=lines if eligible else [],
     )
 
 
@@ -198,8 +247,10 @@ def recheck(
     message: str = "",
     skus: tuple[str, ...] = (),
     method: PaymentMethodView | None = None,
+    units: list[str] | None = None,
 ) -> Callable[[OrderView], None]:
-    """The check a refund write runs on the locked order: still eligible, same amount."""
+    """The check a refund write runs on the locked order: still eligible, same amount,
+    and (given `units`, one SKU per unit) the very lines the customer was told about."""
 
     def check(order: OrderView) -> None:
         again = quote_refund(order, policy, now, message=message, skus=skus, method=method)
@@ -209,6 +260,11 @@ def recheck(
             raise NotAllowed(
                 f"The refundable amount of order {order.id} is now "
                 f"{money(again.amount_cents)}, not {money(amount_cents)}; nothing was refunded."
+            )
+        if units is not None and sorted(again.units) != sorted(units):
+            raise NotAllowed(
+                f"The items left to refund on order {order.id} are now "
+                f"{describe(again.lines)}; nothing was refunded."
             )
 
     return check
@@ -266,7 +322,8 @@ def request_refund(
         status="approved",
         destination=check.payment_label,
         check=recheck(policy, moment, check.amount_cents, message=message, skus=skus,
-                      method=method),
+                      method=method, units=check.units),
+        skus=check.units,
     )  # fmt: skip
     if refund.order_id != check.order_id:
         raise NotAllowed("This refund request was already used for another order.")

@@ -25,6 +25,11 @@ def payment_label(method: str, brand: str | None, last4: str | None) -> str:
     return f"{name} ending {last4}" if last4 else name
 
 
+def variant_name(name: str, options: dict[str, str]) -> str:
+    """A product named with its options, as order lines name it: 'Water Bottle (1000ml, blue)'."""
+    return f"{name} ({', '.join(options.values())})" if options else name
+
+
 class _View(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -45,11 +50,14 @@ class CustomerView(_View):
     email: str
     name: str
     orders: list[OrderSummary]
+    address: str | None = None
+    """The default shipping address on the account."""
 
 
 class ItemView(_View):
     """One line of an order. `refundable` is the catalogue's flag (False for gift cards);
-    the policy may rule out more categories."""
+    the policy may rule out more categories. `options` and `group_id` are the product's:
+    lines with a group_id can be swapped for another option of the same product."""
 
     sku: str
     name: str
@@ -57,6 +65,26 @@ class ItemView(_View):
     unit_price_cents: int
     refundable: bool = True
     category: str = ""
+    options: dict[str, str] = {}
+    group_id: str | None = None
+
+
+class ProductView(_View):
+    """A product in the catalogue; products sharing a `group_id` are options of one product
+    (`options`: {"color": "blue"}), and only those can replace each other in an order."""
+
+    sku: str
+    name: str
+    category: str
+    price_cents: int
+    options: dict[str, str] = {}
+    group_id: str | None = None
+    available: bool = True
+
+    @property
+    def label(self) -> str:
+        """'Aurora Wireless Headphones (blue)'."""
+        return variant_name(self.name, self.options)
 
 
 class PaymentView(_View):
@@ -68,6 +96,7 @@ class PaymentView(_View):
     last4: str | None
     amount_cents: int
     status: str
+    method_id: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -76,7 +105,10 @@ class PaymentView(_View):
 
 
 class RefundView(_View):
-    """A refund on an order; `destination` is where the money goes ('Visa ending 4242')."""
+    """A refund on an order; `destination` is where the money goes ('Visa ending 4242').
+
+    `skus` are the order lines it covers, one per unit: None covers the whole order, an
+    empty list none of its lines (a price difference, a change of payment method)."""
 
     id: str
     order_id: str
@@ -85,6 +117,7 @@ class RefundView(_View):
     reason: str
     created_at: datetime
     destination: str | None = None
+    skus: list[str] | None = None
 
 
 class PaymentMethodView(_View):
@@ -112,6 +145,36 @@ class InvoiceView(_View):
     status: str
 
 
+class SwapRecord(_View):
+    """One line of an exchange: what was swapped for what, and the price difference."""
+
+    old_sku: str
+    old_name: str
+    new_sku: str
+    new_name: str
+    quantity: int
+    difference_cents: int
+
+
+class SwapView(_View):
+    """Items swapped for other options of the same products.
+
+    `kind` exchange: delivered items, `status` requested until the old ones come back (the
+    difference is settled then); modify: a pending order's items, changed at once (done).
+    `difference_cents` is new minus old: positive is charged to `payment_label`, negative
+    goes back to it."""
+
+    id: str
+    order_id: str
+    customer_id: str
+    kind: str
+    swaps: list[SwapRecord]
+    difference_cents: int
+    payment_label: str
+    status: str
+    created_at: datetime
+
+
 class OrderView(_View):
     """Everything a customer may see about one of their orders."""
 
@@ -131,15 +194,25 @@ class OrderView(_View):
     invoices: list[InvoiceView]
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
+    exchanges: list[SwapView] = []
+
+    @property
+    def current_payment(self) -> PaymentView | None:
+        """The payment the order stands on now: the first one not wholly refunded (a change
+        of payment method refunds the old one), else the last one."""
+        live = [p for p in self.payments if p.status != "refunded"]
+        return live[0] if live else (self.payments[-1] if self.payments else None)
 
 
 class RefundEligibility(_View):
     """The refund policy's verdict on an order: a value (`eligible`) plus a reason.
 
     `reason` is a machine code: ok, not_delivered, window_expired, already_refunded,
-    non_refundable_items, item_condition, item_not_in_order, cancelled, destination.
+    being_exchanged, order_locked, non_refundable_items, item_condition, item_not_in_order,
+    cancelled, destination.
     `message` is the same verdict for the customer. `item_count` counts the refundable
-    units; `method_id` is the wallet entry the money goes to (None: the original method).
+    units; `lines` are exactly the lines (and units) the refund covers, each with its
+    price; `method_id` is the wallet entry the money goes to (None: the original method).
     """
 
     order_id: str
@@ -151,12 +224,19 @@ class RefundEligibility(_View):
     item_count: int = 0
     method_id: str | None = None
     needs_approval: bool = False
+    lines: list[ItemView] = []
+
+    @property
+    def units(self) -> list[str]:
+        """The covered lines as a refund records them: one SKU per unit."""
+        return [line.sku for line in self.lines for _ in range(line.quantity)]
 
 
 class CancelQuote(_View):
     """The policy's verdict on cancelling an order: fee, what comes back, and why not.
 
-    `reason`: ok, status (its status can't be cancelled), reason_required, reason_refused.
+    `reason`: ok, status (its status can't be cancelled), order_locked (the policy closed it
+    after its items were changed), reason_required, reason_refused.
     """
 
     order_id: str
@@ -201,6 +281,7 @@ class ApprovalView(_View):
     escalation_id: str | None
     refund_id: str | None
     method_id: str | None = None
+    skus: list[str] | None = None
     requested_at: datetime
     decided_by: str | None
     decided_at: datetime | None

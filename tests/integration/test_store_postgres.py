@@ -8,10 +8,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from tools import approvals, orders, refunds
+from tools import approvals, exchanges, orders, profile, refunds
 from tools.errors import NotAllowed, NotFound
 from tools.policy import SupportPolicy, load_policy
 from tools.store.backend import SqlStore
+from tools.store.db import session_factory
+from tools.store.models import PaymentMethod
 from tools.store.seed import seed_demo
 
 pytestmark = pytest.mark.postgres
@@ -184,3 +186,89 @@ def test_postgres_parallel_approvals_write_one_refund(store):
     )
     assert errors == [] and len({m.refund_id for m in made}) == 1
     assert [r.id for r in store.get_order(order_id).refunds] == [made[0].refund_id]
+
+
+def _c0001(store: SqlStore, status: str) -> str:
+    return next(o.id for o in store.list_orders("C0001") if o.status == status)
+
+
+def test_postgres_parallel_item_refunds_refund_each_line_once(store):
+    seed_demo(store.engine, today=TODAY, customers=5, orders=20)
+    order_id = _recent_delivery(store)
+    policy = SupportPolicy()
+    skus = ("NW-HP-100", "NW-CHG-110")
+    made, errors = _race(
+        8,
+        lambda i: refunds.request_refund(
+            store, "C0001", order_id, policy, f"line-{i % 2}", "bot", now=NOW,
+            skus=(skus[i % 2],),
+        ),
+    )  # fmt: skip
+    assert errors == [] and len(made) == 8
+    order = store.get_order(order_id)
+    assert sorted((r.amount_cents, tuple(r.skus)) for r in order.refunds) == [
+        (3900, ("NW-CHG-110",)),
+        (12900, ("NW-HP-100",)),
+    ]
+    assert {r.id for r in made} == {r.id for r in order.refunds}
+    assert order.payments[0].status == "refunded"
+
+
+def test_postgres_exchange_same_key_from_eight_threads_is_written_once(store):
+    seed_demo(store.engine, today=TODAY, customers=5, orders=20)
+    order_id = _recent_delivery(store)
+    made, errors = _race(
+        8,
+        lambda i: exchanges.exchange_items(
+            store, "C0001", order_id, load_policy(), {"NW-HP-100": "NW-HP-101"}, "pg-x", "bot"
+        ),
+    )
+    assert errors == [] and len(made) == 8 and len({m.id for m in made}) == 1
+    assert [x.id for x in store.get_order(order_id).exchanges] == [made[0].id]
+    assert [a.action for a in store.list_audit(entity_id=order_id)] == ["order.exchange"]
+
+
+def test_postgres_parallel_item_changes_with_any_keys_change_the_order_once(store):
+    seed_demo(store.engine, today=TODAY, customers=5, orders=20)
+    order_id = _c0001(store, "pending")
+    made, errors = _race(
+        8,
+        lambda i: exchanges.modify_items(
+            store, "C0001", order_id, load_policy(), {"NW-EB-120": "NW-EB-122"}, f"k-{i % 3}",
+            "bot",
+        ),
+    )  # fmt: skip
+    # Once the line is the sand pair, a request with another key finds no black pair.
+    assert all(isinstance(e, NotAllowed) and "doesn't contain" in str(e) for e in errors)
+    assert made and len({m.id for m in made}) == 1
+    order = store.get_order(order_id)
+    assert [(i.sku, i.unit_price_cents) for i in order.items] == [("NW-EB-122", 9400)]
+    assert [p.amount_cents for p in order.payments] == [8900, 500]
+    assert [a.action for a in store.list_audit(entity_id=order_id)] == ["order.modify_items"]
+
+
+def test_postgres_payment_change_and_default_address_same_key_are_written_once(store):
+    seed_demo(store.engine, today=TODAY, customers=5, orders=20)
+    with session_factory(store.engine).begin() as s:
+        card = dict(brand="Northwind Gift Card", last4="1234", balance_cents=10000)
+        s.add(PaymentMethod(id="PM-C0001-GC", customer_id="C0001", method="gift_card", **card))
+    order_id = _c0001(store, "pending")
+    policy = load_policy()
+    paid, errors = _race(
+        8,
+        lambda i: orders.change_payment_method(
+            store, "C0001", order_id, policy, "PM-C0001-GC", "pg-pay", "bot"
+        ),
+    )
+    assert errors == [] and len(paid) == 8 and len(set(paid)) == 1
+    assert [p.status for p in store.get_order(order_id).payments] == ["refunded", "captured"]
+    wallet = {m.id: m.balance_cents for m in store.list_payment_methods("C0001")}
+    assert wallet["PM-C0001-GC"] == 10000 - 8900
+
+    new = "Jordan Rivera, 12 Oak Lane, Apt 3, Portland, OR 97205"
+    moved, errors = _race(
+        8, lambda i: profile.change_default_address(store, "C0001", new, "pg-addr", "bot")
+    )
+    assert errors == [] and len(moved) == 8 and len(set(moved)) == 1
+    assert (moved[0].before, moved[0].after) == (None, new)
+    assert [a.action for a in store.list_audit(entity_id="C0001")] == ["customer.change_address"]

@@ -125,3 +125,26 @@ def test_create_schema_adds_columns_an_older_store_lacks(tmp_path):
     assert {"verified_customer_id", "verify_failures", "verify_locked"} <= columns
     found = SqlStore(engine).session_identity("s1")
     assert (found.customer_id, found.verify_failures, found.verify_locked) == ("C0001", 0, False)
+
+
+def test_create_schema_adds_item_level_columns_and_exchanges_to_an_older_store(store):
+    """A store made before item-level refunds and exchanges keeps its refunds, which cover
+    their whole order."""
+    from sqlalchemy import inspect
+
+    from tools.store.db import create_schema
+
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE order_exchanges")
+        conn.exec_driver_sql("ALTER TABLE refunds DROP COLUMN skus")
+        conn.exec_driver_sql("ALTER TABLE refund_approvals DROP COLUMN skus")
+    create_schema(store.engine)
+    found = inspect(store.engine)
+    assert "skus" in {c["name"] for c in found.get_columns("refunds")}
+    assert "skus" in {c["name"] for c in found.get_columns("refund_approvals")}
+    assert "order_exchanges" in found.get_table_names()
+    order_id = next(o.id for o in store.list_orders("C0001") if o.status == "delivered")
+    store.create_refund(customer_id="C0001", order_id=order_id, amount_cents=100, reason="r",
+                        idempotency_key="after-upgrade", actor="bot")  # fmt: skip
+    [refund] = store.get_order(order_id).refunds
+    assert refund.skus is None

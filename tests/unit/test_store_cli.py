@@ -36,7 +36,7 @@ def test_store_seed_prints_counts_and_creates_the_sqlite_file(seeded_env):
     assert (seeded_env / "store.sqlite").exists()
     again = runner.invoke(app, ["seed"])
     assert again.exit_code == 0
-    assert again.stdout.startswith("60 customers, 13 products, 240 orders, ")
+    assert again.stdout.startswith("60 customers, 24 products, 240 orders, ")
     assert again.stdout.rstrip().endswith(" refunds")
 
 

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tools.store.backend import SqlStore
+from tools.store.catalog import CATALOG
 from tools.store.db import session_factory
-from tools.store.models import Base, Invoice, Order, Payment
+from tools.store.models import Base, Invoice, Order, OrderItem, Payment
 from tools.store.seed import seed_demo
 
 TODAY = date(2026, 3, 15)
@@ -61,7 +62,7 @@ def test_seed_demo_other_seed_or_day_writes_other_rows(tmp_path, seeded):
 def test_seed_demo_counts_and_every_status(seeded):
     counts = seed_demo(seeded.engine, today=TODAY)  # a second call only counts
     assert counts["customers"] == 60 and counts["orders"] == 240
-    assert counts["products"] == 13 and counts["payments"] == 240
+    assert counts["products"] == 24 and counts["payments"] == 240
     assert 3 <= counts["refunds"] <= 10
     with seeded.engine.connect() as conn:
         statuses = Counter(conn.scalars(select(Order.status)))
@@ -132,3 +133,23 @@ def test_seed_demo_twice_leaves_the_store_as_it_was(tmp_path):
     second = seed_demo(store.engine, today=TODAY + timedelta(days=9), customers=9, orders=99)
     assert first == second == {**first, "customers": 5, "orders": 20}
     assert _dump(store.engine) == before
+
+
+def test_seed_demo_variants_are_in_the_catalogue_but_never_in_seeded_orders(seeded):
+    with seeded.engine.connect() as conn:
+        ordered = set(conn.scalars(select(OrderItem.sku)))
+        names = set(conn.scalars(select(OrderItem.name)))
+    assert ordered <= {item.sku for item in CATALOG}
+    assert "Aurora Wireless Headphones" in names and not any("(" in n for n in names)
+    assert [(p.sku, p.options, p.price_cents) for p in seeded.list_variants("NW-BTL-520")] == [
+        ("NW-BTL-521", {"capacity": "500ml", "color": "green"}, 2900),
+        ("NW-BTL-522", {"capacity": "750ml", "color": "blue"}, 3400),
+    ]  # NW-BTL-523 (750ml, green) is sold out
+    assert [p.sku for p in seeded.list_variants("NW-HP-101")] == ["NW-HP-100", "NW-HP-102"]
+    assert seeded.list_variants("NW-CHG-110") == [] and seeded.list_variants("nope") == []
+    headphones = seeded.get_product("NW-HP-100")
+    assert (headphones.group_id, headphones.options, headphones.label) == (
+        "NW-HP",
+        {"color": "black"},
+        "Aurora Wireless Headphones (black)",
+    )

@@ -176,6 +176,8 @@ def test_import_tau_maps_users_orders_payments_and_refunds(env):
             "unit_price_cents": 4784,
             "refundable": True,
             "category": "water bottle",
+            "options": {"capacity": "1000ml", "color": "blue"},
+            "group_id": "8310926033",
         }
     ]
     assert order["tracking_number"] == "357962501027"

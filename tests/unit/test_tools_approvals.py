@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.seeded import copy_store, seeded_template
 from tools import approvals, refunds
 from tools.errors import ApprovalRequired, NotAllowed, NotFound
 from tools.policy import load_policy
 from tools.store.backend import SqlStore
-from tools.store.seed import seed_demo
 
 # Approvals are stamped with the real clock (a decision re-checks the policy as of the
 # request), so the shop is seeded relative to the real today.
@@ -25,17 +24,12 @@ ESCALATION = {"intent": "get_refund", "confidence": 0.9, "entities": [], "transc
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("approvals") / "template.sqlite"
-    store = SqlStore.from_url(f"sqlite:///{path}")
-    seed_demo(store.engine, today=TODAY)
-    store.engine.dispose()
-    return path
+    return seeded_template(tmp_path_factory, "approvals", TODAY)
 
 
 @pytest.fixture
 def store(template, tmp_path) -> SqlStore:
-    shutil.copy(template, tmp_path / "store.sqlite")
-    return SqlStore.from_url(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    return copy_store(template, tmp_path)
 
 
 def recent_delivery(store: SqlStore) -> str:
@@ -177,3 +171,34 @@ def test_decide_unknown_approval_or_without_agent(store):
         approvals.decide_refund_approval(
             store, approval.id, approve=True, agent=" ", policy=LOW_LIMIT
         )
+
+
+def test_approved_refund_of_one_line_covers_only_that_line(store):
+    order_id = recent_delivery(store)
+    policy = dataclasses.replace(LOW_LIMIT, auto_approve_limit_cents=5000)
+    with pytest.raises(ApprovalRequired) as err:
+        refunds.request_refund(
+            store, "C0001", order_id, policy, "k", "bot", now=NOW, skus=("NW-HP-100",)
+        )
+    approval = approvals.request_refund_approval(
+        store, session_id="s1", customer_id="C0001", eligibility=err.value.eligibility,
+        idempotency_key="ask-hp", escalation=ESCALATION,
+    )  # fmt: skip
+    assert (approval.amount_cents, approval.skus) == (12900, ["NW-HP-100"])
+
+    decided = approvals.decide_refund_approval(
+        store, approval.id, approve=True, agent="ann", policy=policy
+    )
+
+    [refund] = store.get_order(order_id).refunds
+    assert (refund.id, refund.amount_cents, refund.skus) == (
+        decided.refund_id,
+        12900,
+        ["NW-HP-100"],
+    )
+    rest = refunds.check_refund_eligibility(store, "C0001", order_id, policy, now=NOW)
+    assert (rest.eligible, rest.amount_cents, [i.sku for i in rest.lines]) == (
+        True,
+        3900,
+        ["NW-CHG-110"],
+    )

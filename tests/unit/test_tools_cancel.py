@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 from datetime import date
 
 import pytest
 from sqlalchemy import select
 
+from tests.seeded import copy_store
 from tools import orders
 from tools.errors import BackendUnavailable, NotAllowed, NotFound
 from tools.policy import load_policy
@@ -32,8 +32,7 @@ def template(tmp_path_factory):
 
 @pytest.fixture
 def store(template, tmp_path) -> SqlStore:
-    shutil.copy(template, tmp_path / "store.sqlite")
-    return SqlStore.from_url(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    return copy_store(template, tmp_path)
 
 
 def of(store: SqlStore, status: str, customer: str = "C0001") -> str:

@@ -23,6 +23,10 @@ def test_load_policy_default_matches_the_help_centre():
     assert policy.cancel_fee_cents("processing") == 500
     assert policy.address_change_statuses == ("pending",)
     assert policy.max_verification_attempts == 5
+    assert (policy.exchange_statuses, policy.exchange_once) == (("delivered",), False)
+    assert (policy.modify_statuses, policy.modify_once) == (("pending",), False)
+    assert policy.payment_change_statuses == ("pending",)
+    assert not policy.exchange_locks_order and not policy.modify_locks_order
 
 
 def test_load_policy_tau_file_expresses_tau_benchs_rules():
@@ -32,6 +36,13 @@ def test_load_policy_tau_file_expresses_tau_benchs_rules():
     assert policy.refund_destinations == ("original", "gift_card")
     assert policy.window_days == 0 and policy.auto_approve_limit_cents is None
     assert not policy.needs_approval(10**9)
+    # "Exchange or modify order tools can only be called once per order."
+    assert policy.swap_statuses("exchange") == ("delivered",) and policy.swap_once("exchange")
+    assert policy.swap_statuses("modify") == ("pending",) and policy.swap_once("modify")
+    # "...will change the order status to 'pending (items modifed)'. The agent will not be
+    # able to modify or cancel the order anymore."
+    assert policy.modify_locks_order and policy.exchange_locks_order
+    assert policy.payment_change_statuses == ("pending",)
 
 
 @pytest.mark.parametrize(
@@ -68,6 +79,11 @@ def test_needs_approval_only_above_the_limit():
         ("[shipping]\nfree = true", "unknown policy sections"),
         ("[verification]\nmax_attempts = 0", "verification.max_attempts"),
         ("refunds = [", "not valid TOML"),
+        ("[exchange]\nonce = 'yes'", "exchange.once must be true or false"),
+        ("[modify_items]\nlocks_order = 1", "modify_items.locks_order must be true or false"),
+        ("[modify_items]\nstatuses = 'pending'", "modify_items.statuses"),
+        ("[payment_change]\nstatuses = [1]", "payment_change.statuses"),
+        ("exchange = 3", r"\[exchange\] must be a table"),
     ],
 )
 def test_load_policy_bad_file_names_the_bad_key(tmp_path, toml, message):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from tests.seeded import copy_store, seeded_template
 from tools import refunds
 from tools.errors import BackendUnavailable, NotAllowed, NotFound
 from tools.policy import SupportPolicy
@@ -17,7 +17,6 @@ from tools.store import refund_tx
 from tools.store.backend import SqlStore
 from tools.store.db import session_factory
 from tools.store.models import AuditLog, Order, OrderItem, Payment, Refund
-from tools.store.seed import seed_demo
 
 TODAY = date(2026, 3, 15)
 NOW = datetime(2026, 3, 15, 9, 30, tzinfo=UTC)
@@ -27,17 +26,12 @@ POLICY = SupportPolicy(window_days=30)
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     """One seeded database file, copied for each test (seeding once keeps tests fast)."""
-    path = tmp_path_factory.mktemp("refunds") / "template.sqlite"
-    store = SqlStore.from_url(f"sqlite:///{path}")
-    seed_demo(store.engine, today=TODAY)
-    store.engine.dispose()
-    return path
+    return seeded_template(tmp_path_factory, "refunds", TODAY)
 
 
 @pytest.fixture
 def store(template, tmp_path) -> SqlStore:
-    shutil.copy(template, tmp_path / "store.sqlite")
-    return SqlStore.from_url(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    return copy_store(template, tmp_path)
 
 
 def demo_order(store: SqlStore, status: str, *, delivered: str = "") -> OrderView:
@@ -261,3 +255,144 @@ def test_request_refund_another_customers_order_is_not_found(store):
     with pytest.raises(NotFound):
         refunds.request_refund(store, "C0001", theirs, POLICY, "k", "bot", now=NOW)
     assert all(r.idempotency_key != "k" for r in refund_rows(store, theirs))
+
+
+THREE_LINES = [
+    ("NW-HP-100", "Aurora Wireless Headphones", 12900),
+    ("NW-CHG-110", "VoltGo 65W USB-C Charger", 3900),
+    ("NW-MS-410", "Glide Wireless Mouse", 4900),
+]
+
+
+def test_request_refund_one_of_three_lines_then_another_covers_each_line_once(store):
+    _add_order(store, "W9000003", THREE_LINES)
+    check = refunds.check_refund_eligibility(
+        store, "C0001", "W9000003", POLICY, now=NOW, skus=("NW-CHG-110",)
+    )
+    assert (check.eligible, check.amount_cents, check.item_count) == (True, 3900, 1)
+    assert [(i.sku, i.quantity, i.unit_price_cents) for i in check.lines] == [
+        ("NW-CHG-110", 1, 3900)
+    ]
+    assert check.message == (
+        "Order W9000003 can be refunded for VoltGo 65W USB-C Charger ($39.00): "
+        "$39.00 back to PayPal."
+    )
+    first = refunds.request_refund(
+        store, "C0001", "W9000003", POLICY, "k-charger", "customer:C0001", now=NOW,
+        skus=("NW-CHG-110",), expected_amount_cents=3900,
+    )  # fmt: skip
+    second = refunds.request_refund(
+        store, "C0001", "W9000003", POLICY, "k-mouse", "customer:C0001", now=NOW,
+        skus=("NW-MS-410",), expected_amount_cents=4900,
+    )  # fmt: skip
+
+    order = store.get_order("W9000003")
+    assert [(r.id, r.amount_cents, r.skus) for r in order.refunds] == [
+        (first.id, 3900, ["NW-CHG-110"]),
+        (second.id, 4900, ["NW-MS-410"]),
+    ]
+    assert [p.status for p in order.payments] == ["partially_refunded"]
+    [audit] = store.list_audit(entity_id=second.id)
+    assert (audit.before["refunded_cents"], audit.after["refunded_cents"]) == (3900, 8800)
+    assert audit.after["refund"]["skus"] == ["NW-MS-410"]
+    rest = refunds.check_refund_eligibility(store, "C0001", "W9000003", POLICY, now=NOW)
+    assert [i.sku for i in rest.lines] == ["NW-HP-100"] and rest.amount_cents == 12900
+    assert rest.message == (
+        "Order W9000003 can be refunded for Aurora Wireless Headphones ($129.00): "
+        "$129.00 back to PayPal."
+    )
+
+
+def test_request_refund_of_a_line_already_refunded_is_refused_naming_it(store):
+    _add_order(store, "W9000003", THREE_LINES)
+    first = refunds.request_refund(
+        store, "C0001", "W9000003", POLICY, "k1", "bot", now=NOW, skus=("NW-CHG-110",)
+    )
+    again = refunds.check_refund_eligibility(
+        store, "C0001", "W9000003", POLICY, now=NOW, skus=("NW-CHG-110",)
+    )
+    assert (again.eligible, again.reason, again.amount_cents, again.lines) == (
+        False,
+        "already_refunded",
+        0,
+        [],
+    )
+    assert again.message == (
+        f"VoltGo 65W USB-C Charger on order W9000003 was already refunded: refund {first.id} "
+        "for $39.00 (approved)."
+    )
+    with pytest.raises(NotAllowed) as err:
+        refunds.request_refund(
+            store, "C0001", "W9000003", POLICY, "k2", "bot", now=NOW, skus=("NW-CHG-110",)
+        )
+    assert str(err.value) == again.message
+    assert len(refund_rows(store, "W9000003")) == 1
+    # The same request again is the same refund, not a refusal.
+    assert (
+        refunds.request_refund(
+            store, "C0001", "W9000003", POLICY, "k1", "bot", now=NOW, skus=("NW-CHG-110",)
+        )
+        == first
+    )
+
+
+def test_request_refund_whole_order_after_every_line_went_line_by_line_is_refused(store):
+    _add_order(store, "W9000003", THREE_LINES)
+    made = [
+        refunds.request_refund(
+            store, "C0001", "W9000003", POLICY, f"k-{sku}", "bot", now=NOW, skus=(sku,)
+        )
+        for sku, _, _ in THREE_LINES
+    ]
+    check = refunds.check_refund_eligibility(store, "C0001", "W9000003", POLICY, now=NOW)
+    assert (check.eligible, check.reason) == (False, "already_refunded")
+    assert check.message == (
+        f"Order W9000003 already has refund {made[0].id} for $129.00 (approved) and refund "
+        f"{made[1].id} for $39.00 (approved) and refund {made[2].id} for $49.00 (approved)."
+    )
+    assert [p.status for p in store.get_order("W9000003").payments] == ["refunded"]
+
+
+def test_request_refund_stale_amount_after_a_line_was_refunded_is_refused(store):
+    _add_order(store, "W9000003", THREE_LINES)
+    whole = refunds.check_refund_eligibility(store, "C0001", "W9000003", POLICY, now=NOW)
+    assert whole.amount_cents == 21700 and whole.message.endswith("$217.00 back to PayPal.")
+    refunds.request_refund(
+        store, "C0001", "W9000003", POLICY, "phone", "agent:ann", now=NOW, skus=("NW-MS-410",)
+    )
+    with pytest.raises(NotAllowed, match=r"is now \$168.00, not \$217.00; nothing was refunded"):
+        refunds.request_refund(
+            store, "C0001", "W9000003", POLICY, "chat", "bot", now=NOW,
+            expected_amount_cents=whole.amount_cents,
+        )  # fmt: skip
+    assert len(refund_rows(store, "W9000003")) == 1
+
+
+def test_refund_without_skus_covers_the_whole_order(store):
+    """Refunds written before item-level refunds (no SKUs recorded) cover every line."""
+    order = demo_order(store, "delivered", delivered="recent")
+    old = store.create_refund(
+        customer_id="C0001", order_id=order.id, amount_cents=3900, reason="by phone",
+        idempotency_key="old", actor="agent:ann",
+    )  # fmt: skip
+    assert old.skus is None
+    check = refunds.check_refund_eligibility(
+        store, "C0001", order.id, POLICY, now=NOW, skus=("NW-HP-100",)
+    )
+    assert (check.eligible, check.reason) == (False, "already_refunded")
+    assert check.message == (
+        f"Aurora Wireless Headphones on order {order.id} was already refunded: refund "
+        f"{old.id} for $39.00 (approved)."
+    )
+
+
+def test_check_refund_eligibility_item_not_in_order_lists_the_items(store):
+    order = demo_order(store, "delivered", delivered="recent")
+    check = refunds.check_refund_eligibility(
+        store, "C0001", order.id, POLICY, now=NOW, skus=("NW-TNT-510",)
+    )
+    assert (check.eligible, check.reason) == (False, "item_not_in_order")
+    assert check.message == (
+        f"order {order.id} doesn't contain that item; it has Aurora Wireless Headphones, "
+        "VoltGo 65W USB-C Charger."
+    )

@@ -3,7 +3,8 @@
 `load_policy()` reads `tools/policy/default.toml` (the demo shop's rules, the same ones
 the help centre states); `load_policy(path)` reads any other file of the same shape, e.g.
 `tools/policy/tau_retail.toml`, the rules of the τ-bench retail domain. Every rule a
-refund, cancellation or address change is checked against lives here, never in code.
+refund, cancellation, exchange or change to an order is checked against lives here,
+never in code.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+SwapKind = Literal["exchange", "modify"]
+"""exchange: delivered items for other options; modify: a pending order's items."""
 
 DESTINATIONS = ("original", "gift_card")
 """Where a refund may go: the order's own payment method, or a gift card the customer owns."""
@@ -25,7 +29,7 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class SupportPolicy:
-    """The shop's rules for refunds, returns, cancellations and address changes."""
+    """The shop's rules for refunds, returns, cancellations, exchanges and order changes."""
 
     name: str = "default"
     """A label for logs and the CLI, e.g. 'Northwind Supply standard policy'."""
@@ -49,12 +53,34 @@ class SupportPolicy:
     """Fee for cancelling, by order status (absent means free)."""
     address_change_statuses: tuple[str, ...] = ("pending",)
     """Order statuses in which the shipping address may still change."""
+    exchange_statuses: tuple[str, ...] = ("delivered",)
+    """Order statuses in which items may be exchanged for other options of the product."""
+    exchange_once: bool = False
+    """Whether an order may be exchanged only once (everything in one request)."""
+    modify_statuses: tuple[str, ...] = ("pending",)
+    """Order statuses in which the items may be changed to other options of the product."""
+    modify_once: bool = False
+    """Whether an order's items may be changed only once."""
+    exchange_locks_order: bool = False
+    """Whether an exchanged order is closed to returns and further exchanges."""
+    modify_locks_order: bool = False
+    """Whether an order whose items were changed is closed to cancelling and any change."""
+    payment_change_statuses: tuple[str, ...] = ("pending",)
+    """Order statuses in which the order may move to another payment method."""
     max_verification_attempts: int = 5
     """Failed identity checks an anonymous conversation may make before a person takes over."""
 
     def cancel_fee_cents(self, status: str) -> int:
         """The fee for cancelling an order in `status` (0 when free)."""
         return self.cancel_fees_cents.get(status, 0)
+
+    def swap_statuses(self, kind: SwapKind) -> tuple[str, ...]:
+        """Order statuses in which items may be swapped: exchanged, or modified."""
+        return self.exchange_statuses if kind == "exchange" else self.modify_statuses
+
+    def swap_once(self, kind: SwapKind) -> bool:
+        """Whether an order allows only one swap of this kind."""
+        return self.exchange_once if kind == "exchange" else self.modify_once
 
     def refundable_category(self, category: str) -> bool:
         return category not in self.non_refundable_categories
@@ -99,6 +125,19 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _flag(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise PolicyError(f"{where} must be true or false, got {value!r}")
+    return value
+
+
+def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        raise PolicyError(f"[{name}] must be a table, got {value!r}")
+    return value
+
+
 def _phrases(value: Any, where: str) -> dict[str, tuple[str, ...]]:
     if not isinstance(value, dict):
         raise PolicyError(f"{where} must be a table of name = [phrases], got {value!r}")
@@ -107,13 +146,19 @@ def _phrases(value: Any, where: str) -> dict[str, tuple[str, ...]]:
 
 def parse_policy(raw: dict[str, Any]) -> SupportPolicy:
     """A `SupportPolicy` from parsed TOML; raises PolicyError naming the bad key."""
-    known = {"name", "refunds", "cancellation", "address_change", "verification"}
+    known = {
+        "name", "refunds", "cancellation", "address_change", "verification",
+        "exchange", "modify_items", "payment_change",
+    }  # fmt: skip
     if unknown := set(raw) - known:
         raise PolicyError(f"unknown policy sections {sorted(unknown)}; expected {sorted(known)}")
     refunds = raw.get("refunds", {})
     cancel = raw.get("cancellation", {})
     address = raw.get("address_change", {})
     verification = raw.get("verification", {})
+    exchange = _section(raw, "exchange")
+    modify = _section(raw, "modify_items")
+    payment = _section(raw, "payment_change")
     window = refunds.get("window_days", 30)
     if isinstance(window, bool) or not isinstance(window, int) or window < 0:
         raise PolicyError(f"refunds.window_days must be a whole number >= 0, got {window!r}")
@@ -148,6 +193,15 @@ def parse_policy(raw: dict[str, Any]) -> SupportPolicy:
             address.get("statuses", ["pending"]), "address_change.statuses"
         ),
         max_verification_attempts=attempts,
+        exchange_statuses=_strings(exchange.get("statuses", ["delivered"]), "exchange.statuses"),
+        exchange_once=_flag(exchange.get("once", False), "exchange.once"),
+        modify_statuses=_strings(modify.get("statuses", ["pending"]), "modify_items.statuses"),
+        modify_once=_flag(modify.get("once", False), "modify_items.once"),
+        exchange_locks_order=_flag(exchange.get("locks_order", False), "exchange.locks_order"),
+        modify_locks_order=_flag(modify.get("locks_order", False), "modify_items.locks_order"),
+        payment_change_statuses=_strings(
+            payment.get("statuses", ["pending"]), "payment_change.statuses"
+        ),
     )
 
 

@@ -45,10 +45,12 @@ def write_approval_request(
     method_id: str | None,
     idempotency_key: str,
     escalation: dict[str, Any],
+    skus: list[str] | None = None,
 ) -> ApprovalView:
     """A pending approval and its escalation (reason approval_needed), written together.
 
-    `escalation` holds the escalation's intent, confidence, entities and transcript.
+    `escalation` holds the escalation's intent, confidence, entities and transcript;
+    `skus` the order lines the refund covers, one per unit (None: the whole order).
     """
     existing = session.scalar(select(Approval).where(Approval.idempotency_key == idempotency_key))
     if existing is not None:
@@ -70,6 +72,7 @@ def write_approval_request(
         amount_cents=amount_cents,
         destination=destination,
         method_id=method_id,
+        skus=skus,
         status="pending",
         escalation_id=ticket.id,
         idempotency_key=idempotency_key,
@@ -125,6 +128,7 @@ def write_approval_decision(
             status="approved",
             destination=row.destination,
             check=check,
+            skus=row.skus,
         )
         row.refund_id = refund.id
     row.status = wanted

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
+from tools.change_views import DefaultAddressView, PaymentChangeView
 from tools.errors import BackendUnavailable
 from tools.schemas import (
     AddressChangeView,
@@ -28,10 +29,13 @@ from tools.schemas import (
     OrderView,
     PaymentMethodView,
     PaymentView,
+    ProductView,
     RefundView,
+    SwapView,
 )
 from tools.store import views
 from tools.store.approval_tx import write_dispute
+from tools.store.change_tx import write_default_address, write_payment_change
 from tools.store.db import (
     SQLITE_BUSY_TIMEOUT_MS,
     create_schema,
@@ -40,11 +44,21 @@ from tools.store.db import (
     writer_factory,
 )
 from tools.store.desk_records import DeskRecords
-from tools.store.models import Customer, Dispute, Invoice, Order, Payment, PaymentMethod, Refund
+from tools.store.models import (
+    Customer,
+    Dispute,
+    Invoice,
+    Order,
+    Payment,
+    PaymentMethod,
+    Product,
+    Refund,
+)
 from tools.store.order_tx import write_address_change, write_cancellation
 from tools.store.protocol import StoreBackend
 from tools.store.records import ConversationRecords
 from tools.store.refund_tx import ORDER_DETAIL, OrderCheck, write_refund
+from tools.store.swap_tx import write_swap
 
 __all__ = ["SqlStore", "StoreBackend"]
 
@@ -89,6 +103,34 @@ class SqlStore(ConversationRecords, DeskRecords):
             query = select(PaymentMethod).where(PaymentMethod.customer_id == customer_id)
             return [views.payment_method(m) for m in s.scalars(query.order_by(PaymentMethod.id))]
 
+    def change_default_address(self, **fields: Any) -> DefaultAddressView:
+        """Set the customer's default shipping address (audited) exactly once per key.
+
+        Keyword arguments: those of `StoreBackend.change_default_address`."""
+        return self._write_once("change_default_address", write_default_address, fields)
+
+    # -- catalogue ---------------------------------------------------------
+    def get_product(self, sku: str) -> ProductView | None:
+        with self._guard("get_product"), self._reader() as s:
+            row = s.get(Product, sku)
+            return views.product(row) if row else None
+
+    def list_variants(self, sku: str) -> list[ProductView]:
+        """The other options of `sku`'s product (same group) that can be ordered now."""
+        with self._guard("list_variants"), self._reader() as s:
+            row = s.get(Product, sku)
+            if row is None or row.group_id is None:
+                return []
+            query = select(Product).where(
+                Product.group_id == row.group_id, Product.sku != sku, Product.available
+            )
+            return [views.product(p) for p in s.scalars(query.order_by(Product.sku))]
+
+    def product_names(self) -> list[str]:
+        """Every product name of the catalogue, once each ('Water Bottle', 'Office Chair')."""
+        with self._guard("product_names"), self._reader() as s:
+            return sorted(set(s.scalars(select(Product.name))))
+
     # -- orders and billing ------------------------------------------------
     def get_order(self, order_id: str) -> OrderView | None:
         with self._guard("get_order"), self._reader() as s:
@@ -126,9 +168,11 @@ class SqlStore(ConversationRecords, DeskRecords):
         status: str = "approved",
         destination: str | None = None,
         check: OrderCheck | None = None,
+        skus: list[str] | None = None,
     ) -> RefundView:
         """Exactly once per `idempotency_key`: a repeat returns the first refund unchanged.
 
+        `skus` are the order lines the refund covers, one per unit (None: the whole order).
         The refund row, the payments it marks refunded and the audit row commit together.
         Raises NotFound for an order that is not this customer's, NotAllowed when the
         refunds would exceed what was paid or `check` (the policy) refuses.
@@ -147,6 +191,7 @@ class SqlStore(ConversationRecords, DeskRecords):
                         status=status,
                         destination=destination,
                         check=check,
+                        skus=skus,
                     )
             except IntegrityError:
                 # A concurrent call with the same key committed first: return its refund.
@@ -173,6 +218,19 @@ class SqlStore(ConversationRecords, DeskRecords):
 
         Keyword arguments: those of `StoreBackend.change_address`."""
         return self._write_once("change_address", write_address_change, fields)
+
+    def swap_items(self, **fields: Any) -> SwapView:
+        """Exchange a delivered order's items or modify a pending order's (audited), for
+        other options of the same products, exactly once per key.
+
+        Keyword arguments: those of `StoreBackend.swap_items`."""
+        return self._write_once("swap_items", write_swap, fields)
+
+    def change_payment_method(self, **fields: Any) -> PaymentChangeView:
+        """Move a pending order to another payment method (audited) exactly once per key.
+
+        Keyword arguments: those of `StoreBackend.change_payment_method`."""
+        return self._write_once("change_payment_method", write_payment_change, fields)
 
     def create_dispute(self, **fields: Any) -> DisputeView:
         """Open a dispute on one of the order's payments (once per key, once per charge).

@@ -26,6 +26,9 @@ PAYMENT_METHODS = ("card", "paypal", "gift_card")
 PAYMENT_STATUSES = ("captured", "refunded", "partially_refunded")
 INVOICE_STATUSES = ("paid", "open")
 REFUND_STATUSES = ("requested", "approved", "completed", "rejected")
+EXCHANGE_KINDS = ("exchange", "modify")
+"""exchange: delivered items swapped for other options; modify: a pending order's items."""
+EXCHANGE_STATUSES = ("requested", "done")
 APPROVAL_STATUSES = ("pending", "approved", "declined")
 DISPUTE_STATUSES = ("open", "resolved", "rejected")
 
@@ -110,6 +113,7 @@ class Order(Base):
     payments: Mapped[list[Payment]] = relationship(order_by="Payment.id")
     invoices: Mapped[list[Invoice]] = relationship(order_by="Invoice.id")
     refunds: Mapped[list[Refund]] = relationship(order_by="Refund.created_at")
+    exchanges: Mapped[list[Exchange]] = relationship(order_by="Exchange.created_at")
 
 
 class OrderItem(Base):
@@ -162,6 +166,29 @@ class Refund(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     destination: Mapped[str | None] = mapped_column(String(120))  # 'Visa ending 4242'
+    # The order lines it covers, one SKU per unit; None (older rows) covers the whole
+    # order, [] none of them (a price difference or a change of payment method).
+    skus: Mapped[list[Any] | None]
+
+
+class Exchange(Base):
+    """Items of an order swapped for other options of the same products: an exchange of
+    delivered items (requested until the old ones come back) or a pending order's items
+    changed in place (done at once)."""
+
+    __tablename__ = "order_exchanges"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)  # 'X' + hex
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(CUSTOMER_ID), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # exchange | modify
+    # [{"old_sku", "old_name", "new_sku", "new_name", "quantity", "difference_cents"}]
+    swaps: Mapped[list[Any]]
+    difference_cents: Mapped[int]  # new - old: positive is charged, negative refunded
+    method: Mapped[str] = mapped_column(String(120))  # where the difference goes
+    status: Mapped[str] = mapped_column(String(16))  # requested | done
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PaymentMethod(Base):
@@ -189,6 +216,7 @@ class Approval(Base):
     amount_cents: Mapped[int]
     destination: Mapped[str] = mapped_column(String(120))
     method_id: Mapped[str | None] = mapped_column(String(40))  # None: the original method
+    skus: Mapped[list[Any] | None]  # the lines the refund covers, as on `Refund.skus`
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     escalation_id: Mapped[str | None] = mapped_column(String(40))
     refund_id: Mapped[str | None] = mapped_column(String(40))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from tools.change_views import DefaultAddressView, PaymentChangeView
 from tools.schemas import (
     AddressChangeView,
     ApprovalView,
@@ -17,12 +18,16 @@ from tools.schemas import (
     OrderView,
     PaymentMethodView,
     PaymentView,
+    ProductView,
     RefundView,
     SessionView,
+    SwapView,
     VerificationResult,
 )
+from tools.store.change_tx import PaymentCheck
 from tools.store.order_tx import CancelCheck
 from tools.store.refund_tx import OrderCheck
+from tools.store.swap_tx import SwapCheck
 
 
 class StoreBackend(Protocol):
@@ -37,6 +42,14 @@ class StoreBackend(Protocol):
     def list_orders(self, customer_id: str) -> list[OrderSummary]: ...
     def list_invoices(self, customer_id: str) -> list[InvoiceView]: ...
     def list_payments(self, customer_id: str) -> list[PaymentView]: ...
+    def change_default_address(
+        self, *, customer_id: str, address: str, idempotency_key: str, actor: str
+    ) -> DefaultAddressView: ...
+
+    # catalogue
+    def get_product(self, sku: str) -> ProductView | None: ...
+    def list_variants(self, sku: str) -> list[ProductView]: ...
+    def product_names(self) -> list[str]: ...
 
     # writes on orders (each idempotent under its key, audited, policy re-checked)
     def create_refund(
@@ -51,6 +64,7 @@ class StoreBackend(Protocol):
         status: str = "approved",
         destination: str | None = None,
         check: OrderCheck | None = None,
+        skus: list[str] | None = None,
     ) -> RefundView: ...
     def find_refund(self, idempotency_key: str) -> RefundView | None: ...
     def cancel_order(
@@ -72,6 +86,28 @@ class StoreBackend(Protocol):
         actor: str,
         check: OrderCheck,
     ) -> AddressChangeView: ...
+    def swap_items(
+        self,
+        *,
+        customer_id: str,
+        order_id: str,
+        kind: str,
+        swaps: dict[str, str],
+        method_id: str | None,
+        idempotency_key: str,
+        actor: str,
+        quote: SwapCheck,
+    ) -> SwapView: ...
+    def change_payment_method(
+        self,
+        *,
+        customer_id: str,
+        order_id: str,
+        method_id: str,
+        idempotency_key: str,
+        actor: str,
+        check: PaymentCheck,
+    ) -> PaymentChangeView: ...
     def create_dispute(
         self,
         *,
@@ -97,6 +133,7 @@ class StoreBackend(Protocol):
         method_id: str | None,
         idempotency_key: str,
         escalation: dict[str, Any],
+        skus: list[str] | None = None,
     ) -> ApprovalView: ...
     def decide_approval(
         self,
@@ -140,3 +177,16 @@ class StoreBackend(Protocol):
     def list_escalations(self, status: str | None = None) -> list[EscalationView]: ...
     def get_escalation(self, escalation_id: str) -> EscalationView | None: ...
     def list_audit(self, entity_id: str | None = None) -> list[AuditEntry]: ...
+
+    # one ticket per conversation (the agent desk's records)
+    def open_ticket(self, session_id: str) -> dict[str, Any] | None: ...
+    def join_ticket(
+        self,
+        escalation_id: str,
+        *,
+        reason: str,
+        intent: str | None,
+        confidence: float | None,
+        entities: list[Any],
+        transcript: list[dict[str, Any]],
+    ) -> dict[str, Any]: ...

@@ -22,6 +22,7 @@ ORDER_DETAIL = (
     selectinload(Order.payments),
     selectinload(Order.refunds),
     selectinload(Order.invoices),
+    selectinload(Order.exchanges),
 )
 
 
@@ -52,9 +53,11 @@ def write_refund(
     status: str,
     destination: str | None = None,
     check: OrderCheck | None = None,
+    skus: list[str] | None = None,
 ) -> RefundView:
     """Record one refund inside `session`'s transaction (the caller commits or rolls back).
 
+    `skus` are the order lines it covers, one per unit (None: the whole order).
     A refund already recorded under `idempotency_key` is returned unchanged. A duplicate
     inserted concurrently surfaces as IntegrityError at the flush, before anything else
     is written. Raises NotFound when the order is not this customer's, NotAllowed when
@@ -87,6 +90,7 @@ def write_refund(
         reason=reason,
         idempotency_key=idempotency_key,
         destination=destination,
+        skus=skus,
     )
     session.add(refund)
     session.flush()  # a duplicate key fails here, before anything else is touched

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from tools.store.catalog import CATALOG, SKUS
+from tools.store.catalog import CATALOG, PRODUCTS, SKUS
 from tools.store.db import session_factory
 from tools.store.models import (
     Base,
@@ -307,7 +307,7 @@ def seed_demo(
             owner = others[i] if i < len(others) else rng.choice(others)
             days, lines = gen.random_days(status), gen.random_lines()
             rows.append(gen.order(ids[len(rows)], owner, status, days, lines))
-        for item in CATALOG:
+        for item in PRODUCTS:  # variants too; none of this draws on `rng`
             session.merge(Product(**vars(item)))
         session.add_all(people)
         session.flush()

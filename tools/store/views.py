@@ -16,7 +16,10 @@ from tools.schemas import (
     OrderView,
     PaymentMethodView,
     PaymentView,
+    ProductView,
     RefundView,
+    SwapRecord,
+    SwapView,
 )
 from tools.store.models import (
     Approval,
@@ -24,11 +27,13 @@ from tools.store.models import (
     Customer,
     Dispute,
     Escalation,
+    Exchange,
     Invoice,
     Order,
     OrderItem,
     Payment,
     PaymentMethod,
+    Product,
     Refund,
 )
 
@@ -45,8 +50,17 @@ def summary(order: Order) -> OrderSummary:
 def customer(row: Customer) -> CustomerView:
     orders = sorted(row.orders, key=lambda o: (o.created_at, o.id), reverse=True)
     return CustomerView(
-        id=row.id, email=row.email, name=row.name, orders=[summary(o) for o in orders]
+        id=row.id,
+        email=row.email,
+        name=row.name,
+        address=row.address,
+        orders=[summary(o) for o in orders],
     )
+
+
+def options(raw: dict[str, Any] | None) -> dict[str, str]:
+    """A product's options as text: τ-bench dumps hold a few as numbers."""
+    return {str(k): str(v) for k, v in (raw or {}).items()}
 
 
 def item(row: OrderItem) -> ItemView:
@@ -57,6 +71,34 @@ def item(row: OrderItem) -> ItemView:
         unit_price_cents=row.unit_price_cents,
         refundable=row.product.refundable,
         category=row.product.category,
+        options=options(row.product.options),
+        group_id=row.product.group_id,
+    )
+
+
+def product(row: Product) -> ProductView:
+    return ProductView(
+        sku=row.sku,
+        name=row.name,
+        category=row.category,
+        price_cents=row.price_cents,
+        options=options(row.options),
+        group_id=row.group_id,
+        available=row.available,
+    )
+
+
+def exchange(row: Exchange) -> SwapView:
+    return SwapView(
+        id=row.id,
+        order_id=row.order_id,
+        customer_id=row.customer_id,
+        kind=row.kind,
+        swaps=[SwapRecord.model_validate(s) for s in row.swaps],
+        difference_cents=row.difference_cents,
+        payment_label=row.method,
+        status=row.status,
+        created_at=row.created_at,
     )
 
 
@@ -68,6 +110,7 @@ def payment(row: Payment) -> PaymentView:
         last4=row.last4,
         amount_cents=row.amount_cents,
         status=row.status,
+        method_id=row.method_id,
     )
 
 
@@ -80,6 +123,7 @@ def refund(row: Refund) -> RefundView:
         reason=row.reason,
         created_at=row.created_at,
         destination=row.destination,
+        skus=row.skus,
     )
 
 
@@ -105,6 +149,7 @@ def approval(row: Approval) -> ApprovalView:
         escalation_id=row.escalation_id,
         refund_id=row.refund_id,
         method_id=row.method_id,
+        skus=row.skus,
         requested_at=row.requested_at,
         decided_by=row.decided_by,
         decided_at=row.decided_at,
@@ -153,6 +198,7 @@ def order(row: Order) -> OrderView:
         invoices=[invoice(i) for i in row.invoices],
         cancelled_at=row.cancelled_at,
         cancel_reason=row.cancel_reason,
+        exchanges=[exchange(x) for x in row.exchanges],
     )
 
 
