@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter
+from pathlib import Path
 
 from graph.nlu.corpus import BACKGROUND_PATH, CORPUS_PATH, read_background
 from graph.nlu.corpus.build_corpus import build, main, norm_key, read_seeds
+from graph.nlu.corpus.products import GENERIC_PRODUCTS, LEAD_WORDS
+from graph.nlu.entities import extract_entities
 from graph.nlu.taxonomy import INTENTS
 
 
@@ -85,3 +89,38 @@ def test_nlu_corpus_entity_spans_point_at_the_filled_values():
 def test_nlu_corpus_handwritten_rows_have_no_entity_spans():
     rows = [json.loads(line) for line in CORPUS_PATH.read_text(encoding="utf-8").splitlines()]
     assert all(not r["entities"] for r in rows if r["source"] == "handwritten")
+
+
+def test_nlu_corpus_everyday_products_name_no_catalogue_product():
+    # Their rows carry no sku span, so the extractor must find none there either.
+    forms = [
+        form
+        for name, options in GENERIC_PRODUCTS.items()
+        for form in (
+            name,
+            *(f"{name} ({o})" for o in options),
+            *(f"{w} {name.lower()}" for w in LEAD_WORDS),
+        )
+    ]
+    found = {
+        form: [e.type for e in extract_entities(f"return the {form} from W1234567")]
+        for form in forms
+    }
+    corpus_types = {"order_id", "invoice_id", "money", "sku", "date", "email"}
+    assert {f: t for f, t in found.items() if set(t) & corpus_types != {"order_id"}} == {}
+
+
+def test_nlu_corpus_item_level_requests_name_catalogue_and_everyday_products():
+    everyday = tuple(name.lower() for name in GENERIC_PRODUCTS)
+    for intent in ("get_refund", "change_order", "track_refund", "cancel_order"):
+        texts = [(r["text"].lower(), r["entities"]) for r in rows() if r["intent"] == intent]
+        assert any(any(e["type"] == "sku" for e in ents) for _, ents in texts), intent
+        assert any(name in text for text, _ in texts for name in everyday), intent
+
+
+def test_nlu_corpus_holds_none_of_the_held_out_item_requests():
+    path = Path(__file__).resolve().parents[2] / "evals" / "data" / "item_requests_heldout.csv"
+    with path.open(encoding="utf-8") as f:
+        held_out = {norm_key(r["text"]) for r in csv.DictReader(f)}
+    assert len(held_out) >= 40
+    assert held_out.isdisjoint(norm_key(r["text"]) for r in rows())

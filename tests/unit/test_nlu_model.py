@@ -54,6 +54,17 @@ FRESH = [  # none of these is in the corpus (checked below)
     ("what's the weather in Paris", "out_of_scope"),
     ("write a python function to sort a list", "out_of_scope"),
 ]
+ITEM_LEVEL = [  # requests naming an item, the way customers of the imported store write them
+    ("Hi, the headphones from W4520484 are not what I expected, I want a refund", "get_refund"),
+    ("return the Water Bottle from #W2611340", "get_refund"),
+    (
+        "I'd like to return the Headphones (over-ear, wireless, blue) and the Vacuum Cleaner "
+        "(robotic, bagged, cordless) from order #W7342738",
+        "get_refund",
+    ),
+    ("exchange the headphones for the blue ones", "change_order"),
+    ("change the payment method of W5507320 to my paypal", "change_order"),
+]
 GIBBERISH = ["asdfgh", "hmm", "the thing", "qwop zxv", "blorp"]
 
 
@@ -68,7 +79,7 @@ def trained(tmp_path_factory, encoder):
 def test_nlu_test_sentences_are_not_training_data():
     texts, _ = read_corpus()
     seen = {norm_key(t) for t in [*texts, *read_background()]}
-    assert [t for t, _ in FRESH if norm_key(t) in seen] == []
+    assert [t for t, _ in FRESH + ITEM_LEVEL if norm_key(t) in seen] == []
     assert [t for t in GIBBERISH if norm_key(t) in seen] == []
 
 
@@ -85,7 +96,7 @@ def test_nlu_model_metrics_on_the_held_out_split(trained):
     assert max(metrics["gibberish_confidence"].values()) < 0.6
 
 
-@pytest.mark.parametrize(("text", "intent"), NAMED_IN_THE_BRIEF + FRESH)
+@pytest.mark.parametrize(("text", "intent"), NAMED_IN_THE_BRIEF + FRESH + ITEM_LEVEL)
 def test_nlu_model_predicts_fresh_sentences_confidently(trained, text, intent):
     prediction = trained[2].predict([text])[0]
     assert (prediction.intent, prediction.confidence >= 0.6) == (intent, True)

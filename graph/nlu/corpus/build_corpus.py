@@ -1,10 +1,11 @@
 """Build the intent training corpus (intents.jsonl) from the handwritten seeds.
 
 Every seed phrasing in seeds.txt becomes one row: `handwritten` when it is used
-verbatim, `template` when it has {slots} (filled with realistic values). Slotted seeds
-are then refilled with other values (`template`, up to REFILLS per seed), and `noise`
-rows vary the seeds (openers, closers, run-on lead-ins, typos, lowercasing, dropped
-punctuation, chat shorthand) until each intent has TARGET rows.
+verbatim, `template` when it has {slots} (filled with realistic values; a {product} is
+the demo catalogue's or an everyday one, see products.py). Slotted seeds are then
+refilled with other values (`template`, up to REFILLS per seed, leaving MIN_NOISE rows),
+and `noise` rows vary the seeds (openers, closers, run-on lead-ins, typos, lowercasing,
+dropped punctuation, chat shorthand) until each intent has TARGET rows.
 background.txt holds noise (fillers, keyboard mashes) that the classifier trains as a
 hidden class so gibberish gets a low confidence. The output is deterministic.
 
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.nlu.corpus import BACKGROUND_PATH, CORPUS_DIR, CORPUS_PATH
+from graph.nlu.corpus.products import product_mention
 from graph.nlu.taxonomy import INTENTS
 from tools.store.catalog import CATALOG
 
@@ -32,6 +34,9 @@ SEEDS_PATH = CORPUS_DIR / "seeds.txt"
 TARGET = 160
 REFILLS = 1
 """Extra slot fillings of each seed with {slots}, before the noise variants."""
+MIN_NOISE = 40
+"""Rows of each intent kept for noise variants (refills stop short of them), so an intent
+with many slotted seeds still sees openers, typos and shorthand."""
 SEED = 2026
 SLOT = re.compile(r"\{(\w+)\}")
 
@@ -140,18 +145,6 @@ def invoice_id(rng: random.Random) -> str:
     return value.lower() if rng.random() < 0.2 else value
 
 
-def product_name(rng: random.Random) -> tuple[str, str]:
-    """(how a customer names a catalogue product, its SKU)."""
-    product = rng.choice(CATALOG)
-    name = product.name
-    roll = rng.random()
-    if roll < 0.25:
-        return name.lower(), product.sku
-    if roll < 0.45:  # short form, the way people talk: "headphones", "backpack 28l"
-        return " ".join(name.split()[1:]).lower() or name, product.sku
-    return name, product.sku
-
-
 SLOT_TYPES = {
     "order": "order_id", "invoice": "invoice_id", "amount": "money", "product": "sku",
     "sku": "sku", "date": "date", "email": "email",
@@ -165,29 +158,35 @@ AMOUNT_VALUES = {
 }  # fmt: skip
 
 
-def slot_value(slot: str, rng: random.Random) -> tuple[str, str | None]:
-    """(surface text, normalised value) of a random, realistic filling of one {slot}.
+def slot_value(slot: str, rng: random.Random) -> tuple[str, str | None, tuple[int, int] | None]:
+    """(surface text, normalised value, entity span inside the text) of a random, realistic
+    filling of one {slot}; the span is None where the text names no entity (a product
+    outside the catalogue).
 
     Dates get no value: a relative date means a different day on every turn."""
     if slot == "order":
         text = order_id(rng)
-        return text, "W" + re.sub(r"\D", "", text)
+        return text, "W" + re.sub(r"\D", "", text), (0, len(text))
     if slot == "invoice":
         text = invoice_id(rng)
-        return text, text.upper()
+        return text, text.upper(), (0, len(text))
     if slot == "amount":
         text = rng.choice(AMOUNTS)
-        return text, AMOUNT_VALUES[text]
+        return text, AMOUNT_VALUES[text], (0, len(text))
     if slot == "product":
-        return product_name(rng)
+        mention = product_mention(rng)
+        span = (mention.start, mention.end) if mention.sku else None
+        return mention.text, mention.sku, span
     if slot == "sku":
         sku = rng.choice(CATALOG).sku
-        return sku, sku
+        return sku, sku, (0, len(sku))
     if slot == "date":
-        return rng.choice(DATES), None
+        text = rng.choice(DATES)
+        lead = len(text) - len(text.removeprefix("on "))  # "on March 3": the date is "March 3"
+        return text, None, (lead, len(text))
     if slot == "email":
         email = rng.choice(EMAILS)
-        return email, email
+        return email, email, (0, len(email))
     raise KeyError(f"unknown slot {{{slot}}}")
 
 
@@ -202,12 +201,12 @@ def fill(template: str, rng: random.Random) -> tuple[str, list[dict[str, Any]]]:
         literal = template[at : m.start()]
         parts.append(literal)
         length += len(literal)
-        text, value = slot_value(m.group(1), rng)
-        lead = len(text) - len(text.removeprefix("on "))  # "on March 3": the date is "March 3"
-        entities.append(
-            {"type": SLOT_TYPES[m.group(1)], "value": value, "start": length + lead,
-             "end": length + len(text)}
-        )  # fmt: skip
+        text, value, span = slot_value(m.group(1), rng)
+        if span is not None:
+            entities.append(
+                {"type": SLOT_TYPES[m.group(1)], "value": value, "start": length + span[0],
+                 "end": length + span[1]}
+            )  # fmt: skip
         parts.append(text)
         length += len(text)
         at = m.end()
@@ -284,7 +283,7 @@ def build(seeds: dict[str, list[str]], target: int = TARGET) -> list[dict[str, A
         slotted = [t for t in seeds[intent] if SLOT.search(t)]
         candidates = chain(
             ((*fill(t, rng), _source(t)) for t in seeds[intent]),
-            ((*fill(t, rng), "template") for _ in range(REFILLS) for t in slotted),
+            ((*fill(t, rng), "refill") for _ in range(REFILLS) for t in slotted),
             (
                 (*fill(vary(rng.choice(seeds[intent]), intent, rng), rng), "noise")
                 for _ in range(target * 50)
@@ -293,6 +292,10 @@ def build(seeds: dict[str, list[str]], target: int = TARGET) -> list[dict[str, A
         for text, entities, source in candidates:
             if count >= target and source != "handwritten":
                 break
+            if source == "refill":
+                if count >= target - MIN_NOISE:
+                    continue
+                source = "template"
             key = norm_key(text)
             if key and key not in seen:
                 seen.add(key)
