@@ -157,7 +157,7 @@ class ChatService:
     def _announce(self, session_id: str, customer_id: str | None, final: dict) -> None:
         """Tell the escalation webhook (in the background) about an escalation this turn made."""
         escalation = final.get("escalation")
-        if not escalation or self._notifier is None:
+        if not escalation or escalation.get("joined") or self._notifier is None:
             return
         lines = [
             {**line, "text": line.get("content", "")} for line in final.get("transcript") or []

@@ -63,6 +63,10 @@ class ChatResponse(BaseModel):
     escalation: EscalationRef | None
     model_version: str = ""
     sentiment: SentimentPublic | None = None
+    suggestions: list[str] = Field(
+        default_factory=list,
+        description="Quick replies for this turn (e.g. the readings of an unclear message).",
+    )
 
 
 class TranscriptLine(BaseModel):
@@ -109,4 +113,5 @@ def response_from_state(session_id: str, state: dict[str, Any]) -> ChatResponse:
         escalation=EscalationRef(**escalation) if escalation else None,
         model_version=state.get("model_version") or "",
         sentiment=SentimentPublic(**state["sentiment"]) if state.get("sentiment") else None,
+        suggestions=list(state.get("suggestions") or []),
     )

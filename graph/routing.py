@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Literal, get_args
 
 from graph.state import TurnState
+from tools.addresses import find_address
+
+
+def has_address(message: str) -> bool:
+    return find_address(message) is not None
+
 
 Route = Literal[
     "orders",
@@ -14,9 +21,13 @@ Route = Literal[
     "cancel",
     "address",
     "payments",
+    "swap",
+    "payment_change",
+    "profile_address",
     "verify",
     "knowledge",
     "smalltalk",
+    "clarify",
     "escalate",
 ]
 
@@ -40,8 +51,9 @@ INTENT_ROUTES: dict[str, Route] = {
 """Intents with their own branch; every other intent is answered from the knowledge base."""
 
 ACCOUNT_ROUTES: frozenset[Route] = frozenset(
-    {"orders", "refund", "billing", "cancel", "address", "payments"}
-)
+    {"orders", "refund", "billing", "cancel", "address", "payments", "swap", "payment_change",
+     "profile_address"}
+)  # fmt: skip
 """Branches that read or change the caller's own records, so need a known customer."""
 
 GENERAL_WHEN_ANONYMOUS: frozenset[str] = frozenset(
@@ -49,6 +61,15 @@ GENERAL_WHEN_ANONYMOUS: frozenset[str] = frozenset(
 )
 """Account intents that are usually general questions ('do you take PayPal?'): an
 anonymous caller gets the help centre's answer, not an identity check."""
+
+WRITE_INTENTS: frozenset[str] = frozenset(
+    {"get_refund", "cancel_order", "change_order", "change_shipping_address", "payment_issue"}
+)
+"""Intents whose branch ends in an offer to change something (stated, then confirmed)."""
+
+SOFT_REASONS: frozenset[str] = frozenset({"low_confidence", "missing_knowledge"})
+"""Escalation reasons that a side question asked while an offer waits does not act on:
+the bot says it has no answer and restates the offer instead of opening a ticket."""
 
 ROUTE_NODES: tuple[Route, ...] = get_args(Route)
 """Every branch name, in the order of `Route`."""
@@ -84,6 +105,76 @@ def choose_route(
     if route in ACCOUNT_ROUTES and not signed_in:
         return ("knowledge", None) if intent in GENERAL_WHEN_ANONYMOUS else ("verify", None)
     return route, None
+
+
+_SWAP = re.compile(
+    r"\b(exchange|swap|trade)\b|\b(switch|change)\b.{0,50}\bto (the|a) .{0,30}\b(one|version)\b|"
+    r"\b(different|another|other|bigger|smaller|the) "
+    r"(size|colou?r|version|variant|style)\b|\b(instead|replace)\b.*\b(size|colou?r|one)\b|"
+    r"\bin (a |the )?(size|colou?r|blue|black|white|red|green|grey|gray)\b",
+    re.I,
+)
+_PAYMENT = re.compile(
+    r"\b(pay(ment)?( method)?|charge|bill|use)\b.*\b(with|to|on|using|onto|my)\b.*"
+    r"\b(gift ?card|paypal|card|visa|mastercard|amex|american express|discover|credit)\b|"
+    r"\b(switch|change|update|move)\b.*\bpayment( method)?\b",
+    re.I,
+)
+_RETURN = re.compile(r"\b(return|refund|send (it |them )?back|money back)\b", re.I)
+_PERSON_CHANGE = re.compile(
+    r"\b((shipping|delivery) (speed|method|option)|express|expedite|faster|quantity|"
+    r"add (an? )?item|remove)\b",
+    re.I,
+)
+_ORDER_ADDRESS = re.compile(
+    r"\b(address|ship(ping)? to|deliver(y|ed)? to|send it to|new place|moved|moving|go to my)\b",
+    re.I,
+)
+
+
+def needs_a_person(message: str) -> bool:
+    """Order changes the bot doesn't make (shipping speed, quantities, added items)."""
+    return bool(_PERSON_CHANGE.search(message))
+
+
+_PROFILE = re.compile(
+    r"\b(default|saved|home|billing|profile|account)\b.{0,12}\baddr(ess)?\b|"
+    r"\baddr(ess)?\b.{0,20}\b(on (my )?(file|account|profile)|in my (account|profile))\b",
+    re.I,
+)
+PAYMENT_WORDS = re.compile(
+    r"\b(gift ?card|pay ?pal|visa|mastercard|amex|american express|discover|credit card)\b",
+    re.I,
+)
+"""A saved payment method named in a message."""
+SWAP_INTENTS = frozenset({"change_order", "get_refund", "product_defect"})
+PAYMENT_INTENTS = frozenset(
+    {"change_order", "payment_issue", "check_payment_methods", "edit_account"}
+)
+PROFILE_INTENTS = frozenset(
+    {"change_shipping_address", "set_up_shipping_address", "edit_account", "change_order"}
+)
+
+
+def refine_route(route: Route, intent: str, message: str) -> Route:
+    """The account branch a change request needs, by what it asks to change: another
+    option of an item (exchange / modify items), the payment method of an order, or the
+    default address on the customer's account."""
+    if route not in ACCOUNT_ROUTES and route != "knowledge":
+        return route
+    if intent in PROFILE_INTENTS and _PROFILE.search(message):
+        return "profile_address"
+    if intent in SWAP_INTENTS and _SWAP.search(message):
+        return "swap"  # "exchange it …, use my card for the difference" is still an exchange
+    if intent in PAYMENT_INTENTS and _PAYMENT.search(message):
+        return "payment_change"
+    if intent == "change_order" and _RETURN.search(message):
+        return "refund"  # "can I return one of them?": a return, not another option
+    if intent == "change_order" and not (
+        _ORDER_ADDRESS.search(message) or has_address(message) or needs_a_person(message)
+    ):
+        return "swap"  # "change the earbuds in W… to white": another option of an item
+    return route
 
 
 def answered_from_help_centre(intent: str, *, signed_in: bool = True) -> bool:
@@ -132,9 +223,20 @@ def route_after_classify(state: TurnState) -> Route:
     return state["route"]  # type: ignore[return-value]
 
 
-def route_after_action(state: TurnState) -> Literal["escalate", "respond"]:
-    """Escalate when an action node decided the turn needs a human, else answer."""
-    return "escalate" if state.get("escalation_reason") else "respond"
+def route_after_action(state: TurnState) -> Literal["escalate", "resume_offer", "respond"]:
+    """Escalate when an action node decided the turn needs a human, else answer; a turn
+    that put an offer on hold comes back to it (a soft escalation reason included)."""
+    reason = state.get("escalation_reason")
+    if state.get("held") and (not reason or reason in SOFT_REASONS):
+        return "resume_offer"
+    return "escalate" if reason else "respond"
+
+
+def route_after_reply(state: TurnState) -> Literal["next_request", "await_approval", "__end__"]:
+    """After a reply: the message's next request, a pause for an approval, or the end."""
+    if state.get("queue") and not state.get("escalation"):
+        return "next_request"
+    return route_after_respond(state)
 
 
 def route_after_verify(state: TurnState) -> Route | Literal["respond"]:

@@ -7,19 +7,17 @@ person, as the help centre promises.
 from __future__ import annotations
 
 import hashlib
-import re
 
 from graph.context import TurnContext
 from graph.nodes.classify import confirmation
 from graph.nodes.common import Rt, action, customer_of, record, say
 from graph.nodes.slots import order_or_ask, sign_in_required
 from graph.nodes.writes import Write, confirm_write, declined
+from graph.routing import needs_a_person
 from graph.state import Pending, TurnState
 from tools import orders as order_tools
 from tools.addresses import find_address, with_recipient
 from tools.schemas import AddressChangeView
-
-_ADDRESS_CUE = re.compile(r"\b(address|ship(ping)? to|deliver(y|ed)? to|send it to)\b", re.I)
 
 
 def idempotency_key(session_id: str, order_id: str, address: str) -> str:
@@ -70,7 +68,7 @@ async def change_address(state: TurnState, runtime: Rt) -> dict:
     if (
         state["intent"] == "change_order"
         and not asked_before
-        and not _ADDRESS_CUE.search(state["message"])
+        and needs_a_person(state["message"])
         and find_address(state["message"]) is None
     ):
         return {  # item or speed changes: a person does them
@@ -88,6 +86,17 @@ async def change_address(state: TurnState, runtime: Rt) -> dict:
             "actions": record(runtime, state, action("check_address_change", "refused", refusal)),
         }
     found = find_address(state["message"])
+    if found is None and state.get("repair") == "follow_up":
+        # "then change it on W8540535 instead": the address given for the refused order
+        earlier = [
+            line.get("content", "")
+            for line in state.get("transcript") or []
+            if line.get("role") == "customer"
+        ]
+        found = next((a for line in reversed(earlier) if (a := find_address(line))), None)
+    held = state.get("held") or {}
+    if found is None and state.get("repair") == "correction" and held.get("address"):
+        found = find_address(held["address"])  # "no, the other order": the same new address
     if found is None:
         return {
             "reply": say("address_ask", order_id=order.id, current=order.shipping_address),

@@ -112,7 +112,12 @@ async def cancel(state: TurnState, runtime: Rt) -> dict:
     pending = state.get("pending") or {}
     if pending.get("kind") == "confirm" and pending.get("action") == "cancel":
         return await confirm_write(state, runtime, customer_id, CANCEL)
-    if pending.get("slot") == "cancel_reason" and confirmation(state["message"]) is False:
+    said_reason = _stated_reason(state, runtime)
+    if (
+        pending.get("slot") == "cancel_reason"
+        and not said_reason
+        and confirmation(state["message"]) is False
+    ):
         order_id = pending.get("order_id", "")
         return declined(state, runtime, "cancel_order", order_id, "cancel_declined")
     order, ask = await order_or_ask(state, runtime, customer_id)
@@ -122,7 +127,10 @@ async def cancel(state: TurnState, runtime: Rt) -> dict:
     policy = runtime.context.services.policy
     if order.status not in policy.cancel_statuses:
         return _offer(state, runtime, order, reason="-")  # refused for its status
-    reason = _stated_reason(state, runtime)
+    reason = said_reason
+    held = state.get("held") or {}
+    if reason is None and state.get("repair") == "correction" and held.get("reason"):
+        reason = held["reason"]  # "no, the other order": the reason given still holds
     if reason is None:
         again = pending.get("slot") == "cancel_reason"
         return {

@@ -1,35 +1,37 @@
-"""Intent node: classify the message, or read it as the answer to the bot's last question."""
+"""Intent node: classify the message, read it against what the bot asked, choose the route.
+
+Before the classifier's verdict counts, the message is read against the conversation: an
+answer to the bot's question or offer, a pick among the readings it offered, a correction,
+a stray yes or no, a request to repeat, a side question while an offer waits, a reference
+to an order already discussed, or several requests at once (graph.dialogue).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
+from graph import dialogue
+from graph.dialogue import confirmation
 from graph.nlu.taxonomy import category_of
-from graph.nodes.common import Rt, emit, now_iso
+from graph.nodes.common import Rt, emit, now_iso, say
 from graph.nodes.verify import identity_claims
-from graph.routing import choose_route, help_centre_reading, repeated_fallback
+from graph.routing import (
+    ACCOUNT_ROUTES,
+    INTENT_ROUTES,
+    PAYMENT_WORDS,
+    WRITE_INTENTS,
+    choose_route,
+    help_centre_reading,
+    refine_route,
+    repeated_fallback,
+)
 from graph.state import Pending, TurnState
 from tools.addresses import find_address
 from tools.policy import SupportPolicy
 
-_YES = re.compile(
-    r"^\s*(y|yes|yeah|yep|yup|sure|ok(ay)?|please do|go ahead|do it|confirm(ed)?|"
-    r"yes please|that'?s right|correct)\b",
-    re.I,
-)
-_NO = re.compile(
-    r"^\s*(n|no|nope|nah|don'?t|do not|stop|cancel( that)?|never ?mind|not now)\b", re.I
-)
-
-
-def confirmation(message: str) -> bool | None:
-    """True for a yes, False for a no, None when the message is neither."""
-    if _NO.match(message):
-        return False
-    if _YES.match(message):
-        return True
-    return None
+__all__ = ["carry_over", "classify", "confirmation"]
 
 
 def carry_over(
@@ -49,57 +51,234 @@ def carry_over(
     if pending.get("kind") == "confirm":
         return confirmation(message) is not None
     slot = pending.get("slot")
-    if slot == "cancel_reason":
-        reasons = policy.cancel_reasons if policy else {}
-        found = policy.cancel_reason_in(message) if policy else None
-        return bool(found) or not reasons or confirmation(message) is False
+    if slot == "cancel_reason":  # any words answer it; one the policy refuses is asked again
+        return confirmation(message) is not True
     if slot == "address":
         return find_address(message) is not None or confirmation(message) is False
     if slot == "verification":
         return identity_claims(message, entities).any()
+    if slot in OPEN_SLOTS:
+        return confirmation(message) is None  # which one: any words but a yes or no
+
     return any(e.get("type") == slot for e in entities)
 
 
-async def classify(state: TurnState, runtime: Rt) -> dict:
-    """Understand the message: intent, category, confidence, entities and the route."""
+_MORE = re.compile(r"^\W*(and|also|plus|what about|how about)\b|\b(too|as well)\W*$", re.I)
+"""A message that adds to the customer's last request."""
+OPEN_SLOTS = frozenset({"item", "variant", "payment_method"})
+"""Questions answered in the customer's own words ("the blue one", "my PayPal")."""
+
+
+PER_ORDER = {
+    "track_order": "where is order {order}?",
+    "track_refund": "where is the refund for order {order}?",
+    "check_invoice": "the invoice for order {order}",
+    "get_invoice": "the invoice for order {order}",
+}
+"""Lookups asked about several orders at once, and how each is asked on its own."""
+
+
+def _order_ids(entities: list[dict]) -> list[str]:
+    return [str(e["value"]) for e in entities if e.get("type") == "order_id"]
+
+
+def _split(parts: list[str], parses: list[Any], threshold: float) -> bool:
+    """Keep a split into several requests only when every part reads as a request of its
+    own (confident, not small talk) and the parts differ in intent or order."""
+    if len(parts) < 2 or len(parts) > 3:
+        return False
+    for p in parses:
+        if p.confidence < threshold or INTENT_ROUTES.get(p.intent) == "smalltalk":
+            return False
+        if p.intent == "contact_human_agent":
+            return False
+    intents = {p.intent for p in parses}
+    orders = [tuple(_order_ids(p.to_dict()["entities"])) for p in parses]
+    return len(intents) > 1 or len(set(orders)) == len(orders) and all(orders)
+
+
+async def _requests(state: TurnState, runtime: Rt) -> tuple[Any, str, list[str]]:
+    """The parse of the request to handle now, its text, and the requests queued after it."""
     ctx = runtime.context
     svc = ctx.services
     message = state["message"]
     parse = await asyncio.to_thread(
         svc.nlu.parse, message, today=ctx.now.date(), session_id=ctx.session_id
     )
+    if state.get("earlier_replies"):
+        return parse, message, []  # a request queued by an earlier part of the message
+    orders = _order_ids(parse.to_dict()["entities"])
+    sure = parse.confidence >= svc.escalation_threshold
+    if len(orders) > 1 and parse.intent in PER_ORDER and sure:
+        # "what's the status of W1 and W2?": the same lookup once per order
+        first = message
+        for other in orders[1:]:
+            first = re.sub(rf"\s*(,|and|&)?\s*#?{re.escape(other)}\b", "", first, flags=re.I)
+        return parse, first, [PER_ORDER[parse.intent].format(order=o) for o in orders[1:]]
+    parts = dialogue.request_parts(message)
+    if len(parts) < 2 or parse.confidence >= 0.9:
+        return parse, message, []  # one request, or one the classifier is sure of
+    parses = [
+        await asyncio.to_thread(svc.nlu.parse, p, today=ctx.now.date(), session_id=ctx.session_id)
+        for p in parts
+    ]
+    if not _split(parts, parses, svc.escalation_threshold):
+        return parse, message, []
+    # Look things up first and leave writes (which end in a question) for last.
+    order = sorted(range(len(parts)), key=lambda i: parses[i].intent in WRITE_INTENTS)
+    return parses[order[0]], parts[order[0]], [parts[i] for i in order[1:]]
+
+
+async def classify(state: TurnState, runtime: Rt) -> dict:
+    """Understand the message: intent, category, confidence, entities and the route."""
+    ctx = runtime.context
+    svc = ctx.services
+    threshold = svc.escalation_threshold
+    signed_in = ctx.customer_id is not None
+    parse, message, queue = await _requests(state, runtime)
     entities = parse.to_dict()["entities"]
     pending = state.get("pending")
-    carried = carry_over(pending, message, entities, svc.policy)
-    if carried and pending:
-        intent, confidence = pending["intent"], 1.0
-    else:
-        intent, confidence = parse.intent, float(parse.confidence)
+    memory = state.get("memory") or {}
+    kind = (pending or {}).get("kind")
+    update: dict[str, Any] = {"queue": queue, "message": message}
+    intent, confidence = parse.intent, float(parse.confidence)
+    carried, held, repair, order_id = False, None, None, None
+    keep_pending = False
+    answer = confirmation(message)
+    said_orders = _order_ids(entities)
+
+    if kind == "clarify" and pending:
+        options = pending.get("options") or []
+        picked = dialogue.picked_option(message, options)
+        if picked is None and answer is True and options:
+            picked = options[0]  # "yes" to "is it about one of these: A, B, C?" means A
+        if answer is False:
+            repair = "dropped"
+        if picked is not None:
+            intent, confidence, carried = picked, 1.0, True
+            update["message"] = pending.get("request") or message
+            entities = [*(pending.get("request_entities") or []), *entities]
+        pending = None if picked is not None or confidence >= threshold else pending
+    elif kind == "confirm" and pending and dialogue.declines_then_asks(message):
+        # "no dont cancel. could I get them in white instead?": drop the offer, then read on
+        update["earlier_replies"] = [say("offer_dropped")]
+        pending, repair = None, "declined"
+    elif kind == "confirm" and pending:
+        other = [o for o in said_orders if o != pending.get("order_id")]
+        # "what's the status of my other order W2?" is a side question, not a correction
+        asks_else = confidence >= threshold and intent != pending.get("intent")
+        if (dialogue.corrects(message) or other) and not asks_else:
+            intent, confidence, carried, repair = pending["intent"], 1.0, True, "correction"
+            held = pending  # restated if the corrected request can't be offered
+            if not other and dialogue.wants_other_order(message):
+                remembered = [o for o in memory.get("orders", []) if o != pending.get("order_id")]
+                order_id = remembered[-1] if remembered else None
+            else:
+                order_id = pending.get("order_id") if not other else None
+            pending = None
+        elif answer is not None:
+            intent, confidence, carried = pending["intent"], 1.0, True
+            keep_pending = True
+        else:
+            held, pending, repair = pending, None, "side_question"
+    elif kind == "slot" and pending:
+        other_request = confidence >= 0.8 and intent != pending.get("intent")
+        remembered = [o for o in memory.get("orders", []) if o != pending.get("order_id")]
+        if dialogue.wants_other_order(message) and remembered and pending.get("order_id"):
+            # "sorry, no, the other order" to "which item of W1?": the same request, on W2
+            intent, confidence, carried, repair = pending["intent"], 1.0, True, "correction"
+            held, order_id, pending = pending, remembered[-1], None
+        elif pending.get("slot") in (*OPEN_SLOTS, "cancel_reason") and other_request:
+            held, pending, repair = pending, None, "side_question"
+        elif carry_over(pending, message, entities, svc.policy):
+            intent, confidence, carried = pending["intent"], 1.0, True
+            keep_pending = True
+        elif answer is not None:
+            if answer:
+                held, repair = pending, "stray_confirmation"
+            else:
+                repair = "dropped"
+            pending = None
+        elif confidence >= threshold and intent == pending.get("intent"):
+            keep_pending = True  # the same request again, in other words
+        else:
+            held, pending, repair = pending, None, "side_question"
+
+    if not carried and repair is None and not pending:
+        if answer is not None:
+            repair = "stray_confirmation"
+        elif follow := _follow_up(message, said_orders, memory, state, confidence, threshold):
+            intent, order_id = follow
+            confidence, carried = 1.0, True
+            repair = "follow_up"
+    if dialogue.asks_to_repeat(message) and not carried:
+        repair, held, keep_pending = "repeat", None, True
+        pending = state.get("pending")
+    elif dialogue.asks_about_bot(message) and not carried:
+        repair = "about_bot"
+    elif dialogue.thanks(message) and not carried:
+        repair = "thanks"
+    if not carried and confidence < threshold and repair in (None, "side_question", "declined"):
+        cued = dialogue.cue_intent(message, parse.probabilities)
+        if find_address(message) and (said_orders or memory.get("orders")):
+            cued = "change_shipping_address"  # "ship W1 to 500 Market St, … instead"
+        if cued is not None:
+            intent, confidence = cued, threshold
+
+    if dialogue.asks_for_a_person(message) and not carried:
+        intent, confidence, repair, held = (
+            "contact_human_agent",
+            max(confidence, threshold),
+            None,
+            None,
+        )
     guess = False
-    if not carried and confidence < svc.escalation_threshold:
-        reading = help_centre_reading(parse.probabilities, signed_in=ctx.customer_id is not None)
-        if reading is not None and reading[1] >= svc.escalation_threshold:
+    if not carried and confidence < threshold:
+        reading = help_centre_reading(parse.probabilities, signed_in=signed_in)
+        if reading is not None and (reading[1] >= threshold or held):
             (intent, confidence), guess = reading, True
-    # Asked for something, the customer goes on about the same thing in other words:
-    # keep what the bot was doing (never for an offer: only a yes or a no answers that).
-    same_task = (
-        pending is not None
-        and pending.get("kind") == "slot"
-        and pending.get("intent") == intent
-        and confidence >= svc.escalation_threshold
-    )
+
     route, reason = choose_route(
         intent,
         confidence,
-        svc.escalation_threshold,
+        threshold,
         carried_over=carried,
-        signed_in=ctx.customer_id is not None,
+        signed_in=signed_in,
         sentiment=parse.sentiment.score,
         negative_threshold=svc.negative_sentiment_threshold,
         angry=parse.sentiment.angry,
     )
-    if route != "escalate" and not carried and repeated_fallback(intent, state.get("transcript")):
-        route, reason = "escalate", "repeated_fallback"
+    asked_in = (state.get("pending") or {}).get("route")
+    if not carried or not asked_in:
+        said_before = (state.get("pending") or {}).get("request") or "" if carried else ""
+        route = refine_route(route, intent, f"{said_before} {update['message']}".strip())
+    if repair == "correction" and held:
+        asked_in, keep_asked = held.get("route"), True
+    elif repair == "follow_up":
+        asked_in, keep_asked = memory.get("last_route"), True
+    else:
+        keep_asked = carried and keep_pending
+    if keep_asked and asked_in and route != "escalate":
+        route = asked_in  # the answer goes back to the branch that asked
+    suggestions: list[str] = []
+    if repair in ("stray_confirmation", "dropped", "repeat", "about_bot", "thanks"):
+        route, reason = "smalltalk", None
+    elif route == "escalate" and reason == "low_confidence" and memory.get("ticket") and not held:
+        pass  # a person already has this conversation: the message joins the open ticket
+    elif route == "escalate" and reason == "low_confidence":
+        route, reason, pending, suggestions = _unclear(
+            parse, message, entities, state.get("pending"), held
+        )
+        repair = "clarify" if route == "clarify" else repair
+    if route == "smalltalk" and repair is None and not carried:
+        if repeated_fallback(parse.intent, state.get("transcript")):
+            route, reason = "escalate", "repeated_fallback"
+
+    if route in ACCOUNT_ROUTES and not said_orders and order_id is None:
+        order_id, _ = dialogue.referenced_order(message, memory.get("orders", []))
+        if (pending or {}).get("order_id"):
+            order_id = None  # the question the bot asked is about its own order
+
     sentiment = parse.sentiment.to_dict()
     emit(
         runtime,
@@ -114,7 +293,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
             "sentiment": sentiment,
         },
     )
-    return {
+    update |= {
         "intent": intent,
         "category": category_of(intent),
         "confidence": round(confidence, 4),
@@ -124,16 +303,85 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
         "sentiment": sentiment,
         "route": route,
         "escalation_reason": reason,
-        "pending": pending if carried or same_task else None,
-        "transcript": [
+        "pending": pending if keep_pending or route == "clarify" else None,
+        "held": held,
+        "repair": repair,
+        "order_id": order_id,
+        "suggestions": suggestions,
+    }
+    if not state.get("earlier_replies"):  # the customer's line, once per message
+        update["transcript"] = [
             {
                 "role": "customer",
-                "content": message,
+                "content": state["message"],
                 "at": now_iso(),
                 "intent": parse.intent,
                 "confidence": round(float(parse.confidence), 4),
                 "model_version": parse.model_version,
                 "sentiment": sentiment,
             }
-        ],
+        ]
+    return update
+
+
+def _follow_up(
+    message: str,
+    said_orders: list[str],
+    memory: dict,
+    intent: str,
+    confidence: float,
+    threshold: float,
+) -> tuple[str, str | None] | None:
+    """(intent, order) when a message continues the customer's last request: "no, the other
+    order" after an offer was refused, "and W5507320?" after a status. None otherwise."""
+    last = memory.get("last_intent")
+    if last not in WRITE_INTENTS | {"track_order", "track_refund", "check_invoice"}:
+        return None
+    remembered = memory.get("orders") or []
+    if dialogue.wants_other_order(message) and len(remembered) >= 2:
+        return last, remembered[-2]
+    short = len(message.split()) <= 4 and confidence < threshold
+    if said_orders and (short or re.search(r"\binstead\b", message, re.I)):
+        return last, None  # "and W5507320?", "then change it on W8540535 instead"
+    if _MORE.search(message) and (confidence < threshold or intent == last):
+        return last, None  # "and the headphones from that order too"
+    if memory.get("last_route") == "payment_change" and PAYMENT_WORDS.search(message):
+        return last, None  # "ok then use my Mastercard" after a refused payment change
+    return None
+
+
+def _unclear(
+    parse: Any,
+    message: str,
+    entities: list[dict],
+    pending: Pending | None,
+    held: Pending | None,
+) -> tuple[str, str | None, Pending | None, list[str]]:
+    """Route, reason, pending and quick replies for a message no intent is sure of.
+
+    Off-topic chatter gets the polite fallback (a person only if it repeats); while an
+    offer waits, the side question goes to the help centre (the offer is restated after);
+    the first unclear message gets the likeliest readings as quick replies; a second one
+    in a row goes to a person.
+    """
+    probabilities = parse.probabilities or {parse.intent: parse.confidence}
+    top = max(probabilities, key=lambda i: probabilities[i])
+    if held is not None:
+        return "knowledge", None, None, []
+    if (pending or {}).get("kind") == "clarify":
+        return "escalate", "low_confidence", None, []
+    if top == "out_of_scope":
+        return "smalltalk", None, None, []
+    options = dialogue.clarify_options(probabilities)
+    if sum(probabilities.get(o, 0.0) for o in options) < 0.25:
+        options = list(dialogue.GENERIC_OPTIONS)  # no reading stands out: the usual asks
+    if not options:
+        return "escalate", "low_confidence", None, []
+    asked: Pending = {
+        "kind": "clarify",
+        "intent": options[0],
+        "options": options,
+        "request": message,
+        "request_entities": entities,
     }
+    return "clarify", None, asked, dialogue.suggestions_for(options)

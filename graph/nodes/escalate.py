@@ -1,4 +1,5 @@
-"""Escalation node: open a ticket with the whole context and tell the customer."""
+"""Escalation node: open a ticket with the whole context (or add to the conversation's open
+one) and tell the customer."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ from tools.errors import ToolError
 
 
 async def escalate(state: TurnState, runtime: Rt) -> dict:
-    """Create the escalation record (transcript, intent, entities, reason) and say so."""
+    """Create the escalation record (transcript, intent, entities, reason) and say so; a
+    conversation that already has an unresolved ticket gets this turn added to it."""
     ctx = runtime.context
     reason = state.get("escalation_reason") or "low_confidence"
     transcript = [*(state.get("transcript") or [])]
     if not transcript or transcript[-1].get("content") != state["message"]:
         transcript.append({"role": "customer", "content": state["message"], "at": now_iso()})
     try:
-        record_ = await asyncio.to_thread(
-            handoff.create_escalation,
+        ticket, ticket_reason, joined = await asyncio.to_thread(
+            handoff.join_or_create_escalation,
             ctx.services.store,
             session_id=ctx.session_id,
             customer_id=ctx.customer_id,
@@ -35,15 +37,19 @@ async def escalate(state: TurnState, runtime: Rt) -> dict:
             "pending": None,
             "actions": record(runtime, state, action("create_escalation", "error", str(exc))),
         }
-    escalation = {"id": record_.id, "reason": reason}
+    escalation = {"id": ticket, "reason": ticket_reason}
     emit(runtime, "escalation", escalation)
+    if joined:
+        done = action("join_escalation", "ok", f"{ticket}: {reason}")
+        reply = say("ticket_joined", ticket=ticket)
+    else:
+        done = action("create_escalation", "ok", f"{ticket}: {reason}")
+        reply = say(f"escalated_{reason}", ticket=ticket)
     return {
-        "reply": say(f"escalated_{reason}", ticket=record_.id),
+        "reply": reply,
         "streamed": False,
-        "escalation": escalation,
+        "escalation": escalation | ({"joined": True} if joined else {}),
         "escalation_reason": reason,
         "pending": None,
-        "actions": record(
-            runtime, state, action("create_escalation", "ok", f"{record_.id}: {reason}")
-        ),
+        "actions": record(runtime, state, done),
     }

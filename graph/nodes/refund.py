@@ -12,6 +12,7 @@ import re
 
 from graph.context import TurnContext
 from graph.nodes.common import Rt, action, customer_of, emit, record, say
+from graph.nodes.items import lines_or_ask
 from graph.nodes.slots import (
     order_id_or_ask,
     order_not_found,
@@ -24,23 +25,25 @@ from graph.state import Pending, TurnState
 from tools import approvals as approval_tools
 from tools import refunds as refund_tools
 from tools.errors import ApprovalRequired, BackendUnavailable, NotFound
+from tools.items import describe_lines
 from tools.schemas import RefundEligibility, RefundView, money
 
 _GIFT_CARD = re.compile(r"\bgift[ -]?card\b", re.I)
 
 
-def idempotency_key(session_id: str, order_id: str) -> str:
-    """One refund per order per conversation, however often the customer says yes."""
-    return f"refund:{session_id}:{order_id}"
+def _lines(skus: list[str] | tuple[str, ...] | None) -> str:
+    return "" if not skus else ":" + ",".join(sorted(set(skus)))
 
 
-def approval_key(session_id: str, order_id: str) -> str:
-    """One approval request per order per conversation."""
-    return f"approval:{session_id}:{order_id}"
+def idempotency_key(session_id: str, order_id: str, skus: list[str] | None = None) -> str:
+    """One refund per order and set of lines per conversation, however often the customer
+    says yes (a later return of other lines of the same order is a new refund)."""
+    return f"refund:{session_id}:{order_id}{_lines(skus)}"
 
 
-def _skus(state: TurnState) -> tuple[str, ...]:
-    return tuple(e["value"] for e in state.get("entities") or [] if e.get("type") == "sku")
+def approval_key(session_id: str, order_id: str, skus: list[str] | None = None) -> str:
+    """One approval request per order and set of lines per conversation."""
+    return f"approval:{session_id}:{order_id}{_lines(skus)}"
 
 
 async def _destination(state: TurnState, runtime: Rt, customer_id: str) -> str | None:
@@ -64,7 +67,9 @@ async def _ask_approval(
         session_id=ctx.session_id,
         customer_id=customer_id,
         eligibility=check,
-        idempotency_key=approval_key(ctx.session_id, check.order_id),
+        idempotency_key=approval_key(
+            ctx.session_id, check.order_id, (state.get("pending") or {}).get("skus")
+        ),
         escalation={
             "intent": state.get("intent"),
             "confidence": state.get("confidence"),
@@ -124,7 +129,7 @@ def _request_refund(ctx: TurnContext, customer_id: str, offer: Pending) -> Refun
         customer_id,
         order_id,
         ctx.services.policy,
-        idempotency_key(ctx.session_id, order_id),
+        idempotency_key(ctx.session_id, order_id, offer.get("skus")),
         f"customer:{customer_id}",
         skus=tuple(offer.get("skus") or ()),
         method_id=offer.get("method_id"),
@@ -155,9 +160,16 @@ REFUND = Write(
 
 
 async def _offer(state: TurnState, runtime: Rt, customer_id: str, order_id: str) -> dict:
-    """First step: check the policy and say exactly what the refund would be."""
+    """First step: which lines, the policy's verdict, and exactly what the refund would be."""
     ctx = runtime.context
     policy = ctx.services.policy
+    order, failed = await own_order(state, runtime, customer_id, order_id)
+    if failed is not None:
+        return failed
+    assert order is not None
+    skus, ask = await lines_or_ask(state, runtime, order, "get_refund")
+    if ask is not None:
+        return ask
     try:
         method_id = await _destination(state, runtime, customer_id)
         check = await asyncio.to_thread(
@@ -168,7 +180,7 @@ async def _offer(state: TurnState, runtime: Rt, customer_id: str, order_id: str)
             policy,
             now=ctx.now,
             message=state["message"],
-            skus=_skus(state),
+            skus=skus,
             method_id=method_id,
         )
     except NotFound:
@@ -194,6 +206,7 @@ async def _offer(state: TurnState, runtime: Rt, customer_id: str, order_id: str)
             item_count=check.item_count,
             order_id=check.order_id,
             limit=money(limit),
+            items=describe_lines(check.lines),
         ),
         "pending": {
             "kind": "confirm",
@@ -203,7 +216,7 @@ async def _offer(state: TurnState, runtime: Rt, customer_id: str, order_id: str)
             "amount_cents": check.amount_cents,
             "payment_label": check.payment_label,
             "method_id": check.method_id,
-            "skus": list(_skus(state)),
+            "skus": list(skus),
             "needs_approval": check.needs_approval,
         },
         "actions": record(runtime, state, checked),

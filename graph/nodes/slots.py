@@ -66,15 +66,20 @@ async def order_id_or_ask(
 ) -> tuple[str | None, dict | None]:
     """The order this turn is about, or the partial update that asks the customer for it.
 
-    Uses the order number in the message, then the one the bot's pending question was
-    about; with neither, a customer with exactly one order means that one; otherwise the
-    bot asks and remembers what it was doing (plus `slot_extra`).
+    Uses the order number in the message, then the order the message referred to ("that
+    order", resolved by the classify node), then the one the bot's pending question was
+    about; with none, a customer with exactly one order means that one; otherwise the bot
+    asks and remembers what it was doing (plus `slot_extra`).
     """
     ctx = runtime.context
     customer_id = customer_of(state, runtime)
     assert customer_id is not None
 
-    order_id = entity(state, "order_id") or (state.get("pending") or {}).get("order_id")
+    order_id = (
+        entity(state, "order_id")
+        or state.get("order_id")
+        or (state.get("pending") or {}).get("order_id")
+    )
     if order_id:
         return order_id, None
     try:
@@ -95,6 +100,7 @@ async def order_id_or_ask(
             "kind": "slot",
             "intent": state["intent"],
             "slot": "order_id",
+            "request": state["message"],
             **(slot_extra or {}),
         },  # fmt: skip
         "actions": record(

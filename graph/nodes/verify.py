@@ -11,6 +11,7 @@ the identity check, when a passage is close to it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -68,10 +69,21 @@ def identity_claims(message: str, entities: list[dict]) -> IdentityClaims:
     )
 
 
-def _ask(state: TurnState, runtime: Rt, template: str, **values) -> dict:
+def _ask(
+    state: TurnState, runtime: Rt, template: str, claims: IdentityClaims | None = None, **values
+) -> dict:
+    kept = {k: v for k, v in dataclasses.asdict(claims).items() if v} if claims else {}
     return {
         "reply": say(template, **values),
-        "pending": {"kind": "slot", "intent": state["intent"], "slot": "verification"},
+        "pending": {
+            "kind": "slot",
+            "intent": state["intent"],
+            "slot": "verification",
+            "request": (state.get("pending") or {}).get("request") or state["message"],
+            # what earlier messages already gave, merged with the next one
+            **({"claims": kept} if kept else {}),
+            **({"order_id": kept["order_id"]} if kept.get("order_id") else {}),
+        },
         "actions": record(runtime, state, action("verify_identity", "required", state["intent"])),
     }
 
@@ -96,7 +108,12 @@ async def _answer_then_ask(state: TurnState, runtime: Rt) -> dict | None:
         "streamed": found.answer.streamed,
         "citations": emit_citations(runtime, found.answer),
         "retrieval_score": found.best,
-        "pending": {"kind": "slot", "intent": state["intent"], "slot": "verification"},
+        "pending": {
+            "kind": "slot",
+            "intent": state["intent"],
+            "slot": "verification",
+            "request": state["message"],
+        },
         "actions": record(runtime, state, *found.actions, required),
     }
 
@@ -116,13 +133,18 @@ async def verify(state: TurnState, runtime: Rt) -> dict:
             "actions": record(runtime, state, action("verify_identity", "locked", "")),
         }
     claims = identity_claims(state["message"], state.get("entities") or [])
-    asked = (state.get("pending") or {}).get("slot") == "verification"
+    pending = state.get("pending") or {}
+    asked = pending.get("slot") == "verification"
+    if asked and (earlier := pending.get("claims")):
+        # "W1234567" in one message and the e-mail in the next: together they are a proof
+        now = {k: v for k, v in dataclasses.asdict(claims).items() if v}
+        claims = IdentityClaims(**{**earlier, **now})
     if not asked and not claims.any():
         answered = await _answer_then_ask(state, runtime)
         if answered is not None:
             return answered
     if not claims.complete():
-        return _ask(state, runtime, "verify_incomplete" if asked else "verify_ask")
+        return _ask(state, runtime, "verify_incomplete" if asked else "verify_ask", claims)
     try:
         result = await asyncio.to_thread(
             verification.verify_customer,
@@ -140,6 +162,9 @@ async def verify(state: TurnState, runtime: Rt) -> dict:
     if result.status == "verified":
         return {
             "verified_customer_id": result.customer_id,
+            "order_id": state.get("order_id") or claims.order_id,  # the order asked about
+            # the branch reads the request with its details (reason, item, address) too
+            "message": f"{pending.get('request', '')} {state['message']}".strip(),
             "pending": None,
             "actions": record(runtime, state, checked),
         }
@@ -149,6 +174,6 @@ async def verify(state: TurnState, runtime: Rt) -> dict:
             "pending": None,
             "actions": record(runtime, state, checked),
         }
-    update = _ask(state, runtime, "verify_failed", attempts=result.attempts_left)
+    update = _ask(state, runtime, "verify_failed", None, attempts=result.attempts_left)
     update["actions"] = record(runtime, state, checked)
     return update

@@ -14,8 +14,8 @@ from typing import Generic, TypeVar
 
 from graph.context import TurnContext
 from graph.nodes.classify import confirmation
-from graph.nodes.common import Rt, action, record, say
-from graph.nodes.slots import tool_failure
+from graph.nodes.common import Rt, action, customer_of, record, say
+from graph.nodes.slots import sign_in_required, tool_failure
 from graph.state import Pending, TurnState
 from tools.errors import ApprovalRequired, BackendUnavailable, NotAllowed, NotFound
 
@@ -53,7 +53,7 @@ async def confirm_write(state: TurnState, runtime: Rt, customer_id: str, write: 
     """The customer answered the offer: make the write on yes, nothing otherwise."""
     offer: Pending = state["pending"] or {}
     if confirmation(state["message"]) is not True:
-        return declined(state, runtime, write.tool, offer["order_id"], write.declined)
+        return declined(state, runtime, write.tool, offer.get("order_id", ""), write.declined)
     try:
         result = await asyncio.to_thread(write.run, runtime.context, customer_id, offer)
     except ApprovalRequired as exc:
@@ -74,3 +74,18 @@ async def confirm_write(state: TurnState, runtime: Rt, customer_id: str, write: 
         "pending": None,
         "actions": record(runtime, state, action(write.tool, "ok", detail)),
     }
+
+
+async def answered_offer(
+    state: TurnState, runtime: Rt, write: Write, action_name: str
+) -> tuple[str | None, dict | None]:
+    """The first step every write branch shares: (customer, None) to go on and make the
+    offer, or (None, the turn's update) when the caller must sign in first or has just
+    answered this branch's offer (`action_name`), which `confirm_write` then carries out."""
+    customer_id = customer_of(state, runtime)
+    if customer_id is None:
+        return None, sign_in_required(state, runtime)
+    pending = state.get("pending") or {}
+    if pending.get("kind") == "confirm" and pending.get("action") == action_name:
+        return None, await confirm_write(state, runtime, customer_id, write)
+    return customer_id, None

@@ -87,12 +87,16 @@ def test_chat_explicit_human_request_escalates_with_transcript(client, services)
     ]
 
 
-def test_chat_gibberish_escalates_for_low_confidence(client, services):
-    out = chat(client, "zxq blorf wimble")
-    assert out["confidence"] < 0.6
-    assert out["escalated"] is True
-    assert out["escalation"]["reason"] == "low_confidence"
-    assert services.store.get_escalation(out["escalation"]["id"]).reason == "low_confidence"
+def test_chat_gibberish_gets_a_question_back_then_a_person(client, services):
+    first = chat(client, "hhhhhhhhh")
+    assert first["confidence"] < 0.6
+    assert first["escalated"] is False
+    assert first["suggestions"][-1] == "Talk to a person"
+    assert services.store.list_escalations() == []
+    second = chat(client, "mmmkay ploof", session_id=first["session_id"])
+    assert second["escalated"] is True
+    assert second["escalation"]["reason"] == "low_confidence"
+    assert services.store.get_escalation(second["escalation"]["id"]).reason == "low_confidence"
 
 
 def test_chat_asks_for_missing_order_number_and_uses_the_answer(client, services, token_for):

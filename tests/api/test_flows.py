@@ -133,12 +133,19 @@ def test_change_address_declined_changes_nothing(client, services, token_for):
     assert services.store.get_order(order_id).shipping_address == before
 
 
-def test_change_order_items_goes_to_a_person(client, services, token_for):
+def test_adding_items_to_an_order_goes_to_a_person(client, services, token_for):
     order_id = order_of(services, "C0001", "pending")
-    out = chat(client, f"I want to change the items in my order {order_id}", token_for("C0001"))
+    out = chat(client, f"I want to add an item to my order {order_id}", token_for("C0001"))
     assert out["intent"] == "change_order"
     assert out["escalation"]["reason"] == "policy"
     assert services.store.get_escalation(out["escalation"]["id"]).customer_id == "C0001"
+
+
+def test_changing_an_item_of_a_pending_order_offers_its_other_options(client, services, token_for):
+    order_id = order_of(services, "C0001", "pending")
+    out = chat(client, f"I want to change the items in my order {order_id}", token_for("C0001"))
+    assert out["escalated"] is False
+    assert order_id in out["reply"] or "option" in out["reply"]
 
 
 def test_refund_for_item_dropped_after_delivery_is_refused_by_the_written_policy(

@@ -105,5 +105,10 @@ async def test_account_request_the_help_centre_cannot_answer_gets_only_the_ident
     update = await verify(state, runtime)
     assert update["reply"].startswith("Before I look at any order, I need to check it's you.")
     assert not update.get("citations")
-    assert update["pending"] == {"kind": "slot", "intent": "track_order", "slot": "verification"}
+    assert update["pending"] == {
+        "kind": "slot",
+        "intent": "track_order",
+        "slot": "verification",
+        "request": "where is your head office?",
+    }
     assert not [r for r in services.retriever.log.records() if r.session_id == session_id]

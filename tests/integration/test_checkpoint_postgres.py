@@ -29,7 +29,13 @@ async def test_postgres_checkpointer_keeps_pending_slot_across_reopen(
         first = await build_graph(saver).ainvoke(
             new_turn("where is my order?"), config, context=context
         )
-    assert first["pending"] == {"kind": "slot", "intent": "track_order", "slot": "order_id"}
+    pending = first["pending"]
+    assert {k: pending[k] for k in ("kind", "intent", "slot")} == {
+        "kind": "slot",
+        "intent": "track_order",
+        "slot": "order_id",
+    }
+    assert pending["prompt"] == first["reply"]
 
     async with open_checkpointer(postgres_url) as saver:
         graph = build_graph(saver)

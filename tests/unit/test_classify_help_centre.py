@@ -38,12 +38,35 @@ async def test_split_between_help_centre_intents_goes_to_the_knowledge_base(serv
     assert (line["intent"], line["confidence"]) == ("product_defect", 0.45)
 
 
-async def test_split_between_account_actions_still_escalates(services):
+async def test_split_between_account_actions_asks_which_with_quick_replies(services):
     update = await _classify(
         services, {"get_refund": 0.4, "track_refund": 0.3, "check_refund_policy": 0.2}
     )
-    assert (update["route"], update["escalation_reason"]) == ("escalate", "low_confidence")
+    assert (update["route"], update["escalation_reason"]) == ("clarify", None)
     assert update["help_centre_guess"] is False
+    assert update["suggestions"] == [
+        "Return or refund an item",
+        "Where is my refund?",
+        "The returns policy",
+        "Talk to a person",
+    ]
+    assert update["pending"]["options"] == ["get_refund", "track_refund", "check_refund_policy"]
+
+
+async def test_a_second_unclear_message_in_a_row_escalates(services):
+    services = dataclasses.replace(
+        services, nlu=SplitNLU({"get_refund": 0.4, "track_refund": 0.3, "greeting": 0.2})
+    )
+    asked = {
+        "kind": "clarify",
+        "intent": "get_refund",
+        "options": ["get_refund", "track_refund"],
+        "request": "hmm",
+        "request_entities": [],
+    }
+    state = {"message": "well, it's complicated", "transcript": [], "pending": asked}
+    update = await classify(state, _runtime(services))
+    assert (update["route"], update["escalation_reason"]) == ("escalate", "low_confidence")
 
 
 async def test_a_sure_intent_is_not_a_guess(services):

@@ -121,6 +121,55 @@ class DeskRecords:
             s.flush()
             return desk_row(row)
 
+    def open_ticket(self, session_id: str) -> dict[str, Any] | None:
+        """The conversation's unresolved escalation (open, claimed or handed back), or None:
+        a conversation has at most one ticket at a time."""
+        with self._guard("open_ticket"), self._reader() as s:  # type: ignore[attr-defined]
+            row = s.scalars(
+                select(Escalation)
+                .where(Escalation.session_id == session_id, Escalation.status != "resolved")
+                .order_by(Escalation.created_at.desc())
+                .limit(1)
+            ).first()
+            return desk_row(row) if row else None
+
+    def join_ticket(
+        self,
+        escalation_id: str,
+        *,
+        reason: str,
+        intent: str | None,
+        confidence: float | None,
+        entities: list[Any],
+        transcript: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Add a later turn to the conversation's open ticket: the package gets the whole
+        transcript and the latest intent and entities; a handed-back ticket is open again.
+        The first reason stays (the queue shows why it came); the new one is audited."""
+        with self._guard("join_ticket"), self._writer.begin() as s:  # type: ignore[attr-defined]
+            row = s.get(Escalation, escalation_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"No escalation {escalation_id}.")
+            before = {"status": row.status, "turns": len(row.transcript or [])}
+            row.transcript = transcript
+            known = row.entities if isinstance(row.entities, list) else []
+            row.entities = [*known, *entities]
+            row.intent, row.confidence = intent or row.intent, confidence
+            if row.status == "handed_back":
+                row.status = "open"
+            s.add(
+                AuditLog(
+                    actor="bot",
+                    action="escalation.joined",
+                    entity="escalation",
+                    entity_id=escalation_id,
+                    before=before,
+                    after={"status": row.status, "turns": len(transcript), "reason": reason},
+                )
+            )
+            s.flush()
+            return desk_row(row)
+
     def human_owner(self, session_id: str) -> dict[str, Any] | None:
         """The claimed escalation of a session (a human is talking to the customer), or None."""
         with self._guard("human_owner"), self._reader() as s:  # type: ignore[attr-defined]
