@@ -206,23 +206,48 @@ def escalation_blocks(details: dict[str, Any], chart: str | None) -> list[Block]
     return blocks
 
 
+def _transcript(turns: list[dict[str, Any]]) -> str:
+    return "\n\n".join(f"customer: {t['say']}\nbot: {t['reply']}" for t in turns)
+
+
+def first_failure_blocks(script: dict[str, Any]) -> list[Block]:
+    """Where a failing script first went wrong: turn, message, reply and what was wrong,
+    then the transcript of that run."""
+    first = script.get("first_failure") or {}
+    where = first.get("where", "?")
+    run = f" (run {first['run']} of {script['runs']})" if first.get("run") else ""
+    said = [f"turn {first['turn']}: customer said: {first['say']}"] if first.get("turn") else []
+    reply = [f"bot replied: {first['reply']}"] if first.get("reply") is not None else []
+    blocks: list[Block] = [
+        ("h3", f"{script['name']}: first went wrong at {where}{run}"),
+        ("list", [*said, *reply, *(f"wrong: {f}" for f in first.get("failures", []))]),
+    ]
+    if script.get("transcript"):
+        blocks.append(("pre", _transcript(script["transcript"])))
+    return blocks
+
+
 def conversations_blocks(details: dict[str, Any]) -> list[Block]:
     scripts = details.get("scripts", [])
     blocks: list[Block] = [
         ("h3", "Scripts"),
         (
             "table",
-            ["script", "passed runs", "first failure"],
+            ["script", "store", "passed runs", "first failure"],
             [
-                [s["name"], f"{s['passed_runs']}/{s['runs']}", "; ".join(s["failures"][:3])]
+                [
+                    s["name"],
+                    s.get("store", "demo"),
+                    "–" if s.get("status") == "skipped" else f"{s['passed_runs']}/{s['runs']}",
+                    s.get("skipped") or "; ".join(s["failures"][:3]),
+                ]
                 for s in scripts
             ],
         ),
     ]
     for s in scripts:
         if s["failures"]:
-            lines = [f"customer: {t['say']}\nbot: {t['reply']}" for t in s["transcript"]]
-            blocks += [("h3", f"Transcript of {s['name']}"), ("pre", "\n\n".join(lines))]
+            blocks += first_failure_blocks(s)
     return blocks
 
 

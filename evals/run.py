@@ -39,6 +39,11 @@ class RunRequest:
     baseline_path: Path = BASELINE_PATH
     data: dict[str, Path] = field(default_factory=dict)
     """Per-suite data overrides (see SuiteContext.data)."""
+    tau_db: Path | None = None
+    """τ-format dump the conversation scripts with `store: tau` run on; None: the project's
+    own evals/data/tau_store.json."""
+    script: str | None = None
+    """Run only the conversation scripts whose name or file name contains this."""
     services: Services | None = None
     """Pre-built services (tests); None loads the serving models from settings."""
     judge_http_client: Any = None
@@ -111,13 +116,14 @@ def run_evals(request: RunRequest) -> dict[str, Any]:
         ctx = SuiteContext(
             settings=request.settings,
             env_factory=lambda: EvalEnv.build(
-                request.settings, Path(tmp), services=request.services
+                request.settings, Path(tmp), services=request.services, tau_dump=request.tau_db
             ),
             k=k,
             judge=judge,
             judge_skip_reason=skip_reason,
             judge_http_client=request.judge_http_client,
             data=dict(request.data),
+            script=request.script,
         )
         for name in SUITE_NAMES:
             if name not in request.suites:

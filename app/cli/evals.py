@@ -399,16 +399,47 @@ def run_suites(
         typer.Option("--update-baseline", help="Write this run's scores as the new baseline."),
     ] = False,
     gates: Annotated[Path, typer.Option("--gates", help="Gate thresholds (TOML).")] = GATES_FILE,
+    tau_db: Annotated[
+        Path | None,
+        typer.Option(
+            "--tau-db",
+            exists=True,
+            dir_okay=False,
+            help="τ-bench retail db.json the `store: tau` conversation scripts run on (default: "
+            "the project's evals/data/tau_store.json); scripts whose bindings match no order "
+            "in it are skipped.",
+        ),
+    ] = None,
+    script: Annotated[
+        str | None,
+        typer.Option(
+            "--script", help="Run only the conversation scripts whose name contains this."
+        ),
+    ] = None,
+    scripts_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--scripts-dir",
+            exists=True,
+            file_okay=False,
+            help="Folder of conversation scripts (*.yaml) to run instead of "
+            "evals/data/conversations, e.g. the held-out evals/data/conversations_heldout.",
+        ),
+    ] = None,
 ) -> None:
     """Run the evaluation suites as a quality gate: exit 1 when a gate fails.
 
     Suites: rag (golden questions, ragas metrics; LLM-judged ones when EVAL_LLM_BASE_URL and
     EVAL_LLM_MODEL are set), intent (held-out split, confusion matrix), entities,
     escalation (precision/recall, in-scope escalation rate) and conversations (scripted
-    sessions on a fresh store, pass^k). Writes report.json, report.md and report.html with
-    charts, and shows deltas against the baseline.
+    sessions on a fresh demo or τ-format store, pass^k). Writes report.json, report.md and
+    report.html with charts, and shows deltas against the baseline.
 
     Example: support evals run --suite all --report data/evals-report
+
+    Example: support evals run --suite conversations --tau-db db.json --script refund
+
+    Example: support evals run --suite conversations --scripts-dir evals/data/conversations_heldout
     """
     from evals.gates import ConfigError, baseline_payload, load_baseline
     from evals.report import summary_text, write_report
@@ -417,6 +448,15 @@ def run_suites(
 
     if suite not in SUITE_CHOICES:
         fail(f"--suite must be one of {', '.join(SUITE_CHOICES)}, not {suite!r}", code=2)
+    if (tau_db or script or scripts_dir) and suite not in ("all", "conversations"):
+        fail("--tau-db, --script and --scripts-dir apply to the conversations suite", code=2)
+    if script is not None or scripts_dir is not None:
+        from evals.suites.conversation_script import SCRIPTS_DIR, load_scripts, select_scripts
+
+        try:  # a bad script, an empty folder or an unmatched --script fail before models load
+            select_scripts(load_scripts(scripts_dir or SCRIPTS_DIR), script)
+        except ValueError as exc:
+            fail(str(exc), code=2)
     settings = load_settings()
     chosen = list(SUITE_NAMES) if suite == "all" else [suite]
     request = RunRequest(
@@ -425,6 +465,9 @@ def run_suites(
         k=k,
         gates_path=gates,
         baseline_path=baseline,
+        data={"conversations": scripts_dir} if scripts_dir is not None else {},
+        tau_db=tau_db,
+        script=script,
         progress=lambda line: print(line, file=sys.stderr),
     )
     try:

@@ -108,6 +108,8 @@ class SuiteContext:
     """An httpx.AsyncClient for the judge (tests give one over a fake transport)."""
     data: dict[str, Any] = field(default_factory=dict)
     """Per-suite data path overrides, e.g. {"rag": Path("small.jsonl")}."""
+    script: str | None = None
+    """Run only the conversation scripts whose name or file name contains this."""
     _env: Any = None
     _env_error: Exception | None = None
 

@@ -5,232 +5,307 @@ A script is a YAML file in evals/data/conversations/:
 
     name: refund_happy_path
     customer: C0001                 # the signed-in customer; null for anonymous
+    store: demo                     # demo (default) or tau: an imported τ-format dump
+    bind:                           # orders picked by query (evals.suites.bindings)
+      order: {status: delivered, min_items: 2, distinct_products: true}
+      other: {status: delivered, customer: order, not: order}
     turns:
       - say: "I want a refund for order {order:C0001:delivered:newest}"
         in_scope: true              # default; false for e.g. an explicit human request
         expect:
           escalated: false
           escalation_reason: explicit_request
+          intent: get_refund                   # or a list: any of them
           reply_contains: ["Shall I go ahead?", "5–10 business days|5-10 days"]
           reply_excludes: ["{tracking:C0002:shipped}"]
+          reply_matches: "refund of \\$\\d+\\.\\d\\d"  # regex, case-insensitive
           actions: [{tool: request_refund, status: ok}]
           cited_from: [returns-and-refunds]    # at least one citation from these
+          suggestions: true                    # the reply offers suggestions (or none)
+          suggestions_include: ["Track an order"]
     end_state:
       refunds: {"{order:C0001:delivered:newest}": 1}     # refunds on that order
+      refund_amounts: {"{order.id}": "{order.item1.price}"}  # sum refunded on it
+      refund_items: {"{order.id}": ["{order.item1.product}"]}  # SKUs or product names
+      exchanges: {"{order.id}": 1}
       order_status: {"{order:C0001:pending}": pending}
-      escalations: 0                                     # escalations opened
+      order_address_contains: {"{order.id}": "12 Elm Street"}
+      default_address_contains: {"{order.customer}": "12 Elm Street"}
+      writes: 1                     # audit rows by a customer in this conversation
+      audit_actions: {refund.create: 1}   # audit rows of each action in it
+      escalations: 0                # escalations this conversation opened
       escalation_reasons: [explicit_request]
 
-`{order:...}` / `{tracking:...}` name seeded records (see harness.resolve_refs). Every run
-gets a fresh copy of the seeded store and a new session.
+`{order:...}` / `{tracking:...}` name seeded demo records (see harness.resolve_refs);
+`{name.field}` / `{name.itemN.field}` name a bound order's facts. Pick criteria are listed
+in evals.suites.bindings.PICKS, fields in evals.suites.placeholders (ORDER_FIELDS,
+ITEM_FIELDS); an unknown key, criterion, binding or field rejects the script at load time.
+Every run gets a fresh copy of its store and a new session. A binding no order matches
+fails the script, except on an outside τ dump (`--tau-db`), where the script is skipped:
+counted neither as passed nor as failed, and listed in the notes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from evals.metrics import fact_present
 from evals.suites.base import MetricResult, SuiteContext, SuiteResult
-from evals.suites.harness import EvalEnv, resolve_refs
-
-SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "data" / "conversations"
-TURN_CHECKS = frozenset(
-    {"escalated", "escalation_reason", "reply_contains", "reply_excludes", "actions", "cited_from"}
+from evals.suites.bindings import NoMatch, resolve_bindings
+from evals.suites.conversation_judge import Resolve, Since, judge_end_state, judge_turn
+from evals.suites.conversation_script import (
+    END_CHECKS,
+    SCRIPTS_DIR,
+    TURN_CHECKS,
+    Script,
+    Turn,
+    load_script,
+    load_scripts,
+    select_scripts,
 )
-END_CHECKS = frozenset({"refunds", "order_status", "escalations", "escalation_reasons"})
+from evals.suites.harness import EvalEnv, resolve_refs
+from evals.suites.placeholders import Bound, render
+
+__all__ = [
+    "END_CHECKS",
+    "SCRIPTS_DIR",
+    "TURN_CHECKS",
+    "Script",
+    "Turn",
+    "judge_end_state",
+    "judge_turn",
+    "load_script",
+    "load_scripts",
+    "run",
+    "run_script",
+]
 
 
-@dataclass(frozen=True)
-class Turn:
-    say: str
-    expect: dict[str, Any] = field(default_factory=dict)
-    in_scope: bool = True
-    """Ordinary support traffic (counts toward the in-scope escalation rate)."""
+def bind(env: EvalEnv, script: Script) -> dict[str, Bound]:
+    """The script's bindings on its store; NoMatch when one matches no order."""
+    if not script.bind:
+        return {}
+    return resolve_bindings(script.bind, env.facts_of(script.store))
 
 
-@dataclass(frozen=True)
-class Script:
-    name: str
-    customer: str | None
-    turns: list[Turn]
-    end_state: dict[str, Any]
-    path: Path
+def _first_failure(turns: list[dict[str, Any]], end: list[str]) -> dict[str, Any] | None:
+    """Where a run first went wrong: the turn (number, message, reply, failures), else the
+    end state (with the last turn's exchange)."""
+    for turn in turns:
+        if turn["failures"]:
+            return {"where": f"turn {turn['turn']}", **turn}
+    if end:
+        last = turns[-1] if turns else {"say": "", "reply": None}
+        return {
+            "where": "end state",
+            "turn": None,
+            "say": last["say"],
+            "reply": last["reply"],
+            "failures": end,
+        }
+    return None
 
 
-def load_script(path: Path) -> Script:
-    """One script; an unknown key or a malformed file is a ValueError naming the file."""
+async def _turn(
+    convo: Any, turn: Turn, resolve: Resolve, resolve_pattern: Resolve
+) -> tuple[str, dict[str, Any] | None, list[str]]:
+    """One turn said and judged: (message, response or None when there is none, failures)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        turns = [
-            Turn(str(t["say"]), dict(t.get("expect") or {}), bool(t.get("in_scope", True)))
-            for t in data["turns"]
-        ]
-        script = Script(
-            str(data.get("name") or path.stem),
-            data.get("customer"),
-            turns,
-            dict(data.get("end_state") or {}),
-            path,
-        )
-    except (yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(f"{path}: not a conversation script ({exc!r})") from exc
-    unknown = {k for t in turns for k in t.expect} - TURN_CHECKS
-    unknown |= set(script.end_state) - END_CHECKS
-    if unknown:
-        raise ValueError(f"{path}: unknown checks {sorted(unknown)}")
-    if not turns:
-        raise ValueError(f"{path}: no turns")
-    return script
+        message = resolve(turn.say)
+    except ValueError as exc:  # a reference the store cannot fill
+        return turn.say, None, [f"cannot resolve: {exc}"]
+    try:
+        response = await convo.say(message)
+    except Exception as exc:  # a crashed turn fails its run; the other scripts still run
+        return message, None, [f"the turn raised {type(exc).__name__}: {exc}"]
+    try:
+        return message, response, judge_turn(turn.expect, response, resolve, resolve_pattern)
+    except ValueError as exc:
+        return message, response, [f"cannot resolve: {exc}"]
 
 
-def load_scripts(folder: Path = SCRIPTS_DIR) -> list[Script]:
-    """Every *.yaml script in the folder, by file name."""
-    scripts = [load_script(p) for p in sorted(folder.glob("*.yaml"))]
-    if not scripts:
-        raise ValueError(f"{folder}: no conversation scripts (*.yaml)")
-    return scripts
+async def run_script(
+    env: EvalEnv, script: Script, bound: dict[str, Bound] | None = None
+) -> dict[str, Any]:
+    """One run of a script on a fresh store: its turns, failures, first failure and verdict.
 
-
-# -- the judge --------------------------------------------------------------------------
-
-
-def judge_turn(expect: dict[str, Any], response: dict[str, Any], resolve: Any) -> list[str]:
-    """What the reply got wrong against the turn's expectations (empty: nothing)."""
-    failures = []
-    reply = response.get("reply") or ""
-    escalation = response.get("escalation") or {}
-    if "escalated" in expect and bool(response.get("escalated")) != bool(expect["escalated"]):
-        got = f"escalated ({escalation.get('reason')})" if response.get("escalated") else "not"
-        failures.append(f"expected escalated={expect['escalated']}, got {got}")
-    if "escalation_reason" in expect and escalation.get("reason") != expect["escalation_reason"]:
-        failures.append(
-            f"expected escalation reason {expect['escalation_reason']}, "
-            f"got {escalation.get('reason')}"
-        )
-    for fact in expect.get("reply_contains", []):
-        if not fact_present(resolve(fact), reply):
-            failures.append(f"reply lacks {resolve(fact)!r}")
-    for text in expect.get("reply_excludes", []):
-        if resolve(text).lower() in reply.lower():
-            failures.append(f"reply must not contain {resolve(text)!r}")
-    done = [(a.get("tool"), a.get("status")) for a in response.get("actions") or []]
-    for wanted in expect.get("actions", []):
-        if (wanted.get("tool"), wanted.get("status")) not in done:
-            failures.append(f"no action {wanted.get('tool')}={wanted.get('status')} (got {done})")
-    if "cited_from" in expect:
-        cited = {c.get("doc_id") for c in response.get("citations") or []}
-        if not cited & set(expect["cited_from"]):
-            failures.append(f"no citation from {expect['cited_from']} (cited {sorted(cited)})")
-    return failures
-
-
-def judge_end_state(end_state: dict[str, Any], store: Any, resolve: Any) -> list[str]:
-    """What the store's end state got wrong against the script's expectations."""
-    failures = []
-    for ref, wanted in (end_state.get("refunds") or {}).items():
-        order = store.get_order(resolve(ref))
-        found = len(order.refunds) if order else None
-        if found != wanted:
-            failures.append(f"expected {wanted} refund(s) on order {resolve(ref)}, found {found}")
-    for ref, wanted in (end_state.get("order_status") or {}).items():
-        order = store.get_order(resolve(ref))
-        status = order.status if order else None
-        if status != wanted:
-            failures.append(f"expected order {resolve(ref)} {wanted}, found {status}")
-    escalations = store.list_escalations()
-    if "escalations" in end_state and len(escalations) != end_state["escalations"]:
-        failures.append(
-            f"expected {end_state['escalations']} escalation(s), found {len(escalations)}"
-        )
-    if "escalation_reasons" in end_state:
-        reasons = sorted(e.reason for e in escalations)
-        if reasons != sorted(end_state["escalation_reasons"]):
-            failures.append(
-                f"expected escalation reasons {sorted(end_state['escalation_reasons'])}, "
-                f"found {reasons}"
-            )
-    return failures
-
-
-async def run_script(env: EvalEnv, script: Script) -> dict[str, Any]:
-    """One run of a script on a fresh store: its turns, failures and verdict."""
-    turns, failures = [], []
-    async with env.conversation(script.customer) as convo:
+    `bound` are its resolved bindings (resolved here when None; NoMatch propagates)."""
+    bound = bind(env, script) if bound is None else bound
+    turns: list[dict[str, Any]] = []
+    failures: list[str] = []
+    end: list[str] = []
+    customer = render(script.customer, bound) if script.customer else None
+    async with env.conversation(customer, kind=script.store) as convo:
 
         def resolve(text: str) -> str:
-            return resolve_refs(text, convo.store)
+            return resolve_refs(render(text, bound), convo.store)
 
+        def resolve_pattern(text: str) -> str:
+            return resolve_refs(render(text, bound, re.escape), convo.store)
+
+        audit = convo.store.list_audit()
+        since_audit = max((a.id for a in audit), default=0)
         for n, turn in enumerate(script.turns, start=1):
-            message = resolve(turn.say)
-            response = await convo.say(message)
-            wrong = judge_turn(turn.expect, response, resolve)
+            message, response, wrong = await _turn(convo, turn, resolve, resolve_pattern)
             failures += [f"turn {n}: {w}" for w in wrong]
             turns.append(
                 {
+                    "turn": n,
                     "say": message,
-                    "reply": response.get("reply"),
-                    "escalated": bool(response.get("escalated")),
+                    "reply": response.get("reply") if response else None,
+                    "intent": response.get("intent") if response else None,
+                    "escalated": bool(response and response.get("escalated")),
                     "in_scope": turn.in_scope,
                     "failures": wrong,
                 }
             )
-        failures += [
-            f"end state: {w}" for w in judge_end_state(script.end_state, convo.store, resolve)
-        ]
-    return {"passed": not failures, "failures": failures, "turns": turns}
+            if response is None:
+                break
+        else:
+            since = Since(convo.session_id, since_audit)
+            try:
+                end = judge_end_state(script.end_state, convo.store, resolve, since)
+            except ValueError as exc:
+                end = [f"cannot resolve: {exc}"]
+            failures += [f"end state: {w}" for w in end]
+    return {
+        "passed": not failures,
+        "failures": failures,
+        "turns": turns,
+        "first_failure": _first_failure(turns, end),
+    }
 
 
 async def run_scripts(env: EvalEnv, scripts: list[Script], k: int) -> list[dict[str, Any]]:
-    """k runs of every script: [{name, runs: [run, ...]}]."""
-    return [
-        {"name": s.name, "file": s.path.name, "runs": [await run_script(env, s) for _ in range(k)]}
-        for s in scripts
-    ]
+    """k runs of every script: [{name, file, store, bindings, skipped, runs: [run, ...]}].
+
+    A binding that matches nothing fails every run, or skips the script (no runs) when
+    its store is an outside τ dump."""
+    results = []
+    for s in scripts:
+        entry: dict[str, Any] = {
+            "name": s.name,
+            "file": s.path.name,
+            "store": s.store,
+            "bindings": {},
+            "skipped": None,
+            "runs": [],
+        }
+        try:
+            bound = bind(env, s)
+        except NoMatch as exc:
+            if s.store == "tau" and env.tau_dump_is_outside:
+                entry["skipped"] = f"skipped: {exc}"
+            else:
+                failed = [f"bindings: {exc}"]
+                where = {"where": "bindings", "turn": None, "say": "", "reply": None}
+                run = {"passed": False, "failures": failed, "turns": [],
+                       "first_failure": {**where, "failures": failed}}  # fmt: skip
+                entry["runs"] = [run] * k
+            results.append(entry)
+            continue
+        entry["bindings"] = {name: b.order.id for name, b in bound.items()}
+        entry["runs"] = [await run_script(env, s, bound) for _ in range(k)]
+        results.append(entry)
+    return results
+
+
+def script_details(result: dict[str, Any]) -> dict[str, Any]:
+    """A script's line in the report: verdict, where its first failing run went wrong, and
+    that run's transcript (else the last run's)."""
+    runs = result["runs"]
+    failing = [(i, run) for i, run in enumerate(runs, start=1) if not run["passed"]]
+    first = None
+    if failing:
+        i, run = failing[0]
+        first = {"run": i, **run["first_failure"]}
+    shown = failing[0][1] if failing else (runs[-1] if runs else {"turns": []})
+    passed = sum(run["passed"] for run in runs)
+    status = "skipped" if result["skipped"] else ("passed" if passed == len(runs) else "failed")
+    return {
+        "name": result["name"],
+        "file": result["file"],
+        "store": result["store"],
+        "status": status,
+        "skipped": result["skipped"],
+        "bindings": result["bindings"],
+        "passed_runs": passed,
+        "runs": len(runs),
+        "failures": failing[0][1]["failures"] if failing else [],
+        "first_failure": first,
+        "transcript": shown["turns"],
+    }
+
+
+def _rates(details: list[dict[str, Any]], k: int, label: str) -> dict[str, MetricResult]:
+    """pass^k (scripts that passed all k runs) and pass^1 (single runs that passed)."""
+    ran = [d for d in details if d["status"] != "skipped"]
+    if not ran:
+        why = f"no {label}scripts ran"
+        return {"hat": MetricResult.skipped(why), "at1": MetricResult.skipped(why)}
+    runs = sum(d["runs"] for d in ran)
+    return {
+        "hat": MetricResult.of(
+            sum(d["status"] == "passed" for d in ran) / len(ran),
+            len(ran),
+            f"{label}scripts that passed all {k} runs",
+        ),
+        "at1": MetricResult.of(
+            sum(d["passed_runs"] for d in ran) / runs, runs, f"share of single {label}runs passed"
+        ),
+    }
 
 
 def run(ctx: SuiteContext) -> SuiteResult:
-    """pass^k (every one of k runs passes) and pass^1 over the scripted conversations."""
-    scripts = load_scripts(ctx.path("conversations", SCRIPTS_DIR))
+    """pass^k (every one of k runs passes) and pass^1 over the scripted conversations,
+    overall and on each store."""
+    folder = ctx.path("conversations", SCRIPTS_DIR)
+    scripts = select_scripts(load_scripts(folder), ctx.script)
     k = max(1, ctx.k)
-    results = asyncio.run(run_scripts(ctx.env, scripts, k))
-    all_runs = [run for r in results for run in r["runs"]]
-    details = [
-        {
-            "name": r["name"],
-            "file": r["file"],
-            "passed_runs": sum(run["passed"] for run in r["runs"]),
-            "runs": len(r["runs"]),
-            "failures": next((run["failures"] for run in r["runs"] if not run["passed"]), []),
-            "transcript": r["runs"][-1]["turns"],
-        }
-        for r in results
-    ]
-    composer = ctx.env.services.composer.name
+    env = ctx.env
+    details = [script_details(r) for r in asyncio.run(run_scripts(env, scripts, k))]
+    everything = _rates(details, k, "")
+    demo = _rates([d for d in details if d["store"] == "demo"], k, "demo ")
+    tau = _rates([d for d in details if d["store"] == "tau"], k, "τ ")
+    composer = env.services.composer.name
     determinism = (
         "The extractive composer is deterministic, so repeated runs differ only where "
         "something else varies (e.g. an NLU A/B split)."
         if composer == "extractive"
         else f"The '{composer}' composer generates text, so runs can differ."
     )
+    n_tau = sum(s.store == "tau" for s in scripts)
+    notes = [
+        f"{len(scripts)} scripts ({len(scripts) - n_tau} on the demo store, {n_tau} on the "
+        f"τ store from {env.tau_dump.name}) x k={k} runs, composer '{composer}'. {determinism}"
+    ]
+    skipped = [d for d in details if d["status"] == "skipped"]
+    if skipped:
+        notes.append(
+            f"{len(skipped)} τ script(s) skipped, counted neither as passed nor as failed: "
+            f"no order in {env.tau_dump} matches their bindings ("
+            + "; ".join(f"{d['name']}: {d['skipped'].removeprefix('skipped: ')}" for d in skipped)
+            + ")."
+        )
+    if Path(folder).resolve() != SCRIPTS_DIR.resolve():
+        notes.append(f"Scripts from {folder}, not the project's set in {SCRIPTS_DIR.name}/.")
     return SuiteResult(
         "conversations",
         {
-            "pass_hat_k": MetricResult.of(
-                sum(d["passed_runs"] == d["runs"] for d in details) / len(details),
-                len(details),
-                f"scripts that passed all {k} runs",
-            ),
-            "pass_at_1": MetricResult.of(
-                sum(run["passed"] for run in all_runs) / len(all_runs),
-                len(all_runs),
-                "share of single runs that passed",
-            ),
+            "pass_hat_k": everything["hat"],
+            "pass_at_1": everything["at1"],
+            "pass_hat_k_demo": demo["hat"],
+            "pass_at_1_demo": demo["at1"],
+            "pass_hat_k_tau": tau["hat"],
+            "pass_at_1_tau": tau["at1"],
         },
-        details={"k": k, "scripts": details},
-        notes=[f"{len(scripts)} scripts x k={k} runs, composer '{composer}'. {determinism}"],
+        details={
+            "k": k,
+            "tau_dump": str(env.tau_dump),
+            "scripts_dir": str(folder),
+            "scripts": details,
+        },
+        notes=notes,
     )

@@ -2,6 +2,8 @@
 
 Labelled single turns (in-scope questions, explicit human requests, angry, gibberish,
 unanswerable, off-topic) each run in a new session; an escalation is the positive class.
+A first gibberish or off-topic message is answered (quick replies, or what the bot can help
+with), not escalated: only a repeat goes to a person, which the conversation scripts check.
 Precision: share of escalations that were called for; recall: share of turns that called
 for one and got it. Then the escalation rate on the in-scope turns of the golden
 conversations (one run of each script), whose target is at most 5 %.

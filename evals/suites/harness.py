@@ -4,6 +4,11 @@
 the configured composer) and seeds a throw-away demo store in a work folder. Every
 `conversation()` gets its own copy of that store and its own session, so one script's
 refund never leaks into the next one's end state.
+
+Two kinds of store: "demo" (the seeded demo shop, under the configured policy) and "tau"
+(a τ-bench retail dump imported into an empty store, under tools/policy/tau_retail.toml).
+The τ template is built on first use from `tau_dump`: the project's own
+evals/data/tau_store.json unless the run names another dump.
 """
 
 from __future__ import annotations
@@ -15,14 +20,23 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from app.chat import ChatService
     from app.settings import Settings
+    from evals.suites.store_facts import StoreFacts
     from graph.context import Services
     from knowledge.retrieval import Passage
+    from tools.policy import SupportPolicy
     from tools.store.backend import SqlStore
+
+StoreKind = Literal["demo", "tau"]
+STORE_KINDS: tuple[StoreKind, ...] = ("demo", "tau")
+ROOT = Path(__file__).resolve().parent.parent.parent
+TAU_DUMP = ROOT / "evals" / "data" / "tau_store.json"
+"""The project's own small τ-format dump: the "tau" store unless a run names another."""
+TAU_POLICY = ROOT / "tools" / "policy" / "tau_retail.toml"
 
 
 class EnvironmentNotReady(RuntimeError):
@@ -63,9 +77,17 @@ class Conversation:
 
 
 class EvalEnv:
-    """Serving models plus a freshly seeded demo store in `workdir`."""
+    """Serving models plus a freshly seeded demo store (and, on demand, a τ store) in
+    `workdir`."""
 
-    def __init__(self, settings: Settings, services: Services, workdir: Path) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        services: Services,
+        workdir: Path,
+        *,
+        tau_dump: Path | None = None,
+    ) -> None:
         from langgraph.checkpoint.memory import InMemorySaver
 
         from graph.builder import build_graph
@@ -74,14 +96,29 @@ class EvalEnv:
         self.services = services
         self.workdir = workdir
         self.template = workdir / "seeded-store.sqlite"
+        self.tau_dump = Path(tau_dump) if tau_dump else TAU_DUMP
+        self._templates: dict[str, Path] = {"demo": self.template}
+        self._policies: dict[str, SupportPolicy] = {}
+        self._facts: dict[str, StoreFacts] = {}
         self._graph = build_graph(InMemorySaver())
         self._copies = 0
 
+    @property
+    def tau_dump_is_outside(self) -> bool:
+        """Whether the τ store comes from a dump the scripts were not written against."""
+        return self.tau_dump.resolve() != TAU_DUMP.resolve()
+
     @classmethod
     def build(
-        cls, settings: Settings, workdir: Path, *, services: Services | None = None
+        cls,
+        settings: Settings,
+        workdir: Path,
+        *,
+        services: Services | None = None,
+        tau_dump: Path | None = None,
     ) -> EvalEnv:
-        """Seed the store in workdir and load the serving models (or reuse `services`)."""
+        """Seed the store in workdir and load the serving models (or reuse `services`);
+        `tau_dump` is the τ-format dump the "tau" store imports (default: the project's)."""
         from sqlalchemy import create_engine
 
         from tools.store.db import create_schema
@@ -113,15 +150,63 @@ class EvalEnv:
             raise EnvironmentNotReady(
                 f"the help-centre index in {settings.data_dir} is empty: run `support setup`"
             )
-        return cls(settings, services, workdir)
+        return cls(settings, services, workdir, tau_dump=tau_dump)
 
-    def fresh_store(self) -> SqlStore:
-        """A private copy of the seeded store."""
+    def template_of(self, kind: StoreKind) -> Path:
+        """The SQLite file every fresh store of `kind` copies; the τ one is built on first use.
+
+        Raises ValueError when the τ dump cannot be read or imported."""
+        if kind not in self._templates:
+            if kind != "tau":
+                raise ValueError(f"unknown store {kind!r}; stores are {', '.join(STORE_KINDS)}")
+            self._templates[kind] = self._import_tau()
+        return self._templates[kind]
+
+    def _import_tau(self) -> Path:
+        from sqlalchemy import create_engine
+
+        from tools.store.tau_import import import_tau, read_dump
+
+        data = read_dump(self.tau_dump)  # TauFormatError is a ValueError
+        path = self.workdir / "tau-store.sqlite"
+        path.unlink(missing_ok=True)
+        engine = create_engine(f"sqlite:///{path}")
+        try:
+            report = import_tau(engine, data)
+        finally:
+            engine.dispose()
+        if not report.added.get("orders"):
+            raise ValueError(f"{self.tau_dump}: the τ dump holds no orders to import")
+        return path
+
+    def facts_of(self, kind: StoreKind) -> StoreFacts:
+        """A snapshot of the `kind` store's orders, customers and catalogue (read once:
+        every fresh store is a copy of the same template)."""
+        from evals.suites.store_facts import StoreFacts
+
+        if kind not in self._facts:
+            self._facts[kind] = StoreFacts.of_file(self.template_of(kind))
+        return self._facts[kind]
+
+    def policy_of(self, kind: StoreKind) -> SupportPolicy:
+        """The written policy a store runs under: the configured one for the demo shop,
+        the τ-bench retail policy for an imported τ store."""
+        if kind == "demo":
+            return self.services.policy
+        if kind not in self._policies:
+            from tools.policy import load_policy
+
+            self._policies[kind] = load_policy(TAU_POLICY)
+        return self._policies[kind]
+
+    def fresh_store(self, kind: StoreKind = "demo") -> SqlStore:
+        """A private copy of the seeded demo store, or of the imported τ store."""
         from tools.store.backend import SqlStore
 
+        template = self.template_of(kind)
         self._copies += 1
         path = self.workdir / f"store-{self._copies}.sqlite"
-        shutil.copy(self.template, path)
+        shutil.copy(template, path)
         return SqlStore.from_url(f"sqlite:///{path}")
 
     @asynccontextmanager
@@ -131,13 +216,15 @@ class EvalEnv:
         *,
         store: SqlStore | None = None,
         wrap: Callable[[Services], Services] | None = None,
+        kind: StoreKind = "demo",
     ) -> AsyncIterator[Conversation]:
-        """A new session for `customer_id` (None: anonymous) on `store` or a fresh copy."""
+        """A new session for `customer_id` (None: anonymous) on `store` or a fresh copy of
+        the `kind` store, under that store's policy."""
         from app.chat import ChatService
 
         own = store is None
-        store = store or self.fresh_store()
-        services = dataclasses.replace(self.services, store=store)
+        store = store or self.fresh_store(kind)
+        services = dataclasses.replace(self.services, store=store, policy=self.policy_of(kind))
         if wrap is not None:
             services = wrap(services)
         chat = ChatService(self._graph, services, self.settings.MAX_MESSAGE_CHARS)

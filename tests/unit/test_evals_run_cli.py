@@ -58,3 +58,83 @@ def test_evals_run_unknown_suite_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(cli, ["evals", "run", "--suite", "vibes"])
     assert result.exit_code == 2
     assert "--suite must be one of all, rag, intent, entities" in result.output
+
+
+# -- --scripts-dir: the conversations suite on another folder of scripts (a held-out set) ----
+
+
+SCRIPT = "name: {name}\ncustomer: C0001\nturns:\n  - say: where is my order?\n"
+
+
+def scripts_folder(tmp_path, *names, text=SCRIPT):
+    folder = tmp_path / "heldout"
+    folder.mkdir()
+    for name in names:
+        (folder / f"{name}.yaml").write_text(text.format(name=name))
+    return folder
+
+
+def fake_run(monkeypatch):
+    """Stand-ins for the run and its report: the requests made, no models loaded."""
+    import evals.report
+    import evals.run
+
+    requests = []
+
+    def run_evals(request):
+        requests.append(request)
+        return {"passed": True}
+
+    monkeypatch.setattr(evals.run, "run_evals", run_evals)
+    monkeypatch.setattr(evals.report, "write_report", lambda result, folder: {"html": "x"})
+    monkeypatch.setattr(evals.report, "summary_text", lambda result: "ok")
+    return requests
+
+
+def run_conversations(tmp_path, *args):
+    return CliRunner().invoke(
+        cli,
+        ["evals", "run", "--suite", "conversations", "--report", str(tmp_path / "r"), *args],
+        env={"DATA_DIR": str(tmp_path / "data"), "EVAL_LLM_BASE_URL": ""},
+    )
+
+
+def test_scripts_dir_points_the_conversations_suite_at_that_folder(tmp_path, monkeypatch):
+    requests = fake_run(monkeypatch)
+    folder = scripts_folder(tmp_path, "heldout_refund", "heldout_cancel")
+    result = run_conversations(tmp_path, "--scripts-dir", str(folder), "--script", "cancel")
+    assert result.exit_code == 0, result.output
+    [request] = requests
+    assert request.data == {"conversations": folder}
+    assert request.script == "cancel"  # matched in the held-out folder, not the default one
+
+
+def test_without_scripts_dir_the_suite_keeps_its_own_folder(tmp_path, monkeypatch):
+    requests = fake_run(monkeypatch)
+    result = run_conversations(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert requests[0].data == {}
+
+
+def test_scripts_dir_problems_are_usage_errors_before_anything_runs(tmp_path, monkeypatch):
+    requests = fake_run(monkeypatch)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_conversations(tmp_path, "--scripts-dir", str(empty))
+    assert result.exit_code == 2
+    assert "no conversation scripts" in result.output
+
+    bad = scripts_folder(tmp_path, "broken", text="name: {name}\nturns:\n  - said: hi\n")
+    result = run_conversations(tmp_path, "--scripts-dir", str(bad))
+    assert result.exit_code == 2
+    assert "broken.yaml" in result.output
+
+    result = run_conversations(tmp_path, "--scripts-dir", str(bad.parent / "missing"))
+    assert result.exit_code == 2
+
+    result = CliRunner().invoke(
+        cli, ["evals", "run", "--suite", "entities", "--scripts-dir", str(empty)]
+    )
+    assert result.exit_code == 2
+    assert "apply to the conversations suite" in result.output
+    assert requests == []

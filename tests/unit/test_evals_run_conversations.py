@@ -9,8 +9,14 @@ import json
 import pytest
 
 from evals.run import RunRequest, run_evals
-from evals.suites.conversations import judge_turn, load_script, run_script
-from evals.suites.harness import EvalEnv, find_order
+from evals.suites.conversations import (
+    judge_turn,
+    load_script,
+    run_script,
+    run_scripts,
+    script_details,
+)
+from evals.suites.harness import TAU_DUMP, EvalEnv, find_order
 
 REFUND_DECLINED_BUT_EXPECTED = """
 name: declined_but_refund_expected
@@ -156,3 +162,93 @@ def test_evals_run_graph_suites_on_small_files_list_skipped_judge_metrics(built,
     assert conversations["details"]["scripts"][0]["runs"] == 2
     assert conversations["metrics"]["pass_hat_k"]["value"] == 1.0
     assert report["baseline"] is None and report["k"] == 2
+
+
+TAU_STATUS = """
+name: tau_status
+store: tau
+bind:
+  order: {status: processed}
+customer: "{order.customer}"
+turns:
+  - say: "where is my order {order.id}?"
+    expect:
+      reply_contains: ["{order.id}", "{order.status}"]
+end_state:
+  writes: 0
+"""
+
+TAU_DELIVERED = """
+name: tau_delivered
+store: tau
+bind:
+  order: {status: delivered, min_items: 2}
+customer: "{order.customer}"
+turns:
+  - say: "where is my order {order.id}?"
+    expect:
+      reply_contains: ["{order.id}", "delivered"]
+end_state:
+  order_status: {"{order.id}": delivered}
+  writes: 0
+  escalations: 0
+"""
+
+
+def test_evals_run_tau_scripts_on_an_outside_dump_skip_what_it_lacks(built, tmp_path):
+    settings, services = built
+    dump = json.loads(TAU_DUMP.read_text())
+    dump["orders"] = {k: o for k, o in dump["orders"].items() if o["status"] != "processed"}
+    outside = tmp_path / "db.json"
+    outside.write_text(json.dumps(dump))
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    for name, text in [("tau_status", TAU_STATUS), ("tau_delivered", TAU_DELIVERED),
+                       ("refund", REFUND_MADE)]:  # fmt: skip
+        (scripts / f"{name}.yaml").write_text(text)
+    report = run_evals(
+        RunRequest(
+            ["conversations"],
+            settings,
+            k=1,
+            baseline_path=tmp_path / "no-baseline.json",
+            data={"conversations": scripts},
+            services=services,
+            tau_db=outside,
+            script="tau_",
+        )
+    )
+    suite = report["suites"]["conversations"]
+    assert suite["error"] is None
+    by_name = {s["name"]: s for s in suite["details"]["scripts"]}
+    assert set(by_name) == {"tau_status", "tau_delivered"}  # --script left the demo one out
+    assert by_name["tau_status"]["status"] == "skipped"
+    assert by_name["tau_status"]["skipped"] == (
+        "skipped: no order matches order: {status: processed}"
+    )
+    delivered = by_name["tau_delivered"]
+    assert delivered["bindings"] == {"order": "W1529874"}
+    assert (delivered["status"], delivered["failures"]) == ("passed", [])
+    metrics = suite["metrics"]
+    assert metrics["pass_hat_k"]["value"] == 1.0 and metrics["pass_hat_k"]["n"] == 1
+    assert metrics["pass_at_1_tau"]["value"] == 1.0
+    assert metrics["pass_at_1_demo"]["status"] == "skipped"
+    assert "1 τ script(s) skipped, counted neither as passed nor as failed" in suite["notes"][1]
+
+
+def test_evals_run_binding_without_a_match_fails_on_the_projects_own_stores(env, tmp_path):
+    lacking = TAU_STATUS.replace("{status: processed}", "{status: processed, min_items: 9}")
+    results = asyncio.run(run_scripts(env, [script(tmp_path, lacking)], 2))
+    details = script_details(results[0])
+    message = "bindings: no order matches order: {status: processed, min_items: 9}"
+    assert (details["status"], details["runs"], details["failures"]) == ("failed", 2, [message])
+    assert details["first_failure"]["where"] == "bindings"
+
+
+def test_evals_run_first_failure_names_the_turn_said_and_replied(env, tmp_path):
+    wrong_turn = REFUND_MADE.replace("status: ok}]", "status: ok}]\n      intent: cancel_order")
+    run = asyncio.run(run_script(env, script(tmp_path, wrong_turn)))
+    first = run["first_failure"]
+    assert (first["where"], first["turn"], first["say"]) == ("turn 2", 2, "yes please")
+    assert first["failures"] == [f"expected intent cancel_order, got {run['turns'][1]['intent']}"]
+    assert first["reply"] == run["turns"][1]["reply"]

@@ -36,7 +36,9 @@ def test_evals_run_labelled_turns_and_scripts_load():
     assert {t.kind for t in turns} == {
         "in_scope", "human_request", "angry", "gibberish", "unanswerable", "off_topic"
     }  # fmt: skip
-    assert all(t.escalate == (t.kind in {"human_request", "angry", "gibberish", "unanswerable"})
+    # A first unclear message (gibberish) gets quick replies, not a person: only a second
+    # one in a row escalates (the conversation scripts check that).
+    assert all(t.escalate == (t.kind in {"human_request", "angry", "unanswerable"})
                for t in turns)  # fmt: skip
     names = [s.name for s in load_scripts()]
-    assert len(names) == len(set(names)) >= 10
+    assert len(names) == len(set(names)) >= 60

@@ -106,7 +106,8 @@ def test_evals_run_committed_gates_name_metrics_the_suites_produce():
         "intent": {"accuracy", "macro_f1", "ece", "confident_fraction"},
         "entities": {f"{s}_{k}_f1" for s in ("corpus", "golden") for k in ("span", "value")},
         "escalation": {"precision", "recall", "reason_accuracy", "in_scope_escalation_rate"},
-        "conversations": {"pass_hat_k", "pass_at_1"},
+        "conversations": {f"{m}{store}" for m in ("pass_hat_k", "pass_at_1")
+                          for store in ("", "_demo", "_tau")},
     }  # fmt: skip
     committed = load_gates()
     for suite, bounds in committed.bounds.items():
