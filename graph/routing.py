@@ -114,12 +114,15 @@ _SWAP = re.compile(
     r"\bin (a |the )?(size|colou?r|blue|black|white|red|green|grey|gray)\b",
     re.I,
 )
+_METHOD = r"(gift ?card|pay ?pal|card|visa|mastercard|amex|american express|discover|credit)"
 _PAYMENT = re.compile(
-    r"\b(pay(ment)?( method)?|charge|bill|use)\b.*\b(with|to|on|using|onto|my)\b.*"
-    r"\b(gift ?card|paypal|card|visa|mastercard|amex|american express|discover|credit)\b|"
-    r"\b(switch|change|update|move)\b.*\bpayment( method)?\b",
+    rf"\b(switch|change|update|move)\b.*\b(payment|pay|{_METHOD})\b|"
+    rf"\binstead\b.*\b{_METHOD}\b|\b{_METHOD}\b.*\binstead\b|"
+    rf"\b(use|charge)\b.*\b{_METHOD}\b.*\b(for|on) (order|#?w\d)",
     re.I,
 )
+"""A request to pay an order with another method ("pay for W1 with my gift card instead"),
+not a question about paying ("can I pay with PayPal?")."""
 _RETURN = re.compile(r"\b(return|refund|send (it |them )?back|money back)\b", re.I)
 _PERSON_CHANGE = re.compile(
     r"\b((shipping|delivery) (speed|method|option)|express|expedite|faster|quantity|"

@@ -249,7 +249,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
         angry=parse.sentiment.angry,
     )
     asked_in = (state.get("pending") or {}).get("route")
-    if not carried or not asked_in:
+    if (not carried or not asked_in) and (route != "knowledge" or signed_in):
         said_before = (state.get("pending") or {}).get("request") or "" if carried else ""
         route = refine_route(route, intent, f"{said_before} {update['message']}".strip())
     if repair == "correction" and held:

@@ -49,7 +49,11 @@ def chosen_variant(text: str, current: dict[str, str], variants: list[ProductVie
     if not scored:
         return []
     best = max(h for h, _ in scored)
-    return [v for h, v in scored if h == best]
+    tied = [v for h, v in scored if h == best]
+    # "the silver one" for a black 1080p camera: the option that changes least otherwise
+    kept = {v.sku: sum(current.get(k) == val for k, val in v.options.items()) for v in tied}
+    most = max(kept.values())
+    return [v for v in tied if kept[v.sku] == most]
 
 
 def _run(ctx: TurnContext, customer_id: str, offer: Pending):
