@@ -67,46 +67,19 @@ def create_escalation(
     raise AssertionError("unreachable")
 
 
-def open_ticket(store: StoreBackend, session_id: str) -> dict[str, Any] | None:
-    """The conversation's unresolved ticket, if any."""
-    return store.open_ticket(session_id)
-
-
 def join_or_create_escalation(
-    store: StoreBackend,
-    *,
-    session_id: str,
-    customer_id: str | None,
-    reason: str,
-    intent: str | None,
-    confidence: float | None,
-    entities: list[Any],
-    transcript: list[dict[str, Any]],
+    store: StoreBackend, *, session_id: str, customer_id: str | None, **package: Any
 ) -> tuple[str, str, bool]:
     """One ticket per conversation: (ticket id, its reason, joined). A later turn that needs
-    a person joins the conversation's open ticket (its package updates) instead of opening
-    a second one; otherwise a new escalation is created (see `create_escalation`)."""
+    a person joins the conversation's unresolved ticket (its package - reason, intent,
+    confidence, entities, transcript - updates) instead of opening a second one; otherwise
+    a new escalation is created with that package (see `create_escalation`)."""
+    reason = package["reason"]
     if reason not in REASONS:
         raise ValueError(f"unknown escalation reason {reason!r}; expected one of {REASONS}")
-    ticket = open_ticket(store, session_id)
+    ticket = store.open_ticket(session_id)
     if ticket is not None:
-        joined = store.join_ticket(
-            ticket["id"],
-            reason=reason,
-            intent=intent,
-            confidence=confidence,
-            entities=list(entities),
-            transcript=transcript,
-        )
+        joined = store.join_ticket(ticket["id"], **package)
         return joined["id"], joined["reason"], True
-    made = create_escalation(
-        store,
-        session_id=session_id,
-        customer_id=customer_id,
-        reason=reason,
-        intent=intent,
-        confidence=confidence,
-        entities=entities,
-        transcript=transcript,
-    )
+    made = create_escalation(store, session_id=session_id, customer_id=customer_id, **package)
     return made.id, made.reason, False
