@@ -293,6 +293,8 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
             "sentiment": sentiment,
         },
     )
+    for earlier in update.get("earlier_replies") or []:
+        emit(runtime, "delta", earlier + " ")  # "OK, I've left that as it was; …" comes first
     update |= {
         "intent": intent,
         "category": category_of(intent),

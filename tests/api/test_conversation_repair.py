@@ -118,3 +118,48 @@ def test_repeat_says_the_last_reply_again(client, services, token_for):
     assert again["reply"] == offer["reply"]
     done = chat(client, "yes", headers, offer["session_id"])
     assert "Done: refund" in done["reply"]
+
+
+def _stream(client, message, headers, session_id=None):
+    from tests.api.helpers import sse_events
+
+    body = {"message": message} | ({"session_id": session_id} if session_id else {})
+    with client.stream("POST", "/v1/chat/stream", json=body, headers=headers) as r:
+        assert r.status_code == 200
+        return sse_events(r)
+
+
+def test_stream_of_an_unclear_message_sends_the_quick_replies(client, token_for):
+    events = _stream(client, "hhhhhhhhh", token_for("C0001"))
+    names = [name for name, _ in events]
+    assert names[0] == "meta" and names[-1] == "done"
+    assert names.index("suggestions") < names.index("delta")
+    assert dict(events)["suggestions"] == events[-1][1]["suggestions"]
+
+
+def test_streamed_deltas_spell_the_reply_after_side_questions_and_declines(
+    client, services, token_for
+):
+    headers = token_for("C0001")
+    order_id, offer = _refund_offer(client, services, headers)
+    sid = offer["session_id"]
+    pending = order_of(services, "C0001", "pending")
+    for message in (
+        "how long until I see the money?",
+        f"no dont refund it. where is {pending}?",
+    ):
+        events = _stream(client, message, headers, sid)
+        done = events[-1][1]
+        assert done["reply"] == "".join(data for name, data in events if name == "delta")
+    assert "nothing was changed" in done["reply"] and pending in done["reply"]
+    assert services.store.get_order(order_id).refunds == []
+
+
+def test_streamed_deltas_spell_the_reply_of_two_requests(client, services, token_for):
+    headers = token_for("C0001")
+    pending = order_of(services, "C0001", "pending")
+    shipped = order_of(services, "C0001", "shipped")
+    events = _stream(client, f"cancel {pending} and tell me where {shipped} is", headers)
+    done = events[-1][1]
+    assert done["reply"] == "".join(data for name, data in events if name == "delta")
+    assert shipped in done["reply"] and pending in done["reply"]
