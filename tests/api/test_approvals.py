@@ -115,3 +115,18 @@ def test_customer_saying_no_to_the_approval_offer_asks_nobody(low_limit, token_f
     out = chat(client, "no", headers, offer["session_id"])
     assert "haven't refunded anything" in out["reply"]
     assert services.store.list_approvals(None) == []
+
+
+def test_an_approval_asked_while_a_ticket_is_open_joins_that_ticket(low_limit, token_for):
+    client, services = low_limit
+    headers = token_for("C0001")
+    first = chat(client, "I want to talk to a person", headers)
+    ticket = first["escalation"]["id"]
+    order_id = order_of(services, "C0001", "delivered", recent_days=10)
+    offer = chat(client, f"I want a refund for order {order_id}", headers, first["session_id"])
+    assert "need an agent's approval" in offer["reply"]
+    asked = chat(client, "yes", headers, first["session_id"])
+    assert asked["escalation"]["id"] == ticket and ticket in asked["reply"]
+    assert [e.id for e in services.store.list_escalations()] == [ticket]
+    [approval] = services.store.list_approvals("pending")
+    assert approval.escalation_id == ticket

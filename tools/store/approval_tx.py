@@ -56,14 +56,25 @@ def write_approval_request(
     if existing is not None:
         return views.approval(existing)
     lock_order(session, order_id, customer_id)  # the customer's own order, or NotFound
-    ticket = Escalation(
-        id=_id("E"),
-        session_id=session_id,
-        customer_id=customer_id,
-        reason="approval_needed",
-        status="open",
-        **escalation,
-    )
+    # One ticket per conversation: an approval asked while a ticket is open joins it.
+    ticket = session.scalars(
+        select(Escalation)
+        .where(Escalation.session_id == session_id, Escalation.status != "resolved")
+        .order_by(Escalation.created_at.desc())
+        .limit(1)
+    ).first()
+    if ticket is None:
+        ticket = Escalation(
+            id=_id("E"),
+            session_id=session_id,
+            customer_id=customer_id,
+            reason="approval_needed",
+            status="open",
+            **escalation,
+        )
+    else:
+        ticket.transcript = escalation.get("transcript", ticket.transcript)
+        ticket.status = "open" if ticket.status == "handed_back" else ticket.status
     row = Approval(
         id=_id("A"),
         session_id=session_id,
