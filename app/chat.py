@@ -76,6 +76,13 @@ class ChatService:
         text = message.strip()
         if not text:
             raise InvalidMessage("message must not be empty")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate such as "\ud800"
+            raise InvalidMessage(
+                f"message has a character that is not valid Unicode at position {exc.start}; "
+                "send UTF-8 text"
+            ) from exc
         if len(text) > self._max_chars:
             raise MessageTooLong(
                 f"message is {len(text)} characters; the limit is {self._max_chars}"

@@ -7,6 +7,9 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tools.errors import BackendUnavailable
 
 log = logging.getLogger("support.api")
 
@@ -72,6 +75,30 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(error_body("invalid_request", _describe(exc)), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own refusals (a body that isn't UTF-8 JSON, an unknown path) get the
+        # same envelope as ours.
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error"
+        )
+        detail = exc.detail if isinstance(exc.detail, str) else "invalid request"
+        if exc.status_code == 400 and "parsing the body" in detail:
+            detail = "request body is not valid UTF-8 JSON"
+        return JSONResponse(error_body(code, detail), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(BackendUnavailable)
+    async def _store_down(_: Request, exc: BackendUnavailable) -> JSONResponse:
+        # e.g. checking a signed-in caller's token against the store while it is down
+        return JSONResponse(
+            error_body(
+                "store_unavailable",
+                "our conversation store is not answering right now; nothing was changed, "
+                "please retry in a minute",
+            ),
+            503,
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

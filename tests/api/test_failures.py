@@ -84,3 +84,36 @@ def test_store_down_answers_503_with_a_clear_message(app_settings, services, tok
         }
     }
     assert ready.status_code == 503
+
+
+def test_store_down_answers_503_to_a_signed_in_caller_too(app_settings, services, token_for):
+    down = SqlStore(make_engine("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"))
+    svc = dataclasses.replace(services, store=down)
+    with TestClient(create_app(app_settings, services=svc)) as client:
+        response = client.post(
+            "/v1/chat", json={"message": "where is my order?"}, headers=token_for("C0001")
+        )
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "store_unavailable"
+
+
+def test_lone_surrogate_is_a_422_that_says_so(client):
+    body = '{"message": "where is my order \\ud800 W4520484"}'
+    response = client.post(
+        "/v1/chat", content=body.encode(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_message"
+    assert "not valid Unicode" in response.json()["error"]["message"]
+
+
+def test_invalid_utf8_body_gets_the_error_envelope(client):
+    response = client.post(
+        "/v1/chat", content=b'{"message": "caf\xe9"}', headers={"content-type": "application/json"}
+    )
+    assert response.status_code in (400, 422)
+    assert set(response.json()) == {"error"}
+    assert (
+        "UTF-8" in response.json()["error"]["message"]
+        or "JSON" in response.json()["error"]["message"]
+    )
