@@ -50,8 +50,10 @@ async def respond(state: TurnState, runtime: Rt) -> dict:
             asked_in = ""  # verified this turn: the account branch asked, not verify
         update["pending"] = {**pending, "prompt": reply, "route": asked_in}
     earlier = state.get("earlier_replies") or []
-    if state.get("queue") and not state.get("escalation"):
-        return update | {"earlier_replies": [*earlier, reply]}  # another request follows
+    if state.get("queue") and not state.get("escalation"):  # another request follows
+        remembered = _remembered(state, reply)
+        orders = {"orders": remembered["orders"]} if "orders" in remembered else {}
+        return update | {"earlier_replies": [*earlier, reply], "memory": orders}
     full = " ".join(r for r in [*earlier, reply] if r)
     return update | {
         "reply": full,

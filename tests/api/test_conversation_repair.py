@@ -163,3 +163,21 @@ def test_streamed_deltas_spell_the_reply_of_two_requests(client, services, token
     done = events[-1][1]
     assert done["reply"] == "".join(data for name, data in events if name == "delta")
     assert shipped in done["reply"] and pending in done["reply"]
+
+
+def test_orders_of_every_request_in_a_message_are_remembered(client, services, token_for):
+    headers = token_for("C0001")
+    shipped = order_of(services, "C0001", "shipped")
+    recent = order_of(services, "C0001", "delivered", recent_days=10)
+    old = next(
+        o.id
+        for o in services.store.list_orders("C0001")
+        if o.status == "delivered" and o.id != recent
+    )
+    both = chat(client, f"where are {shipped} and {old}?", headers)
+    sid = both["session_id"]
+    refused = chat(client, f"I want a refund for {old}", headers, sid)
+    assert "can't refund" in refused["reply"]
+    other = chat(client, "no, the other order", headers, sid)
+    assert other["suggestions"] == []
+    assert other["reply"].startswith(f"I can't refund order {shipped}")
