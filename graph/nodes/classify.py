@@ -8,20 +8,17 @@ to an order already discussed, or several requests at once (graph.dialogue).
 
 from __future__ import annotations
 
-import asyncio
-import re
 from typing import Any
 
 from graph import dialogue
 from graph.dialogue import confirmation
 from graph.nlu.taxonomy import category_of
 from graph.nodes.common import Rt, emit, now_iso, say
+from graph.nodes.readings import follow_up, unclear
+from graph.nodes.requests import order_ids, requests_of
 from graph.nodes.verify import identity_claims
 from graph.routing import (
     ACCOUNT_ROUTES,
-    INTENT_ROUTES,
-    PAYMENT_WORDS,
-    WRITE_INTENTS,
     choose_route,
     help_centre_reading,
     refine_route,
@@ -63,70 +60,8 @@ def carry_over(
     return any(e.get("type") == slot for e in entities)
 
 
-_MORE = re.compile(r"^\W*(and|also|plus|what about|how about)\b|\b(too|as well)\W*$", re.I)
-"""A message that adds to the customer's last request."""
 OPEN_SLOTS = frozenset({"item", "variant", "payment_method"})
 """Questions answered in the customer's own words ("the blue one", "my PayPal")."""
-
-
-PER_ORDER = {
-    "track_order": "where is order {order}?",
-    "track_refund": "where is the refund for order {order}?",
-    "check_invoice": "the invoice for order {order}",
-    "get_invoice": "the invoice for order {order}",
-}
-"""Lookups asked about several orders at once, and how each is asked on its own."""
-
-
-def _order_ids(entities: list[dict]) -> list[str]:
-    return [str(e["value"]) for e in entities if e.get("type") == "order_id"]
-
-
-def _split(parts: list[str], parses: list[Any], threshold: float) -> bool:
-    """Keep a split into several requests only when every part reads as a request of its
-    own (confident, not small talk) and the parts differ in intent or order."""
-    if len(parts) < 2 or len(parts) > 3:
-        return False
-    for p in parses:
-        if p.confidence < threshold or INTENT_ROUTES.get(p.intent) == "smalltalk":
-            return False
-        if p.intent == "contact_human_agent":
-            return False
-    intents = {p.intent for p in parses}
-    orders = [tuple(_order_ids(p.to_dict()["entities"])) for p in parses]
-    return len(intents) > 1 or len(set(orders)) == len(orders) and all(orders)
-
-
-async def _requests(state: TurnState, runtime: Rt) -> tuple[Any, str, list[str]]:
-    """The parse of the request to handle now, its text, and the requests queued after it."""
-    ctx = runtime.context
-    svc = ctx.services
-    message = state["message"]
-    parse = await asyncio.to_thread(
-        svc.nlu.parse, message, today=ctx.now.date(), session_id=ctx.session_id
-    )
-    if state.get("earlier_replies"):
-        return parse, message, []  # a request queued by an earlier part of the message
-    orders = _order_ids(parse.to_dict()["entities"])
-    sure = parse.confidence >= svc.escalation_threshold
-    if len(orders) > 1 and parse.intent in PER_ORDER and sure:
-        # "what's the status of W1 and W2?": the same lookup once per order
-        first = message
-        for other in orders[1:]:
-            first = re.sub(rf"\s*(,|and|&)?\s*#?{re.escape(other)}\b", "", first, flags=re.I)
-        return parse, first, [PER_ORDER[parse.intent].format(order=o) for o in orders[1:]]
-    parts = dialogue.request_parts(message)
-    if len(parts) < 2 or parse.confidence >= 0.9:
-        return parse, message, []  # one request, or one the classifier is sure of
-    parses = [
-        await asyncio.to_thread(svc.nlu.parse, p, today=ctx.now.date(), session_id=ctx.session_id)
-        for p in parts
-    ]
-    if not _split(parts, parses, svc.escalation_threshold):
-        return parse, message, []
-    # Look things up first and leave writes (which end in a question) for last.
-    order = sorted(range(len(parts)), key=lambda i: parses[i].intent in WRITE_INTENTS)
-    return parses[order[0]], parts[order[0]], [parts[i] for i in order[1:]]
 
 
 async def classify(state: TurnState, runtime: Rt) -> dict:
@@ -135,7 +70,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
     svc = ctx.services
     threshold = svc.escalation_threshold
     signed_in = ctx.customer_id is not None
-    parse, message, queue = await _requests(state, runtime)
+    parse, message, queue = await requests_of(state, runtime)
     entities = parse.to_dict()["entities"]
     pending = state.get("pending")
     memory = state.get("memory") or {}
@@ -145,7 +80,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
     carried, held, repair, order_id = False, None, None, None
     keep_pending = False
     answer = confirmation(message)
-    said_orders = _order_ids(entities)
+    said_orders = order_ids(entities)
 
     if kind == "clarify" and pending:
         options = pending.get("options") or []
@@ -207,7 +142,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
     if not carried and repair is None and not pending:
         if answer is not None:
             repair = "stray_confirmation"
-        elif follow := _follow_up(message, said_orders, memory, state, confidence, threshold):
+        elif follow := follow_up(message, said_orders, memory, state, confidence, threshold):
             intent, order_id = follow
             confidence, carried = 1.0, True
             repair = "follow_up"
@@ -266,7 +201,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
     elif route == "escalate" and reason == "low_confidence" and memory.get("ticket") and not held:
         pass  # a person already has this conversation: the message joins the open ticket
     elif route == "escalate" and reason == "low_confidence":
-        route, reason, pending, suggestions = _unclear(
+        route, reason, pending, suggestions = unclear(
             parse, message, entities, state.get("pending"), held
         )
         repair = "clarify" if route == "clarify" else repair
@@ -324,66 +259,3 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
             }
         ]
     return update
-
-
-def _follow_up(
-    message: str,
-    said_orders: list[str],
-    memory: dict,
-    intent: str,
-    confidence: float,
-    threshold: float,
-) -> tuple[str, str | None] | None:
-    """(intent, order) when a message continues the customer's last request: "no, the other
-    order" after an offer was refused, "and W5507320?" after a status. None otherwise."""
-    last = memory.get("last_intent")
-    if last not in WRITE_INTENTS | {"track_order", "track_refund", "check_invoice"}:
-        return None
-    remembered = memory.get("orders") or []
-    if dialogue.wants_other_order(message) and len(remembered) >= 2:
-        return last, remembered[-2]
-    short = len(message.split()) <= 4 and confidence < threshold
-    if said_orders and (short or re.search(r"\binstead\b", message, re.I)):
-        return last, None  # "and W5507320?", "then change it on W8540535 instead"
-    if _MORE.search(message) and (confidence < threshold or intent == last):
-        return last, None  # "and the headphones from that order too"
-    if memory.get("last_route") == "payment_change" and PAYMENT_WORDS.search(message):
-        return last, None  # "ok then use my Mastercard" after a refused payment change
-    return None
-
-
-def _unclear(
-    parse: Any,
-    message: str,
-    entities: list[dict],
-    pending: Pending | None,
-    held: Pending | None,
-) -> tuple[str, str | None, Pending | None, list[str]]:
-    """Route, reason, pending and quick replies for a message no intent is sure of.
-
-    Off-topic chatter gets the polite fallback (a person only if it repeats); while an
-    offer waits, the side question goes to the help centre (the offer is restated after);
-    the first unclear message gets the likeliest readings as quick replies; a second one
-    in a row goes to a person.
-    """
-    probabilities = parse.probabilities or {parse.intent: parse.confidence}
-    top = max(probabilities, key=lambda i: probabilities[i])
-    if held is not None:
-        return "knowledge", None, None, []
-    if (pending or {}).get("kind") == "clarify":
-        return "escalate", "low_confidence", None, []
-    if top == "out_of_scope":
-        return "smalltalk", None, None, []
-    options = dialogue.clarify_options(probabilities)
-    if sum(probabilities.get(o, 0.0) for o in options) < 0.25:
-        options = list(dialogue.GENERIC_OPTIONS)  # no reading stands out: the usual asks
-    if not options:
-        return "escalate", "low_confidence", None, []
-    asked: Pending = {
-        "kind": "clarify",
-        "intent": options[0],
-        "options": options,
-        "request": message,
-        "request_entities": entities,
-    }
-    return "clarify", None, asked, dialogue.suggestions_for(options)

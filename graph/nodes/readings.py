@@ -1,0 +1,77 @@
+"""Readings of a turn that lean on the conversation: a follow-up of the last request, and
+what to do with a message no intent is sure of (graph.nodes.classify applies them)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from graph import dialogue
+from graph.routing import PAYMENT_WORDS, WRITE_INTENTS
+from graph.state import Pending
+
+_MORE = re.compile(r"^\W*(and|also|plus|what about|how about)\b|\b(too|as well)\W*$", re.I)
+"""A message that adds to the customer's last request."""
+
+
+def follow_up(
+    message: str,
+    said_orders: list[str],
+    memory: dict,
+    intent: str,
+    confidence: float,
+    threshold: float,
+) -> tuple[str, str | None] | None:
+    """(intent, order) when a message continues the customer's last request: "no, the other
+    order" after an offer was refused, "and W5507320?" after a status. None otherwise."""
+    last = memory.get("last_intent")
+    if last not in WRITE_INTENTS | {"track_order", "track_refund", "check_invoice"}:
+        return None
+    remembered = memory.get("orders") or []
+    if dialogue.wants_other_order(message) and len(remembered) >= 2:
+        return last, remembered[-2]
+    short = len(message.split()) <= 4 and confidence < threshold
+    if said_orders and (short or re.search(r"\binstead\b", message, re.I)):
+        return last, None  # "and W5507320?", "then change it on W8540535 instead"
+    if _MORE.search(message) and (confidence < threshold or intent == last):
+        return last, None  # "and the headphones from that order too"
+    if memory.get("last_route") == "payment_change" and PAYMENT_WORDS.search(message):
+        return last, None  # "ok then use my Mastercard" after a refused payment change
+    return None
+
+
+def unclear(
+    parse: Any,
+    message: str,
+    entities: list[dict],
+    pending: Pending | None,
+    held: Pending | None,
+) -> tuple[str, str | None, Pending | None, list[str]]:
+    """Route, reason, pending and quick replies for a message no intent is sure of.
+
+    Off-topic chatter gets the polite fallback (a person only if it repeats); while an
+    offer waits, the side question goes to the help centre (the offer is restated after);
+    the first unclear message gets the likeliest readings as quick replies; a second one
+    in a row goes to a person.
+    """
+    probabilities = parse.probabilities or {parse.intent: parse.confidence}
+    top = max(probabilities, key=lambda i: probabilities[i])
+    if held is not None:
+        return "knowledge", None, None, []
+    if (pending or {}).get("kind") == "clarify":
+        return "escalate", "low_confidence", None, []
+    if top == "out_of_scope":
+        return "smalltalk", None, None, []
+    options = dialogue.clarify_options(probabilities)
+    if sum(probabilities.get(o, 0.0) for o in options) < 0.25:
+        options = list(dialogue.GENERIC_OPTIONS)  # no reading stands out: the usual asks
+    if not options:
+        return "escalate", "low_confidence", None, []
+    asked: Pending = {
+        "kind": "clarify",
+        "intent": options[0],
+        "options": options,
+        "request": message,
+        "request_entities": entities,
+    }
+    return "clarify", None, asked, dialogue.suggestions_for(options)
