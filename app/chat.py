@@ -14,7 +14,13 @@ from weakref import WeakValueDictionary
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
-from app.errors import ApiError, InvalidMessage, MessageTooLong, UnknownSession
+from app.errors import (
+    STORE_RETRY_SECONDS,
+    ApiError,
+    InvalidMessage,
+    MessageTooLong,
+    UnknownSession,
+)
 from app.observability.logs import log_context
 from app.observability.metrics import record_turn
 from app.schemas import ApprovalPublic, SessionPublic, TranscriptLine, response_from_state
@@ -47,6 +53,7 @@ class StoreUnavailable(ApiError):
 
     status_code = 503
     code = "store_unavailable"
+    retry_after = STORE_RETRY_SECONDS
 
 
 class ChatService:
@@ -136,12 +143,13 @@ class ChatService:
         customer_id: str | None,
         graph_input: Any,
         final_state: dict[str, Any] | None = None,
+        client: str | None = None,
     ) -> AsyncIterator[ChatEvent]:
         """Stream one graph run (caller holds the session lock); ends with 'done'.
 
         `final_state`, when given, receives the graph's state at the end of the run."""
         context = TurnContext(
-            services=self._services, session_id=session_id, customer_id=customer_id
+            services=self._services, session_id=session_id, customer_id=customer_id, client=client
         )
         final: dict[str, Any] = {}
         async for mode, chunk in self._graph.astream(
@@ -210,7 +218,7 @@ class ChatService:
         yield "done", response_from_state(session_id, {"reply": reply}).model_dump()
 
     async def stream_turn(
-        self, session_id: str, customer_id: str | None, message: str
+        self, session_id: str, customer_id: str | None, message: str, client: str | None = None
     ) -> AsyncIterator[ChatEvent]:
         """Typed events of one turn (meta, delta, citation, action, escalation), then done."""
         acting = await self._acting_customer(session_id, customer_id)
@@ -228,7 +236,7 @@ class ChatService:
             began = time.perf_counter()
             final: dict[str, Any] = {}
             with log_context(session_id, uuid.uuid4().hex[:12]):
-                async for event in self._run(session_id, acting, graph_input, final):
+                async for event in self._run(session_id, acting, graph_input, final, client):
                     if event[0] == "done":
                         await self._record(session_id, acting, message, final, began)
                     yield event
@@ -253,10 +261,12 @@ class ChatService:
         except Exception:  # the log is for reports; the customer's turn already succeeded
             log.warning("could not write the turn log", exc_info=True)
 
-    async def run_turn(self, session_id: str, customer_id: str | None, message: str):
+    async def run_turn(
+        self, session_id: str, customer_id: str | None, message: str, client: str | None = None
+    ):
         """The whole turn's response (non-streaming)."""
         result = None
-        async for event, data in self.stream_turn(session_id, customer_id, message):
+        async for event, data in self.stream_turn(session_id, customer_id, message, client):
             if event == "done":
                 result = data
         return result

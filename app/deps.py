@@ -46,6 +46,14 @@ def get_customer_id(
 CustomerDep = Annotated[str | None, Depends(get_customer_id)]
 
 
+def get_client(request: Request) -> str | None:
+    """The caller's network address (the proxy's, behind one), keyed by the abuse limits."""
+    return request.client.host if request.client else None
+
+
+ClientDep = Annotated[str | None, Depends(get_client)]
+
+
 def get_agent(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> str:
     """The agent's name from an agent token (401 without one, 403 for a customer's)."""
     return agent_from_header(authorization, settings.jwt_secret())

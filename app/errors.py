@@ -19,10 +19,20 @@ class ApiError(Exception):
 
     status_code = 400
     code = "bad_request"
+    retry_after: int | None = None
+    """Seconds a client should wait before retrying (sent as `Retry-After`), if any."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if retry_after is not None:
+            self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str] | None:
+        headers = {"WWW-Authenticate": "Bearer"} if self.status_code == 401 else {}
+        if self.retry_after is not None:
+            headers["Retry-After"] = str(self.retry_after)
+        return headers or None
 
 
 class InvalidMessage(ApiError):
@@ -48,6 +58,19 @@ class AuthenticationFailed(ApiError):
 class NotReady(ApiError):
     status_code = 503
     code = "not_ready"
+    retry_after = 5
+
+
+class RateLimited(ApiError):
+    """Too many requests of one kind from one client or for one identity."""
+
+    status_code = 429
+    code = "rate_limited"
+    retry_after = 60
+
+
+STORE_RETRY_SECONDS = 30
+"""`Retry-After` of every 503 caused by the store being down."""
 
 
 def error_body(code: str, message: str) -> dict:
@@ -69,8 +92,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse(error_body(exc.code, exc.message), exc.status_code, headers=headers)
+        return JSONResponse(
+            error_body(exc.code, exc.message), exc.status_code, headers=exc.headers()
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -98,6 +122,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 "please retry in a minute",
             ),
             503,
+            headers={"Retry-After": str(STORE_RETRY_SECONDS)},
         )
 
     @app.exception_handler(Exception)

@@ -39,4 +39,6 @@ class TurnContext:
     services: Services
     session_id: str
     customer_id: str | None = None
+    client: str | None = None
+    """The caller's network address (from the HTTP request), keyed by the abuse limits."""
     now: datetime = field(default_factory=lambda: datetime.now(UTC))

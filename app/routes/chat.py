@@ -8,7 +8,7 @@ import logging
 from fastapi import APIRouter
 from sse_starlette.sse import EventSourceResponse
 
-from app.deps import ChatDep, CustomerDep
+from app.deps import ChatDep, ClientDep, CustomerDep
 from app.errors import error_body
 from app.schemas import ChatRequest, ChatResponse
 
@@ -17,15 +17,19 @@ log = logging.getLogger("support.chat")
 
 
 @router.post("/chat", response_model=ChatResponse)
-async def chat(body: ChatRequest, customer_id: CustomerDep, service: ChatDep) -> dict:
+async def chat(
+    body: ChatRequest, customer_id: CustomerDep, service: ChatDep, client: ClientDep
+) -> dict:
     """Send a message and get the bot's reply, citations, actions and escalation."""
     message = service.validate_message(body.message)
     session_id = await service.open_session(body.session_id, customer_id)
-    return await service.run_turn(session_id, customer_id, message)
+    return await service.run_turn(session_id, customer_id, message, client)
 
 
 @router.post("/chat/stream")
-async def chat_stream(body: ChatRequest, customer_id: CustomerDep, service: ChatDep):
+async def chat_stream(
+    body: ChatRequest, customer_id: CustomerDep, service: ChatDep, client: ClientDep
+):
     """Same turn as /v1/chat as `text/event-stream`: meta, delta, citation, action,
     escalation, then done (or error)."""
     message = service.validate_message(body.message)
@@ -33,7 +37,7 @@ async def chat_stream(body: ChatRequest, customer_id: CustomerDep, service: Chat
 
     async def events():
         try:
-            async for event, data in service.stream_turn(session_id, customer_id, message):
+            async for event, data in service.stream_turn(session_id, customer_id, message, client):
                 yield {"event": event, "data": json.dumps(data, default=str)}
         except Exception:
             log.exception("turn failed in session %s", session_id)
