@@ -195,9 +195,29 @@ _ABOUT_BOT = re.compile(
 )
 
 
+_YOU = r"(you|u|this (bot|assistant|chat)|the (bot|assistant))"
+_CAPABILITIES = re.compile(
+    r"^\W*((hi|hello|hey|ok|okay|so|and)\b\W*)*("
+    rf"what (else )?(can|could|do) {_YOU} (do|help( me)?( out)?( with)?)|"
+    rf"how (can|could|do|will) {_YOU} help( me)?( out)?|"
+    r"what (kinds?|sorts?|types?) of (things|stuff|questions|requests|problems|issues) "
+    rf"(can|could|do) ({_YOU}|i) (help( me)?( out)?( with)?|do|handle|ask( you)?( about)?)|"
+    r"what can i ask( you)?( about)?|"
+    r"what (are|r) (your|the bot'?s) (capabilities|features|abilities|skills|options)|"
+    rf"what (are|r) (you|u) (able to do|able to help( me)? with|for|good at|capable of)|"
+    r"what('?s| is) this (bot|chat|assistant|service)( for)?|"
+    rf"what (is|are) {_YOU} (for|able to do)"
+    r")(\s+(here|for me|exactly|today|then|again))*\W*$",
+    re.I,
+)
+"""The whole message asks what the bot can do ("what can you do?"): a request that goes
+on ("what can you do about my refund for W1?") is that request, not this question."""
+
+
 def asks_about_bot(message: str) -> bool:
-    """ "Who are you?", "are you a bot?": the customer asks what they are talking to."""
-    return bool(_ABOUT_BOT.search(message))
+    """ "Who are you?", "are you a bot?", "what can you do?": the customer asks what they
+    are talking to and what it can help with."""
+    return bool(_ABOUT_BOT.search(message) or _CAPABILITIES.search(message.strip()))
 
 
 # -- verbs that say what is wanted, when the classifier can't decide -----------------------

@@ -73,6 +73,8 @@ class Pending(TypedDict, total=False):
     """For a swap: what is swapped, as stated to the customer."""
     target: str
     """For an address: 'default' when it is the account's default address, not an order's."""
+    write_keys: list[str]
+    """For kind='confirm': the idempotency keys a yes writes under (see graph/nodes/writes)."""
     options: list[str]
     """For kind='clarify': the intents offered as quick replies, likeliest first."""
     request: str

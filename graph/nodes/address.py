@@ -12,7 +12,7 @@ from graph.context import TurnContext
 from graph.nodes.classify import confirmation
 from graph.nodes.common import Rt, action, customer_of, record, say
 from graph.nodes.slots import order_or_ask, sign_in_required
-from graph.nodes.writes import Write, confirm_write, declined
+from graph.nodes.writes import Write, confirm_write, declined, offered
 from graph.routing import needs_a_person
 from graph.state import Pending, TurnState
 from tools import orders as order_tools
@@ -26,6 +26,10 @@ def idempotency_key(session_id: str, order_id: str, address: str) -> str:
     return f"address:{session_id}:{order_id}:{digest}"
 
 
+def _keys(ctx: TurnContext, offer: Pending) -> tuple[str, ...]:
+    return (idempotency_key(ctx.session_id, offer["order_id"], offer["address"]),)
+
+
 def _change(ctx: TurnContext, customer_id: str, offer: Pending) -> AddressChangeView:
     order_id, address = offer["order_id"], offer["address"]
     return order_tools.change_shipping_address(
@@ -34,7 +38,7 @@ def _change(ctx: TurnContext, customer_id: str, offer: Pending) -> AddressChange
         order_id,
         ctx.services.policy,
         address,
-        idempotency_key(ctx.session_id, order_id, address),
+        _keys(ctx, offer)[0],
         f"customer:{customer_id}",
     )
 
@@ -49,6 +53,7 @@ CHANGE = Write(
     run=_change,
     refused=lambda offer, why: say("address_not_allowed", why=why),
     done=_changed,
+    keys=_keys,
 )
 """The address change, made only on the customer's yes to the offer."""
 
@@ -113,12 +118,16 @@ async def change_address(state: TurnState, runtime: Rt) -> dict:
         "reply": say(
             "address_offer", order_id=order.id, current=order.shipping_address, new=new_address
         ),
-        "pending": {
-            "kind": "confirm",
-            "intent": state["intent"],
-            "action": "address",
-            "order_id": order.id,
-            "address": new_address,
-        },
+        "pending": offered(
+            CHANGE,
+            runtime,
+            {
+                "kind": "confirm",
+                "intent": state["intent"],
+                "action": "address",
+                "order_id": order.id,
+                "address": new_address,
+            },
+        ),
         "actions": record(runtime, state, action("check_address_change", "ok", order.id)),
     }

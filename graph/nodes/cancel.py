@@ -6,7 +6,7 @@ from graph.context import TurnContext
 from graph.nodes.classify import confirmation
 from graph.nodes.common import Rt, action, customer_of, record, say
 from graph.nodes.slots import order_or_ask, sign_in_required
-from graph.nodes.writes import Write, confirm_write, declined
+from graph.nodes.writes import Write, confirm_write, declined, offered
 from graph.state import Pending, TurnState
 from tools import orders as order_tools
 from tools.schemas import CancellationView, OrderView, money
@@ -32,6 +32,10 @@ def _stated_reason(state: TurnState, runtime: Rt) -> str | None:
     return policy.cancel_reason_in(message)
 
 
+def _keys(ctx: TurnContext, offer: Pending) -> tuple[str, ...]:
+    return (idempotency_key(ctx.session_id, offer["order_id"]),)
+
+
 def _cancel_order(ctx: TurnContext, customer_id: str, offer: Pending) -> CancellationView:
     order_id = offer["order_id"]
     return order_tools.cancel_order(
@@ -40,7 +44,7 @@ def _cancel_order(ctx: TurnContext, customer_id: str, offer: Pending) -> Cancell
         order_id,
         ctx.services.policy,
         offer["reason"],
-        idempotency_key(ctx.session_id, order_id),
+        _keys(ctx, offer)[0],
         f"customer:{customer_id}",
         expected_fee_cents=offer.get("fee_cents", 0),
     )
@@ -64,6 +68,7 @@ CANCEL = Write(
     run=_cancel_order,
     refused=lambda offer, why: say("cancel_not_allowed", order_id=offer["order_id"], why=why),
     done=_cancelled,
+    keys=_keys,
 )
 """The cancellation, made only on the customer's yes to the offer."""
 
@@ -90,16 +95,20 @@ def _offer(state: TurnState, runtime: Rt, order: OrderView, reason: str) -> dict
             payment=quote.payment_label,
             fee_note=fee,
         ),
-        "pending": {
-            "kind": "confirm",
-            "intent": "cancel_order",
-            "action": "cancel",
-            "order_id": order.id,
-            "reason": quote.cancel_reason or reason,
-            "fee_cents": quote.fee_cents,
-            "amount_cents": quote.refund_cents,
-            "payment_label": quote.payment_label,
-        },
+        "pending": offered(
+            CANCEL,
+            runtime,
+            {
+                "kind": "confirm",
+                "intent": "cancel_order",
+                "action": "cancel",
+                "order_id": order.id,
+                "reason": quote.cancel_reason or reason,
+                "fee_cents": quote.fee_cents,
+                "amount_cents": quote.refund_cents,
+                "payment_label": quote.payment_label,
+            },
+        ),
         "actions": record(runtime, state, checked),
     }
 

@@ -17,6 +17,7 @@ from graph.nodes.common import Rt, emit, now_iso, say
 from graph.nodes.readings import follow_up, unclear
 from graph.nodes.requests import order_ids, requests_of
 from graph.nodes.verify import identity_claims
+from graph.nodes.writes import written_before
 from graph.routing import (
     ACCOUNT_ROUTES,
     choose_route,
@@ -94,6 +95,10 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
             update["message"] = pending.get("request") or message
             entities = [*(pending.get("request_entities") or []), *entities]
         pending = None if picked is not None or confidence >= threshold else pending
+    elif kind == "confirm" and pending and await written_before(runtime, pending):
+        # the yes went through before an interruption: whatever is said now, the branch
+        # that offered tells the customer it was done instead of offering it again
+        intent, confidence, carried, keep_pending = pending["intent"], 1.0, True, True
     elif kind == "confirm" and pending and dialogue.declines_then_asks(message):
         # "no dont cancel. could I get them in white instead?": drop the offer, then read on
         update["earlier_replies"] = [say("offer_dropped")]

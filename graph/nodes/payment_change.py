@@ -9,7 +9,7 @@ import re
 from graph.context import TurnContext
 from graph.nodes.common import Rt, action, record, say
 from graph.nodes.slots import order_or_ask, tool_failure
-from graph.nodes.writes import Write, answered_offer
+from graph.nodes.writes import Write, answered_offer, offered
 from graph.state import Pending, TurnState
 from tools import orders as order_tools
 from tools.errors import BackendUnavailable
@@ -57,6 +57,10 @@ def idempotency_key(session_id: str, order_id: str, method_id: str) -> str:
     return f"payment:{session_id}:{order_id}:{method_id}"
 
 
+def _keys(ctx: TurnContext, offer: Pending) -> tuple[str, ...]:
+    return (idempotency_key(ctx.session_id, offer["order_id"], offer["method_id"] or ""),)
+
+
 def _run(ctx: TurnContext, customer_id: str, offer: Pending):
     return order_tools.change_payment_method(
         ctx.services.store,
@@ -64,7 +68,7 @@ def _run(ctx: TurnContext, customer_id: str, offer: Pending):
         offer["order_id"],
         ctx.services.policy,
         offer["method_id"] or "",
-        idempotency_key(ctx.session_id, offer["order_id"], offer["method_id"] or ""),
+        _keys(ctx, offer)[0],
         f"customer:{customer_id}",
     )
 
@@ -78,6 +82,7 @@ CHANGE_PAYMENT = Write(
         say("payment_change_done", order_id=view.order_id, method=view.after),
         view.order_id,
     ),
+    keys=_keys,
 )
 """The move to another payment method, made only on the customer's yes."""
 
@@ -128,12 +133,16 @@ async def change_payment(state: TurnState, runtime: Rt) -> dict:
         }
     return {
         "reply": say("payment_change_offer", message=message),
-        "pending": {
-            "kind": "confirm",
-            "intent": state["intent"],
-            "action": "payment_change",
-            "order_id": order.id,
-            "method_id": method.id,
-        },  # fmt: skip
+        "pending": offered(
+            CHANGE_PAYMENT,
+            runtime,
+            {
+                "kind": "confirm",
+                "intent": state["intent"],
+                "action": "payment_change",
+                "order_id": order.id,
+                "method_id": method.id,
+            },
+        ),
         "actions": record(runtime, state, checked),
     }

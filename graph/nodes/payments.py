@@ -14,7 +14,7 @@ from graph.context import TurnContext
 from graph.nodes.common import Rt, action, customer_of, entity, record, say
 from graph.nodes.knowledge import answer_from_knowledge
 from graph.nodes.slots import order_id_or_ask, order_not_found, sign_in_required, tool_failure
-from graph.nodes.writes import Write, confirm_write
+from graph.nodes.writes import Write, confirm_write, offered
 from graph.state import Pending, TurnState
 from tools import billing as billing_tools
 from tools.errors import BackendUnavailable, NotFound
@@ -57,6 +57,10 @@ async def _methods(state: TurnState, runtime: Rt, customer_id: str) -> dict:
     }
 
 
+def _keys(ctx: TurnContext, offer: Pending) -> tuple[str, ...]:
+    return (idempotency_key(ctx.session_id, offer["order_id"]),)
+
+
 def _open_dispute(ctx: TurnContext, customer_id: str, offer: Pending) -> DisputeView:
     order_id = offer["order_id"]
     return billing_tools.open_dispute(
@@ -64,7 +68,7 @@ def _open_dispute(ctx: TurnContext, customer_id: str, offer: Pending) -> Dispute
         customer_id,
         order_id,
         offer["payment_id"],
-        idempotency_key(ctx.session_id, order_id),
+        _keys(ctx, offer)[0],
         f"customer:{customer_id}",
     )
 
@@ -85,6 +89,7 @@ DISPUTE = Write(
     run=_open_dispute,
     refused=lambda offer, why: why,
     done=_opened,
+    keys=_keys,
 )
 """The duplicate-charge dispute, opened only on the customer's yes to the offer."""
 
@@ -123,14 +128,18 @@ async def _duplicate_charge(state: TurnState, runtime: Rt, customer_id: str) -> 
             amount=money(extra.amount_cents),
             payment=extra.label,
         ),
-        "pending": {
-            "kind": "confirm",
-            "intent": "payment_issue",
-            "action": "dispute",
-            "order_id": order.id,
-            "payment_id": extra.id,
-            "amount_cents": extra.amount_cents,
-        },
+        "pending": offered(
+            DISPUTE,
+            runtime,
+            {
+                "kind": "confirm",
+                "intent": "payment_issue",
+                "action": "dispute",
+                "order_id": order.id,
+                "payment_id": extra.id,
+                "amount_cents": extra.amount_cents,
+            },
+        ),
         "actions": record(runtime, state, action("find_duplicate_charge", "found", extra.id)),
     }
 

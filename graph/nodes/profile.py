@@ -9,7 +9,7 @@ import hashlib
 from graph.context import TurnContext
 from graph.nodes.common import Rt, action, record, say
 from graph.nodes.slots import tool_failure
-from graph.nodes.writes import Write, answered_offer
+from graph.nodes.writes import Write, answered_offer, offered
 from graph.state import Pending, TurnState
 from tools import profile
 from tools.addresses import find_address, with_recipient
@@ -21,12 +21,16 @@ def idempotency_key(session_id: str, address: str) -> str:
     return f"default_address:{session_id}:{digest}"
 
 
+def _keys(ctx: TurnContext, offer: Pending) -> tuple[str, ...]:
+    return (idempotency_key(ctx.session_id, offer["address"]),)
+
+
 def _run(ctx: TurnContext, customer_id: str, offer: Pending):
     return profile.change_default_address(
         ctx.services.store,
         customer_id,
         offer["address"],
-        idempotency_key(ctx.session_id, offer["address"]),
+        _keys(ctx, offer)[0],
         f"customer:{customer_id}",
     )
 
@@ -37,6 +41,7 @@ CHANGE_DEFAULT = Write(
     run=_run,
     refused=lambda offer, why: say("address_not_allowed", why=why),
     done=lambda offer, view: (say("default_address_done", address=view.after), view.customer_id),
+    keys=_keys,
 )
 """The new default address, written only on the customer's yes."""
 
@@ -69,12 +74,16 @@ async def profile_address(state: TurnState, runtime: Rt) -> dict:
         new = with_recipient(current, new)
     return {
         "reply": say("default_address_offer", current=current, new=new),
-        "pending": {
-            "kind": "confirm",
-            "intent": state["intent"],
-            "action": "default_address",
-            "address": new,
-            "target": "default",
-        },  # fmt: skip
+        "pending": offered(
+            CHANGE_DEFAULT,
+            runtime,
+            {
+                "kind": "confirm",
+                "intent": state["intent"],
+                "action": "default_address",
+                "address": new,
+                "target": "default",
+            },
+        ),
         "actions": record(runtime, state, action("default_address", "ok", customer_id)),
     }

@@ -20,7 +20,7 @@ from graph.nodes.slots import (
     sign_in_required,
     tool_failure,
 )
-from graph.nodes.writes import Write, confirm_write
+from graph.nodes.writes import Write, confirm_write, offered
 from graph.state import Pending, TurnState
 from tools import approvals as approval_tools
 from tools import refunds as refund_tools
@@ -122,6 +122,14 @@ async def _approval_instead(
         return tool_failure(state, runtime, "request_approval", failed)
 
 
+def _keys(ctx: TurnContext, offer: Pending) -> tuple[str, ...]:
+    """A yes to the offer writes the refund, or above the limit the approval request."""
+    order_id, skus = offer["order_id"], offer.get("skus")
+    return idempotency_key(ctx.session_id, order_id, skus), approval_key(
+        ctx.session_id, order_id, skus
+    )
+
+
 def _request_refund(ctx: TurnContext, customer_id: str, offer: Pending) -> RefundView:
     order_id = offer["order_id"]
     return refund_tools.request_refund(
@@ -129,7 +137,7 @@ def _request_refund(ctx: TurnContext, customer_id: str, offer: Pending) -> Refun
         customer_id,
         order_id,
         ctx.services.policy,
-        idempotency_key(ctx.session_id, order_id, offer.get("skus")),
+        _keys(ctx, offer)[0],
         f"customer:{customer_id}",
         skus=tuple(offer.get("skus") or ()),
         method_id=offer.get("method_id"),
@@ -154,6 +162,7 @@ REFUND = Write(
     run=_request_refund,
     refused=lambda offer, why: say("refund_not_eligible", order_id=offer["order_id"], why=why),
     done=_refunded,
+    keys=_keys,
     approval=_approval_instead,
 )
 """Second step: the refund (or, above the limit, the approval request) on the customer's yes."""
@@ -208,17 +217,21 @@ async def _offer(state: TurnState, runtime: Rt, customer_id: str, order_id: str)
             limit=money(limit),
             items=describe_lines(check.lines),
         ),
-        "pending": {
-            "kind": "confirm",
-            "intent": "get_refund",
-            "action": "refund",
-            "order_id": check.order_id,
-            "amount_cents": check.amount_cents,
-            "payment_label": check.payment_label,
-            "method_id": check.method_id,
-            "skus": list(skus),
-            "needs_approval": check.needs_approval,
-        },
+        "pending": offered(
+            REFUND,
+            runtime,
+            {
+                "kind": "confirm",
+                "intent": "get_refund",
+                "action": "refund",
+                "order_id": check.order_id,
+                "amount_cents": check.amount_cents,
+                "payment_label": check.payment_label,
+                "method_id": check.method_id,
+                "skus": list(skus),
+                "needs_approval": check.needs_approval,
+            },
+        ),
         "actions": record(runtime, state, checked),
     }
 

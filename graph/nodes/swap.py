@@ -15,7 +15,7 @@ from graph.nodes.common import Rt, action, record, say
 from graph.nodes.items import lines_or_ask, request_text
 from graph.nodes.payment_change import named_methods
 from graph.nodes.slots import order_or_ask, tool_failure
-from graph.nodes.writes import Write, answered_offer
+from graph.nodes.writes import Write, answered_offer, offered
 from graph.routing import PAYMENT_WORDS
 from graph.state import Pending, TurnState
 from tools import exchanges
@@ -56,6 +56,11 @@ def chosen_variant(text: str, current: dict[str, str], variants: list[ProductVie
     return [v for v in tied if kept[v.sku] == most]
 
 
+def _keys(ctx: TurnContext, offer: Pending) -> tuple[str, ...]:
+    swaps = dict(offer.get("swaps") or {})
+    return (idempotency_key(ctx.session_id, offer["order_id"], swaps),)
+
+
 def _run(ctx: TurnContext, customer_id: str, offer: Pending):
     write = (
         exchanges.exchange_items
@@ -69,7 +74,7 @@ def _run(ctx: TurnContext, customer_id: str, offer: Pending):
         offer["order_id"],
         ctx.services.policy,
         swaps,
-        idempotency_key(ctx.session_id, offer["order_id"], swaps),
+        _keys(ctx, offer)[0],
         f"customer:{customer_id}",
         method_id=offer.get("method_id"),
         expected_difference_cents=offer.get("amount_cents", 0),
@@ -87,6 +92,7 @@ SWAP = Write(
     run=_run,
     refused=lambda offer, why: say("swap_not_allowed", why=why),
     done=_done,
+    keys=_keys,
 )
 """The exchange or item change, made only on the customer's yes to the offer."""
 
@@ -156,18 +162,22 @@ async def swap_items(state: TurnState, runtime: Rt) -> dict:
     summary = "; ".join(f"{s.old.name} for {s.new.label}" for s in quote.swaps)
     return {
         "reply": say("swap_offer", message=quote.message),
-        "pending": {
-            "kind": "confirm",
-            "intent": state["intent"],
-            "action": "swap",
-            "order_id": order.id,
-            "swaps": swaps,
-            "swap_kind": kind,
-            "amount_cents": quote.difference_cents,
-            "summary": summary,
-            "skus": [line.sku],
-            "method_id": quote.method_id,
-        },
+        "pending": offered(
+            SWAP,
+            runtime,
+            {
+                "kind": "confirm",
+                "intent": state["intent"],
+                "action": "swap",
+                "order_id": order.id,
+                "swaps": swaps,
+                "swap_kind": kind,
+                "amount_cents": quote.difference_cents,
+                "summary": summary,
+                "skus": [line.sku],
+                "method_id": quote.method_id,
+            },
+        ),
         "actions": record(runtime, state, checked),
     }
 

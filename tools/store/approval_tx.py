@@ -2,7 +2,9 @@
 
 Each runs in the caller's transaction. Asking twice under one idempotency key returns the
 first approval; deciding twice the same way returns the first decision; the approved refund
-is written under the key `approval:<id>`, so it exists at most once.
+is written under the key `approval:<id>`, so it exists at most once. The same refund asked
+for in another conversation (same order, same lines) is decided with the first: nobody is
+left waiting on a request that can no longer be granted.
 """
 
 from __future__ import annotations
@@ -158,7 +160,51 @@ def write_approval_decision(
             after=_approval_state(row),
         )
     )
+    _close_twins(session, row, agent)
     return views.approval(row)
+
+
+def _close_twins(session: Session, decided: Approval, agent: str) -> None:
+    """Other pending requests for the same refund (same order and lines, asked in another
+    conversation) get the same decision. An approved twin names the one refund written, or
+    is declined as already refunded when it asked for another amount or destination."""
+    pending = session.scalars(
+        select(Approval)
+        .where(
+            Approval.order_id == decided.order_id,
+            Approval.status == "pending",
+            Approval.id != decided.id,
+        )
+        .with_for_update()
+    )
+    lines = sorted(decided.skus) if decided.skus is not None else None
+    for twin in pending:
+        if (sorted(twin.skus) if twin.skus is not None else None) != lines:
+            continue  # other lines of the order: still a request of its own
+        before = _approval_state(twin)
+        same = (twin.amount_cents, twin.destination) == (decided.amount_cents, decided.destination)
+        if decided.status == "approved" and not same:
+            twin.status = "declined"
+            twin.note = (
+                f"order {decided.order_id} was already refunded (refund {decided.refund_id})"
+            )
+        else:
+            twin.status, twin.note = decided.status, decided.note
+            twin.refund_id = decided.refund_id
+        twin.decided_by = agent
+        twin.decided_at = decided.decided_at
+        if twin.escalation_id and (ticket := session.get(Escalation, twin.escalation_id)):
+            ticket.status = "resolved"
+        session.add(
+            AuditLog(
+                actor=f"agent:{agent}",
+                action=f"approval.{'approve' if twin.status == 'approved' else 'decline'}",
+                entity="approval",
+                entity_id=twin.id,
+                before=before,
+                after={**_approval_state(twin), "same_request_as": decided.id},
+            )
+        )
 
 
 def write_dispute(

@@ -45,8 +45,11 @@ from tools.store.db import (
 )
 from tools.store.desk_records import DeskRecords
 from tools.store.models import (
+    Approval,
     Customer,
     Dispute,
+    Exchange,
+    IdempotencyRecord,
     Invoice,
     Order,
     Payment,
@@ -199,6 +202,23 @@ class SqlStore(ConversationRecords, DeskRecords):
                 if existing is None:
                     raise
                 return existing
+
+    def recorded_write(self, *keys: str) -> bool:
+        """Whether any write was recorded under one of `keys` (a refund, an approval request,
+        an exchange, a dispute, or an order or account change): a conversation that lost
+        its last turn in a crash asks before it answers, so it never denies a write."""
+        keyed = (
+            IdempotencyRecord.key,
+            Refund.idempotency_key,
+            Approval.idempotency_key,
+            Exchange.idempotency_key,
+            Dispute.idempotency_key,
+        )
+        with self._guard("recorded_write"), self._reader() as s:
+            return any(
+                s.scalar(select(column).where(column.in_(keys)).limit(1)) is not None
+                for column in keyed
+            )
 
     def find_refund(self, idempotency_key: str) -> RefundView | None:
         """The refund recorded under `idempotency_key`, if any."""
