@@ -10,6 +10,8 @@ from app.agent_desk import AgentDesk
 from app.auth import agent_from_header, customer_from_header
 from app.chat import ChatService
 from app.errors import AuthenticationFailed
+from app.limits import check_turn
+from app.schemas import ChatRequest
 from app.settings import Settings
 from graph.context import Services
 
@@ -52,6 +54,26 @@ def get_client(request: Request) -> str | None:
 
 
 ClientDep = Annotated[str | None, Depends(get_client)]
+
+
+def limit_turn(
+    body: ChatRequest,
+    settings: SettingsDep,
+    services: ServicesDep,
+    customer_id: CustomerDep,
+    client: ClientDep,
+) -> None:
+    """Count this chat message against the flood limits (429 with Retry-After over one)."""
+    check_turn(
+        services.store,
+        settings,
+        customer_id=customer_id,
+        client=client,
+        new_session=body.session_id is None,
+    )
+
+
+TurnLimitDep = Annotated[None, Depends(limit_turn)]
 
 
 def get_agent(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> str:

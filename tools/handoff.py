@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any, Literal, get_args
 
-from tools.errors import BackendUnavailable
+from tools.errors import BackendUnavailable, ToolError
 from tools.schemas import EscalationView
 from tools.store.backend import StoreBackend
+from tools.store.limits import AbuseLimits, checks
 
 EscalationReason = Literal[
     "low_confidence",
@@ -21,6 +22,18 @@ EscalationReason = Literal[
     "repeated_fallback",
 ]
 REASONS: tuple[str, ...] = get_args(EscalationReason)
+
+
+class TicketLimitReached(ToolError):
+    """The caller opened as many tickets as the limits allow; `retry_after` seconds until
+    they may open another. Nothing was created."""
+
+    code = "ticket_limit"
+    default_message = "Too many new tickets; our team already has the earlier ones."
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__()
+        self.retry_after = retry_after
 
 
 def create_escalation(
@@ -68,12 +81,23 @@ def create_escalation(
 
 
 def join_or_create_escalation(
-    store: StoreBackend, *, session_id: str, customer_id: str | None, **package: Any
+    store: StoreBackend,
+    *,
+    session_id: str,
+    customer_id: str | None,
+    client: str | None = None,
+    abuse: AbuseLimits | None = None,
+    **package: Any,
 ) -> tuple[str, str, bool]:
     """One ticket per conversation: (ticket id, its reason, joined). A later turn that needs
     a person joins the conversation's unresolved ticket (its package - reason, intent,
     confidence, entities, transcript - updates) instead of opening a second one; otherwise
-    a new escalation is created with that package (see `create_escalation`)."""
+    a new escalation is created with that package (see `create_escalation`).
+
+    New tickets are limited (`abuse`) per customer, or for an anonymous caller per `client`
+    address: over the limit `TicketLimitReached` is raised and nothing is created (a limit
+    the store cannot check lets the ticket through). Joining the conversation's own ticket
+    is never limited."""
     reason = package["reason"]
     if reason not in REASONS:
         raise ValueError(f"unknown escalation reason {reason!r}; expected one of {REASONS}")
@@ -81,5 +105,17 @@ def join_or_create_escalation(
     if ticket is not None:
         joined = store.join_ticket(ticket["id"], **package)
         return joined["id"], joined["reason"], True
+    if abuse is not None:
+        limit = checks(
+            ("ticket_customer", customer_id, abuse.tickets_per_customer)
+            if customer_id
+            else ("ticket_client", client, abuse.tickets_per_client)
+        )
+        try:
+            wait = store.hit_limits(limit)
+        except BackendUnavailable:
+            wait = None  # as below: a ticket matters most when the store is struggling
+        if wait is not None:
+            raise TicketLimitReached(wait)
     made = create_escalation(store, session_id=session_id, customer_id=customer_id, **package)
     return made.id, made.reason, False

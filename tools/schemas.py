@@ -338,6 +338,8 @@ class SessionView(_View):
     verified_customer_id: str | None = None
     verify_failures: int = 0
     verify_locked: bool = False
+    verification_expired: bool = False
+    """An anonymous caller verified earlier, but that proof has outlived its lifetime."""
 
     @property
     def acting_customer_id(self) -> str | None:
@@ -346,8 +348,11 @@ class SessionView(_View):
 
 
 class VerificationResult(_View):
-    """The outcome of one identity check: verified, failed (attempts left) or locked."""
+    """The outcome of one identity check: verified, failed (attempts left), locked (this
+    conversation), or paused (too many failures for the identity or the client address:
+    nothing was checked; retry after `retry_after` seconds)."""
 
     status: str
     customer_id: str | None = None
     attempts_left: int = 0
+    retry_after: int | None = None

@@ -3,9 +3,12 @@
 Accepted proofs: the account's email plus one of its order numbers, or the full name plus
 the ZIP code. The store checks them and, on a match, binds the customer to the session
 row; this turn then goes on with what the caller asked. Failed checks are counted per
-conversation; at the policy's limit the checks lock and a person takes over. A first
-question that names no order and no proof gets the help centre's general answer before
-the identity check, when a passage is close to it.
+conversation; at the policy's limit the checks lock and a person takes over. They are
+also counted per claimed identity and per client address across conversations: over
+those limits the checks pause (a right answer is not accepted either) and the caller
+hears when to try again. A proof lasts the configured lifetime; then the caller is asked
+again. A first question that names no order and no proof gets the help centre's general
+answer before the identity check, when a passage is close to it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from graph.nodes.common import Rt, action, record, say
 from graph.nodes.knowledge import append_to_reply, emit_citations, search_and_compose
 from graph.nodes.slots import tool_failure
+from graph.nodes.waits import wait_words
 from graph.state import TurnState
 from tools import verification
 from tools.errors import BackendUnavailable, NotFound
@@ -139,12 +143,14 @@ async def verify(state: TurnState, runtime: Rt) -> dict:
         # "W1234567" in one message and the e-mail in the next: together they are a proof
         now = {k: v for k, v in dataclasses.asdict(claims).items() if v}
         claims = IdentityClaims(**{**earlier, **now})
-    if not asked and not claims.any():
+    expired = session is not None and session.verification_expired
+    if not asked and not claims.any() and not expired:
         answered = await _answer_then_ask(state, runtime)
         if answered is not None:
             return answered
     if not claims.complete():
-        return _ask(state, runtime, "verify_incomplete" if asked else "verify_ask", claims)
+        first = "verify_expired" if expired else "verify_ask"
+        return _ask(state, runtime, "verify_incomplete" if asked else first, claims)
     try:
         result = await asyncio.to_thread(
             verification.verify_customer,
@@ -155,9 +161,18 @@ async def verify(state: TurnState, runtime: Rt) -> dict:
             order_id=claims.order_id if claims.email and claims.order_id else None,
             name=None if claims.email and claims.order_id else claims.name,
             zip_code=None if claims.email and claims.order_id else claims.zip_code,
+            client=ctx.client,
+            abuse=ctx.services.limits,
         )
     except (BackendUnavailable, NotFound) as exc:
         return tool_failure(state, runtime, "verify_identity", exc)
+    if result.status == "paused":
+        wait = result.retry_after or 60
+        update = _ask(state, runtime, "verify_paused", None, wait=wait_words(wait))
+        update["actions"] = record(
+            runtime, state, action("verify_identity", "paused", f"retry in {wait} s")
+        )
+        return update
     checked = action("verify_identity", result.status, f"{result.attempts_left} attempts left")
     if result.status == "verified":
         return {

@@ -10,7 +10,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.schema import CreateColumn
 
-from tools.store import turnlog  # noqa: F401  (registers the turn_log table on Base)
+from tools.store import limits, turnlog  # noqa: F401  (register their tables on Base)
 from tools.store.models import Base
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -45,6 +45,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+PG_CONNECT_TIMEOUT_S = 5
+"""Seconds a Postgres connection attempt may take before the store counts as down."""
+
+
 def make_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
     """An engine for `url`; a plain `postgresql://` URL is given the psycopg 3 driver.
 
@@ -59,7 +63,11 @@ def make_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> E
         engine = create_engine(parsed)
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    # A host that drops packets instead of refusing would otherwise hang a request for
+    # minutes before the store-down 503.
+    return create_engine(
+        parsed, pool_pre_ping=True, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    )
 
 
 def create_schema(engine: Engine) -> None:

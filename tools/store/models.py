@@ -279,6 +279,8 @@ class ChatSession(Base):
     verified_customer_id: Mapped[str | None] = mapped_column(String(CUSTOMER_ID))
     verify_failures: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     verify_locked: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # When that proof stops counting (None: never); the caller is then asked again.
+    verified_until: Mapped[datetime | None]
 
 
 class Escalation(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from tools.change_views import DefaultAddressView, PaymentChangeView
@@ -25,6 +26,7 @@ from tools.schemas import (
     VerificationResult,
 )
 from tools.store.change_tx import PaymentCheck
+from tools.store.limits import AbuseLimits, Check
 from tools.store.order_tx import CancelCheck
 from tools.store.refund_tx import OrderCheck
 from tools.store.swap_tx import SwapCheck
@@ -67,6 +69,7 @@ class StoreBackend(Protocol):
         skus: list[str] | None = None,
     ) -> RefundView: ...
     def find_refund(self, idempotency_key: str) -> RefundView | None: ...
+    def recorded_write(self, *keys: str) -> bool: ...
     def cancel_order(
         self,
         *,
@@ -160,7 +163,10 @@ class StoreBackend(Protocol):
         name: str | None = None,
         zip_code: str | None = None,
         max_attempts: int = 5,
+        client: str | None = None,
+        abuse: AbuseLimits | None = None,
     ) -> VerificationResult: ...
+    def hit_limits(self, checks: Sequence[Check]) -> int | None: ...
 
     # escalations and audit
     def create_escalation(

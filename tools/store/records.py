@@ -4,17 +4,18 @@ approvals of large refunds, and the audit log (the half of `SqlStore` that is no
 from __future__ import annotations
 
 import logging
-import re
+import random
+import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tools.errors import BackendUnavailable, NotFound, ToolError
+from tools.errors import BackendUnavailable, ToolError
 from tools.schemas import (
     ApprovalView,
     AuditEntry,
@@ -22,18 +23,16 @@ from tools.schemas import (
     SessionView,
     VerificationResult,
 )
-from tools.store import views
+from tools.store import limits, views
 from tools.store.approval_tx import write_approval_decision, write_approval_request
-from tools.store.models import Approval, AuditLog, ChatSession, Customer, Escalation, Order
+from tools.store.limits import AbuseLimits, Check
+from tools.store.models import Approval, AuditLog, ChatSession, Escalation
 from tools.store.refund_tx import OrderCheck
+from tools.store.verify_tx import expired, write_verification
 
 log = logging.getLogger("support.store")
 
 T = TypeVar("T")
-
-
-def _name_key(name: str) -> str:
-    return " ".join(re.findall(r"[a-z]+", name.lower()))
 
 
 class ConversationRecords:
@@ -81,39 +80,15 @@ class ConversationRecords:
             row = s.get(ChatSession, session_id)
             if row is None:
                 return None
+            lapsed = expired(row)
             return SessionView(
                 id=row.id,
                 customer_id=row.customer_id,
-                verified_customer_id=row.verified_customer_id,
+                verified_customer_id=None if lapsed else row.verified_customer_id,
                 verify_failures=row.verify_failures or 0,
                 verify_locked=bool(row.verify_locked),
+                verification_expired=lapsed,
             )
-
-    def _match(
-        self,
-        s: Session,
-        email: str | None,
-        order_id: str | None,
-        name: str | None,
-        zip_code: str | None,
-    ) -> str | None:
-        """The one customer the details name: email + one of their orders, or name + ZIP."""
-        if email and order_id:
-            found = s.scalars(
-                select(Customer.id)
-                .join(Order, Order.customer_id == Customer.id)
-                .where(func.lower(Customer.email) == email.strip().lower())
-                .where(Order.id == order_id.strip().upper().lstrip("#"))
-            ).all()
-            return found[0] if len(found) == 1 else None
-        if name and zip_code:
-            wanted = _name_key(name)
-            rows = s.execute(
-                select(Customer.id, Customer.name).where(Customer.zip_code == zip_code.strip())
-            ).all()
-            ids = [cid for cid, full in rows if _name_key(full) == wanted and wanted]
-            return ids[0] if len(ids) == 1 else None
-        return None
 
     def verify_identity(
         self,
@@ -124,46 +99,47 @@ class ConversationRecords:
         name: str | None = None,
         zip_code: str | None = None,
         max_attempts: int = 5,
+        client: str | None = None,
+        abuse: AbuseLimits | None = None,
     ) -> VerificationResult:
         """Check who an anonymous caller says they are and bind the session on a match.
 
-        A match stores the customer id on the session row (server side); a miss counts a
-        failed attempt, and the `max_attempts`-th miss locks the session's checks. The
-        result never says which detail was wrong. Every outcome is audited.
+        A match stores the customer id on the session row (server side), for
+        `abuse.verified_seconds`; a miss counts a failed attempt, and the
+        `max_attempts`-th miss locks the session's checks. Misses also count, across
+        conversations, against the claimed identity and the `client` address: over
+        `abuse`'s limits nothing is checked (a right answer included) and the result is
+        'paused' with the seconds to wait. The result never says which detail was wrong,
+        nor whether the identity exists. Every outcome is audited.
         """
         with self._guard("verify_identity"), self._writer.begin() as s:
-            row = s.get(ChatSession, session_id, with_for_update=True)
-            if row is None:
-                raise NotFound("This conversation is not on record.")
-            if row.verify_locked:
-                return VerificationResult(status="locked")
-            before = {"verified_customer_id": row.verified_customer_id,
-                      "verify_failures": row.verify_failures or 0}  # fmt: skip
-            matched = self._match(s, email, order_id, name, zip_code)
-            if matched:
-                row.verified_customer_id = matched
-                row.verify_failures = 0
-                result = VerificationResult(status="verified", customer_id=matched)
-            else:
-                row.verify_failures = (row.verify_failures or 0) + 1
-                row.verify_locked = row.verify_failures >= max_attempts
-                left = max(0, max_attempts - row.verify_failures)
-                status = "locked" if row.verify_locked else "failed"
-                result = VerificationResult(status=status, attempts_left=left)
-            s.add(
-                AuditLog(
-                    actor="anonymous",
-                    action=f"session.verify.{result.status}",
-                    entity="session",
-                    entity_id=session_id,
-                    before=before,
-                    after={
-                        "verified_customer_id": row.verified_customer_id,
-                        "verify_failures": row.verify_failures,
-                    },  # fmt: skip
-                )
+            return write_verification(
+                s,
+                session_id,
+                email=email,
+                order_id=order_id,
+                name=name,
+                zip_code=zip_code,
+                max_attempts=max_attempts,
+                client=client,
+                abuse=abuse or AbuseLimits(verified_seconds=0),
             )
-            return result
+
+    # -- abuse limits ------------------------------------------------------------
+    def hit_limits(self, checks: Sequence[Check]) -> int | None:
+        """Count one event under every check (see `tools.store.limits`), or, when one of
+        them is used up, count nothing and return the seconds until it allows one more."""
+        if not any(c.limit.on for c in checks):
+            return None
+        with self._guard("hit_limits"), self._writer.begin() as s:
+            waiting = limits.take(s, checks)
+        if random.random() < 0.01:  # now and then, drop rows that mean the same as none
+            try:
+                with self._writer.begin() as s:
+                    limits.prune(s, time.time() - 3600)
+            except SQLAlchemyError:
+                log.debug("pruning rate limits failed", exc_info=True)
+        return waiting
 
     # -- escalations -------------------------------------------------------------
     def create_escalation(
