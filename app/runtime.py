@@ -2,35 +2,87 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from typing import TYPE_CHECKING, cast
 
+from app.limits import abuse_limits
 from app.settings import Settings
 from graph.context import Services
+from tools.errors import BackendUnavailable
 from tools.policy import load_policy
 from tools.store.catalog import SHOP_NAME
 
 if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+
     from graph.llm.composer import Composer
     from graph.nlu.parser import NLU
     from knowledge.embeddings import Encoder
+    from knowledge.retrieval import Retriever
+    from tools.store.backend import SqlStore
+
+log = logging.getLogger("support.app")
 
 
 def build_composer(settings: Settings, encoder: Encoder) -> Composer:
-    """The OpenAI-compatible composer when an endpoint is configured, else the extractive one."""
-    if settings.llm_configured:
-        from graph.llm.openai_composer import build_openai_composer
-
-        return build_openai_composer(
-            base_url=settings.OPENAI_BASE_URL,
-            api_key=settings.OPENAI_API_KEY,
-            model=settings.LLM_MODEL,
-            timeout=settings.LLM_TIMEOUT_SECONDS,
-            shop=SHOP_NAME,
-            max_tokens=settings.LLM_MAX_TOKENS,
-        )
+    """The extractive composer, behind the OpenAI-compatible one when an endpoint is
+    configured (it answers whenever the endpoint fails or is slower than
+    LLM_TIMEOUT_SECONDS)."""
     from graph.llm.extractive import ExtractiveComposer
 
-    return ExtractiveComposer(encoder)
+    offline = ExtractiveComposer(encoder)
+    if not settings.llm_configured:
+        return offline
+    from graph.llm.fallback import FallbackComposer
+    from graph.llm.openai_composer import build_openai_composer
+
+    llm = build_openai_composer(
+        base_url=settings.OPENAI_BASE_URL,
+        api_key=settings.OPENAI_API_KEY,
+        model=settings.LLM_MODEL,
+        timeout=settings.LLM_TIMEOUT_SECONDS,
+        shop=SHOP_NAME,
+        max_tokens=settings.LLM_MAX_TOKENS,
+    )
+    return FallbackComposer(llm, offline)
+
+
+def build_store(settings: Settings) -> SqlStore:
+    """The store at DATABASE_URL. When it is down at start-up the service starts anyway:
+    its calls fail as BackendUnavailable (503) until it answers, and the first readiness
+    check that reaches it creates the tables it may lack (app/readiness.py)."""
+    from tools.store.backend import SqlStore
+    from tools.store.db import make_engine
+
+    try:
+        return SqlStore.from_url(settings.database_url)
+    except BackendUnavailable:
+        engine = make_engine(settings.database_url)
+        log.warning("store unreachable at start-up: %s", hidden_password(str(engine.url)))
+        return SqlStore(engine)
+
+
+def hidden_password(url: str) -> str:
+    """A database URL fit for logs and /readyz (the password masked)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def build_retriever(settings: Settings) -> Retriever:
+    """The help-centre retriever over a collection opened on first use: a Chroma server
+    that is down at start-up (or restarts later) does not stop the service."""
+    from knowledge.querylog import QueryLog
+    from knowledge.retrieval import Retriever
+    from knowledge.vectorstore import LazyCollection, VectorStoreUnavailable
+
+    collection = cast("Collection", LazyCollection(settings))
+    retriever = Retriever(collection, log=QueryLog.for_settings(settings))
+    try:
+        retriever.warm()
+    except VectorStoreUnavailable as exc:
+        log.warning("starting without the help centre: %s", exc)
+    return retriever
 
 
 def build_nlu(settings: Settings, encoder: Encoder) -> NLU:
@@ -59,13 +111,11 @@ def build_services(
 ) -> Services:
     """Store, NLU, retriever and composer, wired from settings. Loads models: call once."""
     from knowledge.embeddings import get_encoder
-    from knowledge.retrieval import build_retriever
-    from tools.store.backend import SqlStore
 
     settings.ensure_dirs()
     encoder = encoder or get_encoder(settings.EMBEDDING_MODEL)
     return Services(
-        store=SqlStore.from_url(settings.database_url),
+        store=build_store(settings),
         nlu=build_nlu(settings, encoder),
         retriever=build_retriever(settings),
         composer=composer or build_composer(settings, encoder),
@@ -74,4 +124,6 @@ def build_services(
         kb_min_score=settings.KB_MIN_SCORE,
         kb_sure_score=settings.KB_SURE_SCORE,
         negative_sentiment_threshold=settings.NEGATIVE_SENTIMENT_THRESHOLD,
+        limits=abuse_limits(settings),
+        pause_after_write_s=settings.FAULT_PAUSE_AFTER_WRITE_SECONDS,
     )

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+import threading
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import chromadb
+import httpx
 from chromadb import EmbeddingFunction
-from chromadb.api import ClientAPI
+from chromadb.api import BaseAPI, ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError
 
 from knowledge.embeddings import MiniLMEmbeddingFunction
 
@@ -24,6 +29,13 @@ point between two ingests of the same documents; at 500 it equals exact search."
 COLLECTION_METADATA = {"hnsw:space": "cosine", "hnsw:search_ef": SEARCH_EF}
 REVISION_KEY = "kb_revision"
 """Collection metadata key changed by every write, so retrievers know to refresh."""
+UNAVAILABLE_ERRORS = (httpx.HTTPError, OSError, ChromaError)
+"""What a Chroma call raises when the server is down, restarting or failing."""
+log = logging.getLogger("support.knowledge")
+
+
+class VectorStoreUnavailable(RuntimeError):
+    """Chroma could not be reached or failed; `str()` says which one, for operators."""
 
 
 def open_client(settings: Settings) -> ClientAPI:
@@ -100,3 +112,82 @@ def query_embedder(collection: Collection) -> EmbeddingFunction:
     if function is None:
         raise ValueError(f"collection {collection.name!r} has no embedding function")
     return function
+
+
+def location(settings: Settings) -> str:
+    """Where the help centre lives, for operators: 'Chroma at http://host:port' or a path."""
+    return f"Chroma at {settings.CHROMA_URL or settings.chroma_path}"
+
+
+class LazyCollection:
+    """The help-centre collection, opened on first use rather than at start-up.
+
+    A Chroma server that is down when the service starts (or stops under it) does not
+    stop the service: every call that cannot reach it raises `VectorStoreUnavailable`,
+    and a later call opens the collection again once the server answers. Attributes and
+    methods are the wrapped `Collection`'s.
+    """
+
+    def __init__(
+        self, settings: Settings, *, embedding_function: EmbeddingFunction | None = None
+    ) -> None:
+        self.where = location(settings)
+        self._settings = settings
+        self._ef = embedding_function
+        self._collection: Collection | None = None
+        self._lock = threading.Lock()
+
+    def unavailable(self) -> VectorStoreUnavailable:
+        return VectorStoreUnavailable(f"knowledge base ({self.where}) unreachable")
+
+    def _opened(self) -> Collection:
+        with self._lock:
+            if self._collection is None:
+                try:
+                    self._collection = open_collection(self._settings, embedding_function=self._ef)
+                except (ValueError, *UNAVAILABLE_ERRORS) as exc:  # HttpClient: ValueError
+                    log.warning("cannot open the help centre at %s: %s", self.where, exc)
+                    raise self.unavailable() from exc
+            return self._collection
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # copy, pickle and friends probe these: no connection
+            raise AttributeError(name)
+        return _guarded(getattr(self._opened(), name), self)
+
+    def _forget(self) -> None:
+        """Drop the open collection: the next call opens it afresh (a restarted server may
+        have lost or recreated it)."""
+        with self._lock:
+            self._collection = None
+
+
+def _guarded(value: Any, owner: LazyCollection) -> Any:
+    """`value` with every call it makes to Chroma turning a failure into
+    VectorStoreUnavailable (methods, and the client behind the collection)."""
+    if isinstance(value, BaseAPI):
+        return _GuardedClient(value, owner)
+    if not callable(value):
+        return value
+
+    @functools.wraps(value)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return value(*args, **kwargs)
+        except UNAVAILABLE_ERRORS as exc:
+            log.warning("Chroma call failed at %s: %r", owner.where, exc)
+            owner._forget()
+            raise owner.unavailable() from exc
+
+    return call
+
+
+class _GuardedClient:
+    """A collection's client whose calls fail as VectorStoreUnavailable."""
+
+    def __init__(self, client: BaseAPI, owner: LazyCollection) -> None:
+        self._client = client
+        self._owner = owner
+
+    def __getattr__(self, name: str) -> Any:
+        return _guarded(getattr(self._client, name), self._owner)

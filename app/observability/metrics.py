@@ -53,6 +53,12 @@ LLM_TOKENS = Counter("support_llm_tokens_total", "LLM tokens by kind.", ["kind"]
 LLM_SECONDS = Histogram(
     "support_llm_seconds", "Time of one LLM completion.", buckets=LATENCY_BUCKETS
 )
+LLM_FALLBACKS = Counter(
+    "support_llm_fallbacks_total",
+    "Answers the offline composer wrote because the LLM endpoint failed, by reason "
+    "(timeout, connection, server_error, refused, other).",
+    ["reason"],
+)
 FEEDBACK = Counter("support_feedback_total", "Customer satisfaction ratings (1-5).", ["rating"])
 FEEDBACK_RATING = Histogram(
     "support_feedback_rating",
@@ -117,13 +123,17 @@ def record_llm_call(seconds: float, prompt_tokens: int, completion_tokens: int) 
     LLM_TOKENS.labels(kind="completion").inc(completion_tokens)
 
 
+def record_llm_fallback(reason: str) -> None:
+    LLM_FALLBACKS.labels(reason=reason).inc()
+
+
 def exported_metric_names() -> set[str]:
     """Every series name this module exports (histograms with _bucket/_sum/_count)."""
     names: set[str] = set()
     for metric in (
         TURNS, TURN_SECONDS, NODE_SECONDS, INTENT_CONFIDENCE, SENTIMENT, SENTIMENT_SCORE,
         ESCALATIONS, TOOL_CALLS, TOOL_FAILURES, RETRIEVAL_SCORE, LLM_TOKENS, LLM_SECONDS,
-        FEEDBACK, FEEDBACK_RATING, CORRECTIONS, HELP_CENTRE_GUESSES,
+        LLM_FALLBACKS, FEEDBACK, FEEDBACK_RATING, CORRECTIONS, HELP_CENTRE_GUESSES,
     ):  # fmt: skip
         for family in metric.describe():
             suffixes = ("_total",) if family.type == "counter" else ("_bucket", "_sum", "_count")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Request
 
 from app.errors import NotReady
+from app.openapi import responses
 
 router = APIRouter(tags=["health"])
 
@@ -17,17 +16,15 @@ async def healthz() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses=responses(503))
 async def readyz(request: Request) -> dict:
-    """Store reachable, knowledge base non-empty, models loaded."""
-    services = getattr(request.app.state, "services", None)
-    if services is None:
+    """Store, knowledge base and conversation memory answer; 503 naming each one that
+    does not (the service keeps running and recovers when they return)."""
+    readiness = getattr(request.app.state, "readiness", None)
+    if readiness is None:
         raise NotReady("service is starting")
-    try:
-        await asyncio.to_thread(services.store.customer_exists, "__readyz__")
-        chunks = await asyncio.to_thread(services.retriever.count)
-    except Exception as exc:  # readiness reports any dependency failure as 503
-        raise NotReady(f"dependency unavailable: {exc.__class__.__name__}") from exc
-    if chunks == 0:
-        raise NotReady("knowledge base is empty; run `support ingest`")
-    return {"status": "ready", "knowledge_chunks": chunks, "composer": services.composer.name}
+    report = await readiness.check()
+    if report.missing:
+        raise NotReady("not ready: " + "; ".join(report.missing))
+    composer = request.app.state.services.composer.name
+    return {"status": "ready", "knowledge_chunks": report.knowledge_chunks, "composer": composer}

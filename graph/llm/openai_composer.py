@@ -18,7 +18,26 @@ if TYPE_CHECKING:
 
 
 class LLMUnavailable(RuntimeError):
-    """The endpoint failed or timed out; the turn escalates instead of guessing."""
+    """The endpoint failed or timed out. `reason` is one of a few words (timeout,
+    connection, server_error, refused, other) for the metrics; the composer wrapping this
+    one answers offline instead (graph/llm/fallback.py), or the turn escalates."""
+
+    def __init__(self, message: str, reason: str = "other") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def failure_reason(exc: Exception) -> str:
+    """A bounded label for why an OpenAI-compatible call failed."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):  # a subclass of APIConnectionError
+        return "timeout"
+    if isinstance(exc, openai.APIConnectionError):
+        return "connection"
+    if isinstance(exc, openai.APIStatusError):
+        return "server_error" if exc.status_code >= 500 else "refused"
+    return "other"
 
 
 class OpenAIComposer:
@@ -84,7 +103,9 @@ class OpenAIComposer:
                         if on_delta:
                             on_delta(delta)
         except openai.OpenAIError as exc:
-            raise LLMUnavailable(f"LLM endpoint failed: {exc.__class__.__name__}") from exc
+            raise LLMUnavailable(
+                f"LLM endpoint failed: {exc.__class__.__name__}", failure_reason(exc)
+            ) from exc
         # Token counts as the endpoint reports them; without a usage block, streamed chunks
         # (about one token each) stand in for completion tokens.
         record_llm_call(
@@ -99,10 +120,12 @@ class OpenAIComposer:
 def build_openai_composer(
     *, base_url: str, api_key: str, model: str, timeout: float, shop: str, max_tokens: int
 ) -> OpenAIComposer:
-    """An OpenAIComposer with its own AsyncOpenAI client (no retries: fail fast, escalate)."""
+    """An OpenAIComposer with its own AsyncOpenAI client. No retries: a failed call fails
+    fast and the offline composer answers instead. `timeout` bounds connecting and each
+    wait for the next piece of the streamed answer."""
     from openai import AsyncOpenAI
 
     client = AsyncOpenAI(
-        base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=1
+        base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=0
     )
     return OpenAIComposer(client, model=model, shop=shop, max_tokens=max_tokens)

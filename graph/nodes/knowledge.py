@@ -12,6 +12,7 @@ from graph.llm.openai_composer import LLMUnavailable
 from graph.nodes.common import Rt, action, emit, record, say
 from graph.routing import ACCOUNT_ROUTES, INTENT_ROUTES
 from graph.state import TurnState
+from knowledge.vectorstore import VectorStoreUnavailable
 
 log = logging.getLogger("support.knowledge")
 
@@ -71,7 +72,8 @@ class Found:
 
     outcome: str
     """'answered'; 'missing_knowledge' (no passage good enough); 'no_answer' (the passages
-    did not answer it); 'composer_unavailable' (the LLM endpoint failed)."""
+    did not answer it); 'composer_unavailable' (the LLM endpoint failed, no fall-back);
+    'knowledge_unavailable' (the vector store failed)."""
     best: float
     """Cosine similarity of the best passage retrieved (0 when none)."""
     actions: list[dict[str, str]]
@@ -88,15 +90,20 @@ async def search_and_compose(
     svc = runtime.context.services
     question = state["message"]
     context = previous_customer_line(state)
-    with span("retrieval", k=4, with_context=bool(context)):
-        passages = await asyncio.to_thread(svc.retriever.search, question, 4, None, context)
-    # Hybrid results are ordered by fused rank; "good context" means a passage whose
-    # cosine similarity reaches the bar, wherever fusion ranked it.
-    best = max((p.score for p in passages), default=0.0)
+    try:
+        with span("retrieval", k=4, with_context=bool(context)):
+            passages = await asyncio.to_thread(svc.retriever.search, question, 4, None, context)
+        # Hybrid results are ordered by fused rank; "good context" means a passage whose
+        # cosine similarity reaches the bar, wherever fusion ranked it.
+        best = max((p.score for p in passages), default=0.0)
+        # A question with a word the help centre never uses ("gift wrapping", "drone") is
+        # answered only from a passage close to it: a loosely related one is a guess.
+        unknown = svc.retriever.unknown_words(question) if best < svc.kb_sure_score else []
+    except VectorStoreUnavailable as exc:
+        log.warning("help-centre search failed: %s", exc)
+        failed = action("search_knowledge", "error", "the help centre is not answering")
+        return Found("knowledge_unavailable", 0.0, [failed])
     detail = f"{len(passages)} passages, best {best:.2f}"
-    # A question with a word the help centre never uses ("gift wrapping", "drone") is
-    # answered only from a passage close to it: a loosely related one is a guess.
-    unknown = svc.retriever.unknown_words(question) if best < svc.kb_sure_score else []
     if unknown:
         detail += f"; not in the help centre: {', '.join(unknown)}"
         min_score = max(min_score, svc.kb_sure_score)
@@ -145,7 +152,7 @@ async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict:
     min_score = svc.kb_sure_score if state.get("help_centre_guess") else svc.kb_min_score
     found = await search_and_compose(state, runtime, min_score)
     if found.answer is None:
-        failed = found.outcome == "composer_unavailable"
+        failed = found.outcome in ("composer_unavailable", "knowledge_unavailable")
         return {
             "escalation_reason": "tool_failure" if failed else "missing_knowledge",
             "retrieval_score": found.best,
