@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from weakref import WeakValueDictionary
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
+from app.detached import Detached
 from app.errors import (
     STORE_RETRY_SECONDS,
     ApiError,
@@ -39,6 +41,9 @@ HUMAN_ACTIVE_NOTICE = "An agent is with you now and will answer here."
 """Said once, to the first message a customer sends after an agent claimed the chat; the
 bot is silent (empty reply, `human_active` event) for the rest of the agent's time."""
 FEEDBACK_PROMPT = "How did we do? Rate this conversation from 1 to 5 (POST /v1/feedback)."
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Control characters other than tab and line breaks: read as spaces (a NUL byte would not
+even fit in a PostgreSQL text column)."""
 
 
 def _when(line: dict[str, Any]) -> datetime:
@@ -78,9 +83,11 @@ class ChatService:
         self._notifier = notifier
         # One turn at a time per session; a lock lives only while some turn holds or awaits it.
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+        # Turns run to the end even when their client hangs up mid-stream.
+        self._turns = Detached()
 
     def validate_message(self, message: str) -> str:
-        text = message.strip()
+        text = CONTROL_CHARACTERS.sub(" ", message).strip()
         if not text:
             raise InvalidMessage("message must not be empty")
         try:
@@ -217,10 +224,22 @@ class ChatService:
             )
         yield "done", response_from_state(session_id, {"reply": reply}).model_dump()
 
-    async def stream_turn(
+    def stream_turn(
         self, session_id: str, customer_id: str | None, message: str, client: str | None = None
     ) -> AsyncIterator[ChatEvent]:
-        """Typed events of one turn (meta, delta, citation, action, escalation), then done."""
+        """Typed events of one turn (meta, delta, citation, action, escalation), then done.
+
+        The turn runs in a task of its own: a reader that stops reading (a client that hangs
+        up) leaves it to finish, so the reply is checkpointed and the turn logged anyway."""
+        return self._turns.stream(self._turn(session_id, customer_id, message, client))
+
+    async def drain(self) -> None:
+        """Wait for turns still running after their clients went away (at shutdown)."""
+        await self._turns.drain()
+
+    async def _turn(
+        self, session_id: str, customer_id: str | None, message: str, client: str | None
+    ) -> AsyncIterator[ChatEvent]:
         acting = await self._acting_customer(session_id, customer_id)
         async with self._lock(session_id):
             owner = await self._human_owner(session_id)
@@ -284,15 +303,20 @@ class ChatService:
         if found is None:
             raise UnknownSession(f"session {session_id!r} does not exist")
         result = None
-        async with self._lock(session_id):
-            if not await self.waiting_for(session_id):
-                return None
-            async for event, data in self._run(
-                session_id, found.acting_customer_id, Command(resume=value)
-            ):
-                if event == "done":
-                    result = data
+        async for event, data in self._turns.stream(
+            self._resume(session_id, found.acting_customer_id, value)
+        ):
+            if event == "done":
+                result = data
         return result
+
+    async def _resume(
+        self, session_id: str, acting: str | None, value: dict[str, Any]
+    ) -> AsyncIterator[ChatEvent]:
+        async with self._lock(session_id):
+            if await self.waiting_for(session_id):
+                async for event in self._run(session_id, acting, Command(resume=value)):
+                    yield event
 
     async def state_values(self, session_id: str) -> dict[str, Any]:
         """The conversation's checkpointed graph state (empty for a new session)."""

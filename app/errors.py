@@ -77,6 +77,17 @@ def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
 
 
+def _unreadable_body(cause: BaseException | None) -> str:
+    """Why a request body that is not JSON we can read was refused, for the client."""
+    if isinstance(cause, UnicodeDecodeError):
+        return "request body is not valid UTF-8 JSON"
+    if isinstance(cause, RecursionError):
+        return "request body nests JSON arrays or objects too deeply"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return "request body has a number with too many digits"
+    return "request body is not valid JSON"
+
+
 def _describe(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
@@ -102,14 +113,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        # Starlette's own refusals (a body that isn't UTF-8 JSON, an unknown path) get the
-        # same envelope as ours.
+        # Starlette's own refusals (an unknown path, a wrong method) get the same envelope as
+        # ours; a body it could not parse (not UTF-8, nested too deep, a 5,000-digit number)
+        # is a 422 like any other JSON we cannot read.
+        detail = exc.detail if isinstance(exc.detail, str) else "invalid request"
+        if exc.status_code == 400 and "parsing the body" in detail:
+            return JSONResponse(error_body("invalid_request", _unreadable_body(exc.__cause__)), 422)
         code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(
             exc.status_code, "http_error"
         )
-        detail = exc.detail if isinstance(exc.detail, str) else "invalid request"
-        if exc.status_code == 400 and "parsing the body" in detail:
-            detail = "request body is not valid UTF-8 JSON"
         return JSONResponse(error_body(code, detail), exc.status_code, headers=exc.headers)
 
     @app.exception_handler(BackendUnavailable)

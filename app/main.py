@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from app.agent_desk import AgentDesk
 from app.approvals import ApprovalDesk
+from app.body_guard import BodyGuard
 from app.chat import ChatService
 from app.errors import install_error_handlers
 from app.notify import EscalationNotifier
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from app.observability.tracing import configure_tracing
+        from app.readiness import Readiness
         from app.runtime import build_services
         from graph.builder import build_graph
         from graph.checkpoint import open_checkpointer
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         async with open_checkpointer(settings.checkpoint_url) as checkpointer:
             graph = build_graph(checkpointer)
             app.state.services = svc
+            app.state.readiness = Readiness(svc, checkpointer, settings.checkpoint_url)
             notifier = EscalationNotifier(
                 settings.ESCALATION_WEBHOOK_URL, console_url=settings.PUBLIC_BASE_URL
             )
@@ -55,6 +58,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             app.state.desk = AgentDesk(app.state.chat, svc, app.state.approvals)
             log.info("ready: composer=%s", svc.composer.name)
             yield
+            await app.state.chat.drain()  # turns left by clients that hung up
             await notifier.drain()
 
     app = FastAPI(
@@ -66,6 +70,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(BodyGuard)  # 422 for JSON text no store can hold
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(sessions.router)

@@ -11,7 +11,24 @@ class ChatRequest(BaseModel):
     """One customer message; omit session_id to start a new conversation."""
 
     session_id: str | None = Field(None, description="Conversation to continue.")
-    message: str = Field(..., description="What the customer says.")
+    message: str = Field(
+        ...,
+        description="What the customer says: UTF-8 text with at least one visible character "
+        "(control characters read as spaces), at most MAX_MESSAGE_CHARS long (413 past it).",
+        # Documented only: the service checks these itself, with messages a client can act on.
+        json_schema_extra={"minLength": 1, "pattern": r"[^\s\x00-\x1f\x7f-\x9f]"},
+    )
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable reason, e.g. invalid_request, unknown_session.")
+    message: str = Field(description="What went wrong and what to do about it.")
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx and 5xx answer."""
+
+    error: ErrorDetail
 
 
 class EntityPublic(BaseModel):

@@ -53,7 +53,12 @@ class Settings(BaseSettings):
         "", description="Key for OPENAI_BASE_URL (any text for local servers)."
     )
     LLM_MODEL: str = Field("", description="Model name sent to OPENAI_BASE_URL.")
-    LLM_TIMEOUT_SECONDS: float = Field(30.0, description="Per-request LLM timeout.")
+    LLM_TIMEOUT_SECONDS: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds the LLM endpoint may take to connect or to send the next part of "
+        "its answer; past it, the offline composer answers.",
+    )
     LLM_MAX_TOKENS: int = Field(300, description="Longest reply the LLM may write.")
     EVAL_LLM_BASE_URL: str = Field(
         "", description="OpenAI-compatible endpoint judging LLM metrics in `support evals run`."
@@ -91,6 +96,43 @@ class Settings(BaseSettings):
         "", description="HS256 secret for bearer tokens; empty means a random one kept in DATA_DIR."
     )
     JWT_TTL_SECONDS: int = Field(86400, description="Lifetime of tokens minted by `support token`.")
+    # Abuse limits: N per window, kept in the store (shared by every worker); 0 turns one off.
+    VERIFY_FAILURES_PER_IDENTITY: int = Field(
+        5, ge=0, description="Failed identity checks per claimed e-mail, order number or name."
+    )
+    VERIFY_IDENTITY_WINDOW_SECONDS: int = Field(
+        900, ge=0, description="Window of VERIFY_FAILURES_PER_IDENTITY."
+    )
+    VERIFY_FAILURES_PER_CLIENT: int = Field(
+        20, ge=0, description="Failed identity checks per client address, across conversations."
+    )
+    VERIFY_CLIENT_WINDOW_SECONDS: int = Field(
+        3600, ge=0, description="Window of VERIFY_FAILURES_PER_CLIENT."
+    )
+    VERIFIED_SESSION_SECONDS: int = Field(
+        7200,
+        ge=0,
+        description="How long an anonymous caller's proof of identity lasts before they are "
+        "asked again.",
+    )
+    TICKETS_PER_CLIENT: int = Field(
+        5, ge=0, description="New tickets per anonymous caller's address per TICKET_WINDOW_SECONDS."
+    )
+    TICKETS_PER_CUSTOMER: int = Field(
+        5, ge=0, description="New tickets per identified customer per TICKET_WINDOW_SECONDS."
+    )
+    TICKET_WINDOW_SECONDS: int = Field(
+        3600, ge=0, description="Window of TICKETS_PER_CLIENT and TICKETS_PER_CUSTOMER."
+    )
+    TURNS_PER_CLIENT_PER_MINUTE: int = Field(
+        60, ge=0, description="Chat messages per client address per minute (429 over it)."
+    )
+    TURNS_PER_CUSTOMER_PER_MINUTE: int = Field(
+        60, ge=0, description="Chat messages per signed-in customer per minute (429 over it)."
+    )
+    SESSIONS_PER_CLIENT_PER_MINUTE: int = Field(
+        30, ge=0, description="New conversations per client address per minute (429 over it)."
+    )
     HOST: str = Field("127.0.0.1", description="Address `support serve` binds.")
     PORT: int = Field(8000, description="Port `support serve` binds.")
     LOG_LEVEL: str = Field("INFO", description="Log level of `support serve`.")
@@ -104,6 +146,12 @@ class Settings(BaseSettings):
     )
     TRACING_OTLP_ENDPOINT: str = Field(
         "", description="OTLP/gRPC collector for TRACING_EXPORTER=otlp, e.g. http://127.0.0.1:4317."
+    )
+    FAULT_PAUSE_AFTER_WRITE_SECONDS: float = Field(
+        0.0,
+        ge=0.0,
+        description="Test hook for crash tests: seconds a confirmed write waits after its "
+        "commit, before the reply is recorded; keep 0.",
     )
 
     # -- derived locations -------------------------------------------------

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from tools.store.limits import AbuseLimits
+
 if TYPE_CHECKING:
     from graph.llm.composer import Composer
     from graph.nlu.parser import NLU
@@ -30,6 +32,10 @@ class Services:
     """kb_min_score for turns that reached the knowledge branch on the help-centre intents'
     summed probability, no single intent being sure (TurnState.help_centre_guess)."""
     negative_sentiment_threshold: float = -0.7
+    limits: AbuseLimits = field(default_factory=AbuseLimits)
+    """Limits on guessing identities and opening tickets, and how long a proof lasts."""
+    pause_after_write_s: float = 0.0
+    """Test hook: seconds a confirmed write holds its turn after the commit (crash tests)."""
 
 
 @dataclass(frozen=True)

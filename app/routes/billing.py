@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from app.chat import StoreUnavailable
 from app.deps import CustomerDep, ServicesDep
 from app.errors import ApiError, AuthenticationFailed
+from app.openapi import responses
 from tools import billing as billing_tools
 from tools.errors import BackendUnavailable, NotFound
 
@@ -24,7 +25,10 @@ class InvoiceNotFound(ApiError):
 @router.get(
     "/invoices/{invoice_id}",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "The invoice PDF."}},
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The invoice PDF."},
+        **responses(401, 404, 422, 503),
+    },
 )
 async def download_invoice(invoice_id: str, customer_id: CustomerDep, services: ServicesDep):
     """The signed-in customer's invoice as a PDF; anyone else's reads like a missing one."""

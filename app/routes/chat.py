@@ -5,20 +5,30 @@ from __future__ import annotations
 import json
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sse_starlette.sse import EventSourceResponse
 
-from app.deps import ChatDep, ClientDep, CustomerDep
+from app.deps import ChatDep, ClientDep, CustomerDep, TurnLimitDep
 from app.errors import error_body
+from app.openapi import event_stream, responses
 from app.schemas import ChatRequest, ChatResponse
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 log = logging.getLogger("support.chat")
+TURN_ERRORS = (401, 404, 413, 422, 429, 503)
+STREAM = (
+    "Events `meta`, `delta`, `citation`, `action`, `escalation`, then `done` (the full "
+    "ChatResponse) or `error`; each event's data is JSON."
+)
 
 
-@router.post("/chat", response_model=ChatResponse)
+@router.post("/chat", response_model=ChatResponse, responses=responses(*TURN_ERRORS))
 async def chat(
-    body: ChatRequest, customer_id: CustomerDep, service: ChatDep, client: ClientDep
+    body: ChatRequest,
+    customer_id: CustomerDep,
+    service: ChatDep,
+    client: ClientDep,
+    _flood: TurnLimitDep,
 ) -> dict:
     """Send a message and get the bot's reply, citations, actions and escalation."""
     message = service.validate_message(body.message)
@@ -26,9 +36,17 @@ async def chat(
     return await service.run_turn(session_id, customer_id, message, client)
 
 
-@router.post("/chat/stream")
+@router.post(
+    "/chat/stream",
+    response_class=Response,  # the stream's media type is declared by event_stream()
+    responses=event_stream(STREAM, *TURN_ERRORS, payloads={"done": "ChatResponse"}),
+)
 async def chat_stream(
-    body: ChatRequest, customer_id: CustomerDep, service: ChatDep, client: ClientDep
+    body: ChatRequest,
+    customer_id: CustomerDep,
+    service: ChatDep,
+    client: ClientDep,
+    _flood: TurnLimitDep,
 ):
     """Same turn as /v1/chat as `text/event-stream`: meta, delta, citation, action,
     escalation, then done (or error)."""

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from app.deps import ChatDep, CustomerDep, ServicesDep
 from app.observability.metrics import record_feedback
+from app.openapi import responses
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
 
@@ -19,7 +20,7 @@ class FeedbackRequest(BaseModel):
     comment: str | None = Field(None, max_length=2000)
 
 
-@router.post("/feedback", status_code=201)
+@router.post("/feedback", status_code=201, responses=responses(401, 404, 422, 503))
 async def feedback(
     body: FeedbackRequest, customer_id: CustomerDep, chat: ChatDep, services: ServicesDep
 ) -> dict:

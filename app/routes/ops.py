@@ -8,9 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.auth import agent_from_header
 from app.deps import ServicesDep, SettingsDep
+from app.openapi import responses
+from tools.errors import BackendUnavailable
 
 router = APIRouter()
 
@@ -21,7 +24,7 @@ def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/v1/admin/kpi", tags=["ops"])
+@router.get("/v1/admin/kpi", tags=["ops"], responses=responses(401, 403, 422, 503))
 async def kpi(
     settings: SettingsDep,
     services: ServicesDep,
@@ -35,5 +38,8 @@ async def kpi(
 
     agent_from_header(authorization, settings.jwt_secret())
     since = datetime.now(UTC) - timedelta(days=days) if days else None
-    result = await asyncio.to_thread(store_kpis, services.store.engine, since)
+    try:
+        result = await asyncio.to_thread(store_kpis, services.store.engine, since)
+    except SQLAlchemyError as exc:  # the store is down: a 503 with Retry-After, like every route
+        raise BackendUnavailable() from exc
     return result.to_dict()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
+from app.auth import mint_token
 from app.main import create_app
 from tests.api.helpers import order_of, sse_events
+from tools.errors import BackendUnavailable
 
 
 def error_of(response):
@@ -129,3 +132,121 @@ def test_health_and_ready(client):
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["knowledge_chunks"] > 20
+
+
+# -- hostile bodies, cursors and the published contract ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"message": "caf\xe9"}', "request body is not valid UTF-8 JSON"),
+        (
+            b'{"message": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+            "request body nests JSON arrays or objects more than 32 levels deep",
+        ),
+        (
+            b'{"message": "hi", "session_id": ' + b"9" * 5000 + b"}",
+            "request body has a number with too many digits",
+        ),
+    ],
+    ids=["invalid-utf8", "nested-1000-deep", "5000-digit-number"],
+)
+def test_unreadable_body_is_a_422_in_the_error_envelope(client, body, message):
+    r = client.post("/v1/chat", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert r.json() == {"error": {"code": "invalid_request", "message": message}}
+
+
+def test_text_no_store_can_hold_is_a_422_naming_the_field(client, app_settings):
+    escalated = client.post("/v1/chat", json={"message": "let me speak to a human"}).json()
+    lone = '"\\ud800"'  # a JSON escape of half a surrogate pair
+    r = client.post(
+        "/v1/feedback",
+        content=f'{{"session_id": "{escalated["session_id"]}", "rating": 5, "comment": {lone}}}',
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 422
+    assert error_of(r) == (
+        "invalid_request",
+        "comment has a character that is not valid Unicode (a lone surrogate escape such as "
+        "\\ud800); send UTF-8 text",
+    )
+    agent = {"Authorization": f"Bearer {mint_token('ann', app_settings.jwt_secret(), 60, 'agent')}"}
+    relabel = f"/v1/agent/escalations/{escalated['escalation']['id']}/relabel"
+    nested: list = []
+    for _ in range(40):
+        nested = [nested]
+    deep = {"turn": 0, "intent": "greeting", "entities": [{"x": nested}]}
+    r = client.post(relabel, json=deep, headers=agent)
+    assert r.status_code == 422
+    assert error_of(r)[1] == "request body nests JSON arrays or objects more than 32 levels deep"
+    r = client.post(relabel, json={"turn": 0, "intent": "greeting", "entities": [{"x": 1}]},
+                    headers=agent)  # fmt: skip
+    assert r.status_code == 200
+
+
+def test_control_characters_read_as_spaces(client):
+    r = client.post("/v1/chat", json={"message": "how long does a\x00refund\x1b take?"})
+    assert r.status_code == 200
+    transcript = client.get(f"/v1/sessions/{r.json()['session_id']}").json()["transcript"]
+    assert transcript[0]["content"] == "how long does a refund  take?"
+    r = client.post("/v1/chat", json={"message": "\x00\x07\x7f"})
+    assert r.status_code == 422
+    assert error_of(r) == ("invalid_message", "message must not be empty")
+
+
+@pytest.mark.parametrize(
+    ("query", "headers"),
+    [
+        ("after=9223372036854775808", {}),
+        ("after=-1", {}),
+        ("after=1e3", {}),
+        ("", {"Last-Event-ID": "9" * 30}),
+        ("", {"Last-Event-ID": "\u00b2"}),
+        ("", {"Last-Event-ID": "12abc"}),
+    ],
+    ids=["after-2**63", "after-negative", "after-float", "huge-id", "non-ascii-id", "not-a-number"],
+)
+def test_events_cursor_out_of_range_is_422_before_any_event(client, query, headers):
+    session_id = client.post("/v1/chat", json={"message": "hello"}).json()["session_id"]
+    r = client.get(
+        f"/v1/sessions/{session_id}/events?max_seconds=0.1&{query}",
+        headers={k: v.encode() for k, v in headers.items()},
+    )
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/json"
+    assert error_of(r)[0] == "invalid_request"
+
+
+def test_events_stream_failure_is_a_typed_error_event(client, services, monkeypatch):
+    session_id = client.post("/v1/chat", json={"message": "hello"}).json()["session_id"]
+
+    def store_down(*args, **kwargs):
+        raise BackendUnavailable("store down")
+
+    monkeypatch.setattr(services.store, "list_messages", store_down)
+    with client.stream("GET", f"/v1/sessions/{session_id}/events?max_seconds=1") as r:
+        assert r.status_code == 200
+        events = sse_events(r)
+    assert [name for name, _ in events] == ["error"]
+    assert events[0][1]["error"]["code"] == "stream_failed"
+
+
+def test_openapi_declares_every_error_and_the_event_streams(client):
+    spec = client.get("/openapi.json").json()
+    error_body = {"$ref": "#/components/schemas/ErrorBody"}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")):
+                    declared = response["content"]["application/json"]["schema"]
+                    assert declared == error_body, (method, path, status)
+    chat = spec["paths"]["/v1/chat"]["post"]["responses"]
+    assert sorted(chat) == ["200", "401", "404", "413", "422", "429", "503"]
+    assert "Retry-After" in chat["429"]["headers"] and "Retry-After" in chat["503"]["headers"]
+    for path, method in [("/v1/chat/stream", "post"), ("/v1/sessions/{session_id}/events", "get")]:
+        ok = spec["paths"][path][method]["responses"]["200"]
+        assert list(ok["content"]) == ["text/event-stream"], path
+    claim = spec["paths"]["/v1/agent/escalations/{escalation_id}/claim"]["post"]["responses"]
+    assert sorted(claim) == ["200", "401", "403", "404", "409", "422", "503"]
