@@ -6,6 +6,11 @@ them in batches of whole documents. A batch is embedded and upserted in one call
 failure (a crash, the encoder, the Chroma server) leaves each document either at its old
 version or at its new one; only then are the changed documents' surplus old chunks
 deleted. With ``delete_missing`` documents no longer found are removed last.
+
+Every chunk is linted (``knowledge.lint``) on the way in: one that tells the reader to do
+something risky (share a card number, call a premium line, ignore the rules) is stored with
+``flagged: true`` and a ``flag_reason``, and the retriever never uses it for an answer,
+unless its document's front matter says ``reviewed: true``.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knowledge.chunking import Chunk, Tokenizer, chunk_sections
+from knowledge.lint import RULES_VERSION, FlaggedPassage, flag_metadata, lint_chunks
 from knowledge.loaders import FORMATS, Document, LoadError, load_file
 from knowledge.vectorstore import bump_revision
 
@@ -45,12 +51,15 @@ class IngestSummary:
     dry_run: bool = False
     skipped: list[str] = field(default_factory=list)
     """One ``'path: reason'`` per file (or JSONL line) that was not ingested."""
+    flagged: list[FlaggedPassage] = field(default_factory=list)
+    """Passages written by this run that the lint flagged (kept out of answers)."""
 
     def line(self) -> str:
+        flagged = f", flagged {len(self.flagged)}" if self.flagged else ""
         text = (
             f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-            f"deleted {self.deleted}, chunks {self.chunks}, skipped {len(self.skipped)} "
-            f"in {self.seconds:.1f} s"
+            f"deleted {self.deleted}, chunks {self.chunks}, skipped {len(self.skipped)}"
+            f"{flagged} in {self.seconds:.1f} s"
         )
         return f"dry run, nothing written: would have {text}" if self.dry_run else text
 
@@ -133,6 +142,8 @@ class _Planned:
     stale_ids: list[str]
     """Its stored chunk ids that the new version does not overwrite."""
     is_update: bool
+    flagged: dict[int, FlaggedPassage]
+    """Lint findings by chunk index."""
 
 
 def ingest_paths(
@@ -144,6 +155,7 @@ def ingest_paths(
     overlap: int = 30,
     delete_missing: bool = False,
     dry_run: bool = False,
+    reviewed: bool = False,
     progress: ProgressCallback | None = None,
 ) -> IngestSummary:
     """Chunk, embed and store the documents under ``paths``; idempotent.
@@ -153,11 +165,13 @@ def ingest_paths(
     of the run goes on. ``delete_missing`` removes stored documents not found under
     ``paths`` (the paths are then the whole knowledge base), except those of files that
     exist but could not be read this time. ``dry_run`` reports without writing.
+    ``reviewed``: the caller vouches for every document (a vetted corpus), none is flagged.
     """
     started = time.perf_counter()
     summary = IngestSummary(dry_run=dry_run)
     files, summary.skipped = find_files(paths)
-    chunker = f"v{CHUNKER_VERSION}:{max_tokens}:{overlap}"
+    chunker = f"v{CHUNKER_VERSION}:{max_tokens}:{overlap}:lint{RULES_VERSION}"
+    chunker += ":reviewed" if reviewed else ""
     stored = stored_documents(collection)
     seen: set[str] = set()
     protected_sources: set[str] = set()
@@ -180,6 +194,7 @@ def ingest_paths(
                 )
                 continue
             seen.add(document.doc_id)
+            document = replace(document, reviewed=True) if reviewed else document
             previous = stored.get(document.doc_id)
             fingerprint = f"{document.content_hash}|{chunker}"
             if previous and previous.fingerprints == {fingerprint}:
@@ -193,7 +208,8 @@ def ingest_paths(
                 continue
             new_ids = {chunk_id(document.doc_id, c.index) for c in chunks}
             stale = [i for i in previous.chunk_ids if i not in new_ids] if previous else []
-            planned.append(_Planned(document, chunks, stale, previous is not None))
+            flagged = {p.chunk_index: p for p in lint_chunks(document, chunks)}
+            planned.append(_Planned(document, chunks, stale, previous is not None, flagged))
 
     missing = [
         doc_id
@@ -203,6 +219,7 @@ def ingest_paths(
     summary.added = sum(not p.is_update for p in planned)
     summary.updated = sum(p.is_update for p in planned)
     summary.chunks = sum(len(p.chunks) for p in planned)
+    summary.flagged = [f for p in planned for f in p.flagged.values()]
     summary.deleted = len(missing) if delete_missing else 0
     if not dry_run:
         _write(collection, planned, chunker, progress)
@@ -242,7 +259,9 @@ def stored_documents(collection: Collection, page: int = 5000) -> dict[str, Stor
         offset += page
 
 
-def _metadata(document: Document, chunk: Chunk, chunker: str) -> dict[str, Any]:
+def _metadata(
+    document: Document, chunk: Chunk, chunker: str, flagged: FlaggedPassage | None
+) -> dict[str, Any]:
     return {
         "doc_id": document.doc_id,
         "title": document.title,
@@ -253,6 +272,7 @@ def _metadata(document: Document, chunk: Chunk, chunker: str) -> dict[str, Any]:
         "format": document.format,
         "content_hash": document.content_hash,
         "chunker": chunker,
+        **flag_metadata(flagged, document.reviewed),
     }
 
 
@@ -276,7 +296,9 @@ def _write(
             for chunk in plan.chunks:
                 ids.append(chunk_id(plan.document.doc_id, chunk.index))
                 texts.append(chunk.text)
-                metas.append(_metadata(plan.document, chunk, chunker))
+                metas.append(
+                    _metadata(plan.document, chunk, chunker, plan.flagged.get(chunk.index))
+                )
         collection.upsert(ids=ids, documents=texts, metadatas=metas)  # type: ignore[arg-type]
         stale = [i for plan in batch for i in plan.stale_ids]
         if stale:

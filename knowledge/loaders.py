@@ -4,6 +4,9 @@ Each format has one parser: front matter and headings for Markdown (``knowledge.
 trafilatura for HTML (main content only, converted to Markdown so headings survive),
 pypdf for PDF (one section per page), ``json`` for JSONL (one document per line). A file
 that cannot be read raises ``LoadError`` with a reason a person can act on.
+
+``reviewed: true`` in a Markdown file's front matter (or a JSONL record) says the content
+team has read the document: `support kb lint` does not flag its passages.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from knowledge.chunking import (
     Section,
@@ -54,6 +58,8 @@ class Document:
     format: str
     content_hash: str
     sections: list[Section] = field(repr=False)
+    reviewed: bool = False
+    """The content team has read it (front matter ``reviewed: true``): never lint-flagged."""
 
 
 @dataclass
@@ -83,7 +89,14 @@ def load_file(path: Path, source: str, doc_id: str) -> Loaded:
     if not any("".join(s.lines).strip() for s in sections):
         raise LoadError("empty document")
     digest = hashlib.sha256(raw).hexdigest()
-    return Loaded([Document(doc_id, title, url, source, kind, digest, sections)])
+    reviewed = kind == "markdown" and is_reviewed(parse_front_matter(_decode(raw))[0])
+    return Loaded([Document(doc_id, title, url, source, kind, digest, sections, reviewed)])
+
+
+def is_reviewed(meta: dict[str, Any]) -> bool:
+    """Whether front matter (or a JSONL record) says ``reviewed: true``."""
+    value = meta.get("reviewed")
+    return value is True or str(value).strip().lower() in ("true", "yes", "1")
 
 
 def humanise(doc_id: str) -> str:
@@ -225,10 +238,13 @@ def _jsonl_document(line: str, source: str, fallback_id: str) -> Document:
     doc_id = doc_id or fallback_id
     title = _clean_title(str(record.get("title") or "")) or humanise(doc_id)
     url = str(record.get("url") or "")
+    reviewed = is_reviewed(record)
     if str(record.get("format", "")).lower() == "markdown":
-        sections = markdown_sections(parse_front_matter(text)[1], title)
+        meta, body = parse_front_matter(text)
+        sections = markdown_sections(body, title)
+        reviewed = reviewed or is_reviewed(meta)
     else:
         sections = text_sections(text, title)
-    canonical = json.dumps([doc_id, title, url, record.get("format"), text], ensure_ascii=False)
-    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    return Document(doc_id, title, url, source, "jsonl", digest, sections)
+    fields = [doc_id, title, url, record.get("format"), text] + ([True] if reviewed else [])
+    digest = hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode("utf-8")).hexdigest()
+    return Document(doc_id, title, url, source, "jsonl", digest, sections, reviewed)

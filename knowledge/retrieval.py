@@ -4,6 +4,11 @@ The Chroma collection is the single source of truth. The BM25 index is built in 
 from the collection's documents and rebuilt when the collection's revision (bumped by
 every ingest, see ``knowledge.ingest``) or chunk count changes, so a Chroma server
 shared by several processes works too.
+
+Retrieved text is data, not instructions: chunks that ingest's lint flagged (``flagged`` in
+their metadata: they ask for a card number, point to a phone line, address the assistant)
+are never returned, so they can neither be quoted nor cited until the content team has
+reviewed their document.
 """
 
 from __future__ import annotations
@@ -93,6 +98,8 @@ class Retriever:
         self._lock = threading.Lock()
         self._lexical: LexicalIndex | None = None
         self._lexical_version: tuple[str, int] | None = None
+        self._withheld: frozenset[str] = frozenset()
+        """Ids of the flagged chunks, read with the BM25 index."""
 
     def count(self) -> int:
         """Number of chunks in the collection."""
@@ -191,15 +198,17 @@ class Retriever:
             for chunk_id, text, meta, cos in zip(
                 got["ids"], documents, metadatas, cosine, strict=True
             )
+            if not _flagged(meta)
         ]
 
     def _dense(self, vector: list[float], k: int) -> list[Passage]:
         count = self._collection.count()
         if count == 0:
             return []
+        self._lexical_index()  # refreshes the flagged ids, which the query must skip over
         result = self._collection.query(
             query_embeddings=[vector],
-            n_results=min(k, count),
+            n_results=min(k + len(self._withheld), count),
             include=["documents", "metadatas", "distances"],
         )
         ids_found = result["ids"][0]
@@ -211,15 +220,18 @@ class Retriever:
             for chunk_id, text, meta, distance in zip(
                 ids_found, documents, metadatas, distances, strict=True
             )
+            if not _flagged(meta)
         ]
-        return sorted(passages, key=lambda p: p.score, reverse=True)
+        return sorted(passages, key=lambda p: p.score, reverse=True)[:k]
 
     def _lexical_index(self) -> LexicalIndex:
         """The BM25 index, rebuilt from the collection when it changed since the last build."""
         version = (collection_revision(self._collection), self._collection.count())
         with self._lock:
             if self._lexical is None or version != self._lexical_version:
-                self._lexical = LexicalIndex(*_all_texts(self._collection))
+                ids, texts, docs, withheld = _all_texts(self._collection)
+                self._lexical = LexicalIndex(ids, texts, docs)
+                self._withheld = frozenset(withheld)
                 self._lexical_version = version
             return self._lexical
 
@@ -244,21 +256,34 @@ def help_centre_vocabulary(settings: Settings) -> Callable[[str], list[str]] | N
     return retriever.unknown_words if retriever.count() else None
 
 
-def _all_texts(collection: Collection, page: int = 5000) -> tuple[list[str], list[str], list[str]]:
-    """Chunk ids, texts and doc ids of the whole collection."""
+def _all_texts(
+    collection: Collection, page: int = 5000
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Chunk ids, texts and doc ids of the collection's usable chunks, and the flagged ids."""
     ids: list[str] = []
     texts: list[str] = []
     docs: list[str] = []
+    withheld: list[str] = []
     offset = 0
     while True:
         got = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
-        ids += got["ids"]
-        texts += [t or "" for t in got["documents"] or [""] * len(got["ids"])]
         metas = got["metadatas"] or [None] * len(got["ids"])
-        docs += [_doc_id(chunk, meta or {}) for chunk, meta in zip(got["ids"], metas, strict=True)]
+        documents = got["documents"] or [""] * len(got["ids"])
+        for chunk, text, meta in zip(got["ids"], documents, metas, strict=True):
+            if _flagged(meta):
+                withheld.append(chunk)
+                continue
+            ids.append(chunk)
+            texts.append(text or "")
+            docs.append(_doc_id(chunk, meta or {}))
         if len(got["ids"]) < page:
-            return ids, texts, docs
+            return ids, texts, docs, withheld
         offset += page
+
+
+def _flagged(meta: Any) -> bool:
+    """A chunk the lint flagged at ingest (its document unreviewed): never used to answer."""
+    return bool((meta or {}).get("flagged"))
 
 
 def _doc_id(chunk_id: str, meta: Any) -> str:

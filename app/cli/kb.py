@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from app.cli.common import fail, load_settings, print_json
+from app.cli.kb_lint import lint
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -28,6 +29,7 @@ CollectionOption = Annotated[
     typer.Option("--collection", help="Chroma collection (default: the KB_COLLECTION setting)."),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+app.command("lint")(lint)
 
 
 @app.callback()
@@ -54,13 +56,20 @@ def ingest(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
     ] = False,
+    reviewed: Annotated[
+        bool,
+        typer.Option(
+            "--reviewed", help="Vouch for every document (a vetted corpus): lint flags none."
+        ),
+    ] = False,
 ) -> None:
     """Ingest help-centre files into the knowledge base, re-embedding only what changed.
 
     Markdown (front matter title/url), plain text, HTML (main content only), PDF and
     JSONL (one document per line: text, optional id, title, url). Unchanged documents are
-    skipped, edited ones replaced; bad files are listed on stderr and skipped. Prints one
-    summary line.
+    skipped, edited ones replaced; bad files are listed on stderr and skipped. Passages that
+    `support kb lint` flags are stored but never used in answers; each gets a warning on
+    stderr. Prints one summary line.
 
     Example: support ingest knowledge/demo_kb exports/faq.jsonl --delete-missing
     """
@@ -81,12 +90,15 @@ def ingest(
                 tokenizer,
                 delete_missing=delete_missing,
                 dry_run=dry_run,
+                reviewed=reviewed,
                 progress=progress,
             )
         except Exception as exc:  # Chroma server gone mid-run: documents stay whole
             fail(f"ingest stopped, documents written so far are complete: {exc}")
     for reason in summary.skipped:
         print(f"skipped {reason}", file=sys.stderr)
+    for passage in summary.flagged:
+        print(f"warning: flagged {passage.line()} (kept out of answers)", file=sys.stderr)
     typer.echo(summary.line())
 
 
@@ -201,6 +213,7 @@ def stats(collection_name: CollectionOption = None, as_json: AsJson = False) -> 
         "chunks": collection.count(),
         "formats": dict(sorted(formats.items())),
         "sources": len({d.source for d in docs.values()}),
+        "flagged": len(collection.get(where={"flagged": True}, include=[])["ids"]),
     }
     if as_json:
         print_json(report)
@@ -212,6 +225,8 @@ def stats(collection_name: CollectionOption = None, as_json: AsJson = False) -> 
     )
     if formats:
         typer.echo("formats " + ", ".join(f"{k} {v}" for k, v in report["formats"].items()))
+    if report["flagged"]:
+        typer.echo(f"flagged {report['flagged']} chunks, kept out of answers (support kb lint)")
 
 
 @app.command()
