@@ -371,7 +371,7 @@ def off_topic(
 # -- support evals run: every suite, gated against evals/gates.toml and the baseline --------
 
 EVALS_DIR = Path(__file__).resolve().parent.parent.parent / "evals"
-SUITE_CHOICES = ("all", "rag", "intent", "entities", "escalation", "conversations")
+SUITE_CHOICES = ("all", "rag", "intent", "entities", "escalation", "conversations", "security")
 GATES_FILE = EVALS_DIR / "gates.toml"
 
 
@@ -431,9 +431,11 @@ def run_suites(
 
     Suites: rag (golden questions, ragas metrics; LLM-judged ones when EVAL_LLM_BASE_URL and
     EVAL_LLM_MODEL are set), intent (held-out split, confusion matrix), entities,
-    escalation (precision/recall, in-scope escalation rate) and conversations (scripted
-    sessions on a fresh demo or τ-format store, pass^k). Writes report.json, report.md and
-    report.html with charts, and shows deltas against the baseline.
+    escalation (precision/recall, in-scope escalation rate), conversations (scripted
+    sessions on a fresh demo or τ-format store, pass^k) and security (the attack corpus of
+    evals/data/security over HTTP: leaks, unauthorised writes and poisoned quotes, gated at
+    0). Writes report.json, report.md and report.html with charts, and shows deltas against
+    the baseline.
 
     Example: support evals run --suite all --report data/evals-report
 

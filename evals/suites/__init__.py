@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from evals.suites.base import SuiteContext, SuiteResult
 
-SUITE_NAMES = ("rag", "intent", "entities", "escalation", "conversations")
+SUITE_NAMES = ("rag", "intent", "entities", "escalation", "conversations", "security")
 """Every suite, in run order."""
-NEEDS_GRAPH = frozenset({"rag", "escalation", "conversations"})
+NEEDS_GRAPH = frozenset({"rag", "escalation", "conversations", "security"})
 """Suites that run the real graph (and so load the serving models)."""
 
 

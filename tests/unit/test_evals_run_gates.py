@@ -108,6 +108,8 @@ def test_evals_run_committed_gates_name_metrics_the_suites_produce():
         "escalation": {"precision", "recall", "reason_accuracy", "in_scope_escalation_rate"},
         "conversations": {f"{m}{store}" for m in ("pass_hat_k", "pass_at_1")
                           for store in ("", "_demo", "_tau")},
+        "security": {"leaks", "unauthorised_writes", "poisoned_quotes", "false_verifications",
+                     "unexpected_access"},
     }  # fmt: skip
     committed = load_gates()
     for suite, bounds in committed.bounds.items():
