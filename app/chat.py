@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -19,10 +18,10 @@ from app.detached import Detached
 from app.errors import (
     STORE_RETRY_SECONDS,
     ApiError,
-    InvalidMessage,
-    MessageTooLong,
     UnknownSession,
 )
+from app.handover import human_owner, human_turn
+from app.messages import clean_message
 from app.observability.logs import log_context
 from app.observability.metrics import record_turn
 from app.schemas import ApprovalPublic, SessionPublic, TranscriptLine, response_from_state
@@ -37,13 +36,7 @@ if TYPE_CHECKING:
 ChatEvent = tuple[str, Any]
 log = logging.getLogger("support.chat")
 
-HUMAN_ACTIVE_NOTICE = "An agent is with you now and will answer here."
-"""Said once, to the first message a customer sends after an agent claimed the chat; the
-bot is silent (empty reply, `human_active` event) for the rest of the agent's time."""
 FEEDBACK_PROMPT = "How did we do? Rate this conversation from 1 to 5 (POST /v1/feedback)."
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-"""Control characters other than tab and line breaks: read as spaces (a NUL byte would not
-even fit in a PostgreSQL text column)."""
 
 
 def _when(line: dict[str, Any]) -> datetime:
@@ -87,21 +80,7 @@ class ChatService:
         self._turns = Detached()
 
     def validate_message(self, message: str) -> str:
-        text = CONTROL_CHARACTERS.sub(" ", message).strip()
-        if not text:
-            raise InvalidMessage("message must not be empty")
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:  # a lone surrogate such as "\ud800"
-            raise InvalidMessage(
-                f"message has a character that is not valid Unicode at position {exc.start}; "
-                "send UTF-8 text"
-            ) from exc
-        if len(text) > self._max_chars:
-            raise MessageTooLong(
-                f"message is {len(text)} characters; the limit is {self._max_chars}"
-            )
-        return text
+        return clean_message(message, self._max_chars)
 
     async def open_session(self, session_id: str | None, customer_id: str | None) -> str:
         """An existing session of this caller, or a new one bound to the caller."""
@@ -195,35 +174,6 @@ class ChatService:
             }
         )
 
-    async def _human_owner(self, session_id: str) -> dict[str, Any] | None:
-        """The escalation an agent claimed in this session, or None (also when the store is
-        down: the turn's own store calls then report the failure honestly)."""
-        owner = getattr(self._services.store, "human_owner", None)
-        if owner is None:
-            return None
-        try:
-            return await asyncio.to_thread(owner, session_id)
-        except BackendUnavailable:
-            return None
-
-    async def _human_turn(
-        self, session_id: str, owner: dict[str, Any], message: str
-    ) -> AsyncIterator[ChatEvent]:
-        """A message while an agent owns the chat: recorded for the agent, bot silent."""
-        store = self._services.store
-        said = await asyncio.to_thread(store.list_messages, session_id, role="customer")
-        first = not any(m["escalation_id"] == owner["id"] for m in said)
-        await asyncio.to_thread(
-            store.add_message, session_id, "customer", message, escalation_id=owner["id"]
-        )
-        yield "human_active", {"escalation_id": owner["id"], "assignee": owner["assignee"]}
-        reply = HUMAN_ACTIVE_NOTICE if first else ""
-        if reply:
-            await asyncio.to_thread(
-                store.add_message, session_id, "assistant", reply, escalation_id=owner["id"]
-            )
-        yield "done", response_from_state(session_id, {"reply": reply}).model_dump()
-
     def stream_turn(
         self, session_id: str, customer_id: str | None, message: str, client: str | None = None
     ) -> AsyncIterator[ChatEvent]:
@@ -242,9 +192,9 @@ class ChatService:
     ) -> AsyncIterator[ChatEvent]:
         acting = await self._acting_customer(session_id, customer_id)
         async with self._lock(session_id):
-            owner = await self._human_owner(session_id)
+            owner = await human_owner(self._services.store, session_id)
             if owner is not None:  # an agent is talking: no bot over the agent
-                async for event in self._human_turn(session_id, owner, message):
+                async for event in human_turn(self._services.store, session_id, owner, message):
                     yield event
                 return
             snapshot = await self._graph.aget_state(self._config(session_id))

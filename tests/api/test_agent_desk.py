@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.auth import mint_token
-from app.chat import FEEDBACK_PROMPT, HUMAN_ACTIVE_NOTICE
+from app.chat import FEEDBACK_PROMPT
+from app.handover import HUMAN_ACTIVE_NOTICE
 from tests.api.helpers import chat, order_of, sse_events, transcript
 
 
