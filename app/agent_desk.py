@@ -16,10 +16,10 @@ from typing import Any
 from app.approvals import ApprovalDesk
 from app.chat import FEEDBACK_PROMPT, ChatService
 from app.errors import ApiError
-from app.observability.metrics import record_correction
 from app.suggestions import ReplySuggester
 from graph.context import Services
-from graph.nlu.taxonomy import INTENTS
+from nlu.taxonomy import INTENTS
+from observability.metrics import record_correction
 from tools.errors import NotAllowed, NotFound
 
 

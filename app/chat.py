@@ -22,11 +22,11 @@ from app.errors import (
 )
 from app.handover import human_owner, human_turn
 from app.messages import clean_message
-from app.observability.logs import log_context
-from app.observability.metrics import record_turn
 from app.schemas import ApprovalPublic, SessionPublic, TranscriptLine, response_from_state
 from graph.context import Services, TurnContext
 from graph.state import new_turn
+from observability.logs import log_context
+from observability.metrics import record_turn
 from tools.errors import BackendUnavailable
 from tools.store.turnlog import turn_row, write_turn
 

@@ -37,11 +37,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from app.observability.tracing import configure_tracing
         from app.readiness import Readiness
         from app.runtime import build_services
         from graph.builder import build_graph
         from graph.checkpoint import open_checkpointer
+        from observability.tracing import configure_tracing
 
         configure_tracing(settings.TRACING_EXPORTER, endpoint=settings.TRACING_OTLP_ENDPOINT)
         svc = services or build_services(settings)

@@ -16,9 +16,9 @@ if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
     from graph.llm.composer import Composer
-    from graph.nlu.parser import NLU
     from knowledge.embeddings import Encoder
     from knowledge.retrieval import Retriever
+    from nlu.parser import NLU
     from tools.store.backend import SqlStore
 
 log = logging.getLogger("support.app")
@@ -87,9 +87,9 @@ def build_retriever(settings: Settings) -> Retriever:
 
 def build_nlu(settings: Settings, encoder: Encoder) -> NLU:
     """The serving intent model, plus the A/B candidate when NLU_CANDIDATE_VERSION is set."""
-    from graph.nlu.entities import warm_up
-    from graph.nlu.parser import NLU
-    from graph.nlu.registry import ModelRegistry, require_model
+    from nlu.entities import warm_up
+    from nlu.parser import NLU
+    from nlu.registry import ModelRegistry, require_model
 
     warm_up()  # load the name and place lists now, not on the first customer turn
     registry = ModelRegistry(settings.models_dir)

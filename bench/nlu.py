@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 from app.settings import Settings
-from graph.nlu.corpus import read_corpus
-from graph.nlu.parser import NLU
-from graph.nlu.registry import ModelRegistry, load_default, train_default
 from knowledge.embeddings import get_encoder
+from nlu.corpus import read_corpus
+from nlu.parser import NLU
+from nlu.registry import ModelRegistry, load_default, train_default
 
 
 def percentile(values: list[float], q: float) -> float:

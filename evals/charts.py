@@ -66,6 +66,6 @@ def score_bars(suite: str, metrics: dict[str, Any], path: Path) -> Path | None:
 
 def confusion(matrix: dict[str, Any], path: Path, title: str) -> Path:
     """A confusion matrix heat map (rows: true, columns: predicted)."""
-    from graph.nlu.report import plot_confusion
+    from nlu.report import plot_confusion
 
     return plot_confusion(matrix, path, title=title)

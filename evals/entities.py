@@ -39,8 +39,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from graph.nlu.entities import Entity, extract_entities
-from graph.nlu.entity_rules.places import canonical_country
+from nlu.entities import Entity, extract_entities
+from nlu.entity_rules.places import canonical_country
 
 BITEXT_TYPES = (
     "order_id",
@@ -167,13 +167,13 @@ def evaluate_corpus_entities(
 ) -> dict[str, Any]:
     """Score an extractor (ours by default) on the entity spans of the project's corpus.
 
-    Gold spans are the filled-in {slot} values of graph/nlu/corpus/intents.jsonl (see
+    Gold spans are the filled-in {slot} values of nlu/corpus/intents.jsonl (see
     build_corpus.py). `span` needs type and offsets to agree; `value` needs the type and
     normalised value and leaves dates out (they have no fixed gold value). Extracted
     entities of types the corpus does not annotate are ignored; a literal product name or
     date inside a seed phrasing counts as a false positive: the gold set has no span there.
     """
-    from graph.nlu.corpus import CORPUS_PATH
+    from nlu.corpus import CORPUS_PATH
 
     corpus = Path(path) if path is not None else CORPUS_PATH
     day = today or date(2026, 3, 18)

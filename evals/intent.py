@@ -23,12 +23,12 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import train_test_split
 
-from graph.nlu.report import expected_calibration_error
-from graph.nlu.taxonomy import INTENT_CATEGORY
+from nlu.report import expected_calibration_error
+from nlu.taxonomy import INTENT_CATEGORY
 
 if TYPE_CHECKING:
-    from graph.nlu.classifier import IntentClassifier, TextEncoder
-    from graph.nlu.finetune import FinetuneConfig
+    from nlu.classifier import IntentClassifier, TextEncoder
+    from nlu.finetune import FinetuneConfig
 
 TEXT_COLUMNS = ("text", "utterance", "sentence", "query", "message")
 """Text column names tried in order when none is given."""
@@ -180,7 +180,7 @@ def evaluate(
     feature weights and the temperature (and fine-tunes, when asked, on the rest); its
     internal metrics come back under `training`. The test set plays no part in training.
     """
-    from graph.nlu.classifier import IntentClassifier
+    from nlu.classifier import IntentClassifier
 
     unseen = sorted(set(test_labels) - set(train_labels))
     if unseen:

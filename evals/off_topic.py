@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from graph.nlu.parser import NLU
 from graph.routing import help_centre_reading
+from nlu.parser import NLU
 
 OFF_TOPIC_PATH = Path(__file__).resolve().parent / "data" / "off_topic.txt"
 

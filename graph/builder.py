@@ -15,7 +15,6 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from app.observability.tracing import traced_node
 from graph.context import TurnContext
 from graph.nodes.address import change_address
 from graph.nodes.approval import await_approval
@@ -41,6 +40,7 @@ from graph.routing import (
     route_after_verify,
 )
 from graph.state import TurnState
+from observability.tracing import traced_node
 
 ACCOUNT_BRANCHES = {
     "orders": order_status,

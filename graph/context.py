@@ -10,8 +10,8 @@ from tools.store.limits import AbuseLimits
 
 if TYPE_CHECKING:
     from graph.llm.composer import Composer
-    from graph.nlu.parser import NLU
     from knowledge.retrieval import Retriever
+    from nlu.parser import NLU
     from tools.policy import SupportPolicy
     from tools.store.backend import StoreBackend
 

@@ -102,10 +102,10 @@ def postgres_url(postgres_server_url) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory, encoder) -> tuple[Settings, Services]:
     """Settings and services over a DATA_DIR prepared like `support setup` does."""
-    from graph.nlu.registry import train_default
     from knowledge.ingest import ingest_paths
     from knowledge.tokens import get_tokenizer
     from knowledge.vectorstore import open_collection
+    from nlu.registry import train_default
     from tools.store.db import create_schema, make_engine
     from tools.store.seed import seed_demo
 

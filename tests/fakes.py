@@ -7,7 +7,7 @@ from collections import deque
 
 import httpx
 
-from graph.nlu.parser import Parse
+from nlu.parser import Parse
 
 
 class ScriptedChatEndpoint:

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.deps import ChatDep, CustomerDep, ServicesDep
-from app.observability.metrics import record_feedback
 from app.openapi import responses
+from observability.metrics import record_feedback
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
 

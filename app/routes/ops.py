@@ -34,7 +34,7 @@ async def kpi(
     ] = None,
 ) -> dict[str, Any]:
     """AHT, first-contact resolution, CSAT, escalation rate and containment (agent token)."""
-    from app.observability.kpi import store_kpis
+    from observability.kpi import store_kpis
 
     agent_from_header(authorization, settings.jwt_secret())
     since = datetime.now(UTC) - timedelta(days=days) if days else None

@@ -31,8 +31,8 @@ def top_confusions(confusion: dict[str, Any], limit: int = TOP_CONFUSIONS) -> li
 
 def run(ctx: SuiteContext) -> SuiteResult:
     """Read the serving model's held-out report from the registry."""
-    from graph.nlu.corpus import data_sha256, read_corpus
-    from graph.nlu.registry import ModelRegistry
+    from nlu.corpus import data_sha256, read_corpus
+    from nlu.registry import ModelRegistry
 
     registry = ModelRegistry(ctx.settings.models_dir)
     version = registry.serving()

@@ -6,9 +6,9 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from app.observability.metrics import record_llm_fallback
 from graph.llm.composer import Answer, Composer, DeltaSink
 from graph.llm.openai_composer import LLMUnavailable
+from observability.metrics import record_llm_fallback
 
 if TYPE_CHECKING:
     from knowledge.retrieval import Passage

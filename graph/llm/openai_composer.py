@@ -6,9 +6,9 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from app.observability.metrics import record_llm_call
-from app.observability.tracing import span
 from graph.llm.composer import Answer, DeltaSink, cited_passages, number_passages
+from observability.metrics import record_llm_call
+from observability.tracing import span
 from prompts import render
 
 if TYPE_CHECKING:

@@ -12,7 +12,6 @@ from typing import Any
 
 from graph import dialogue
 from graph.dialogue import confirmation
-from graph.nlu.taxonomy import category_of
 from graph.nodes.common import Rt, emit, now_iso, say
 from graph.nodes.readings import follow_up, unclear
 from graph.nodes.requests import order_ids, requests_of
@@ -26,6 +25,7 @@ from graph.routing import (
     repeated_fallback,
 )
 from graph.state import Pending, TurnState
+from nlu.taxonomy import category_of
 from tools.addresses import find_address
 from tools.policy import SupportPolicy
 

@@ -6,13 +6,13 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from app.observability.tracing import span
 from graph.llm.composer import Answer
 from graph.llm.openai_composer import LLMUnavailable
 from graph.nodes.common import Rt, action, emit, record, say
 from graph.routing import ACCOUNT_ROUTES, INTENT_ROUTES
 from graph.state import TurnState
 from knowledge.vectorstore import VectorStoreUnavailable
+from observability.tracing import span
 
 log = logging.getLogger("support.knowledge")
 

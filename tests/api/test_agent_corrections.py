@@ -60,9 +60,9 @@ def test_relabels_edits_and_rejections_are_stored_and_exported(
     assert rows[1]["text"] == edited and rows[2]["text"] == package["suggested_reply"]
     assert {r["agent"] for r in rows} == {"ann"}
 
-    from app.cli import cli
-    from app.cli.nlu import _with_corrections
-    from graph.nlu.corpus import read_corpus
+    from cli import cli
+    from cli.nlu import _with_corrections
+    from nlu.corpus import read_corpus
 
     monkeypatch.setenv("DATA_DIR", str(app_settings.data_dir))
     monkeypatch.setenv("DATABASE_URL", app_settings.database_url)
@@ -76,7 +76,7 @@ def test_relabels_edits_and_rejections_are_stored_and_exported(
 
     base = tmp_path / "base.jsonl"
     base.write_text('{"text": "where is my parcel", "intent": "track_order"}\n')
-    from app.cli.common import load_settings
+    from cli.common import load_settings
 
     texts, labels = read_corpus(_with_corrections(base, load_settings()))
     assert list(zip(texts, labels, strict=True)) == [

@@ -156,7 +156,7 @@ def test_chat_every_turn_records_the_model_version(app_settings, services):
     from fastapi.testclient import TestClient
 
     from app.main import create_app
-    from graph.nlu.parser import NLU
+    from nlu.parser import NLU
 
     serving = services.nlu
     ab = NLU(

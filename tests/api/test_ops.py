@@ -7,8 +7,8 @@ import json
 from typer.testing import CliRunner
 
 from app.auth import mint_token
-from app.cli import cli
-from graph.nlu.registry import ModelRegistry
+from cli import cli
+from nlu.registry import ModelRegistry
 from tests.api.helpers import chat
 from tools.store.turnlog import TurnRecord, turns_since, write_turn
 

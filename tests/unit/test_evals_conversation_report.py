@@ -8,7 +8,7 @@ import json
 from typer.testing import CliRunner
 
 import evals.run
-from app.cli import cli
+from cli import cli
 from evals.gates import Gates, judge_suite
 from evals.report import write_report
 from evals.suites.base import MetricResult, SuiteResult

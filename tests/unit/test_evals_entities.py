@@ -8,7 +8,7 @@ import json
 import pytest
 
 from evals.entities import evaluate_entities, main, normalise_value
-from graph.nlu.entities import Entity
+from nlu.entities import Entity
 
 HEADER = ["utterance", "intent", "entity_type", "entity_value", "start_offset", "end_offset"]
 ROWS = [
@@ -162,7 +162,7 @@ def test_corpus_entity_eval_counts_misses(tmp_path):
 def test_cli_scores_the_corpus_when_no_file_is_given():
     from typer.testing import CliRunner
 
-    from app.cli import cli
+    from cli import cli
 
     result = CliRunner().invoke(cli, ["evals", "entities", "--json", "--min-f1", "0.95"])
     assert result.exit_code == 0, result.output

@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from app.cli.evals import app
+from cli.evals import app
 from evals.intent import (
     DatasetError,
     evaluate,
@@ -120,7 +120,7 @@ def tiny_split(tmp_path):
 
 
 def test_evals_intent_cli_trains_and_scores_in_json(tiny_split, encoder, monkeypatch):
-    monkeypatch.setattr("app.cli.evals._encoder", lambda: encoder)
+    monkeypatch.setattr("cli.evals._encoder", lambda: encoder)
     train, test = tiny_split
     result = CliRunner().invoke(
         app, ["intent", "--train", str(train), "--test", str(test), "--json"]
@@ -134,7 +134,7 @@ def test_evals_intent_cli_trains_and_scores_in_json(tiny_split, encoder, monkeyp
 
 
 def test_evals_intent_cli_accepts_labels_outside_the_taxonomy(tmp_path, encoder, monkeypatch):
-    monkeypatch.setattr("app.cli.evals._encoder", lambda: encoder)
+    monkeypatch.setattr("cli.evals._encoder", lambda: encoder)
     rows = [[t, f"bank_{i}"] for i, texts in enumerate(TINY.values()) for t in texts]
     train = write_csv(tmp_path / "train.csv", ["text", "category"], rows)
     test = write_csv(tmp_path / "test.csv", ["text", "category"], [["reset password", "bank_1"]])
@@ -177,7 +177,7 @@ def test_holdout_split_rejects_a_class_with_one_row():
 
 
 def test_evals_intent_cli_holds_out_a_share_of_the_train_file(tmp_path, encoder, monkeypatch):
-    monkeypatch.setattr("app.cli.evals._encoder", lambda: encoder)
+    monkeypatch.setattr("cli.evals._encoder", lambda: encoder)
     rows = [[t, intent] for intent, texts in TINY.items() for t in texts]
     train = write_csv(tmp_path / "train.csv", ["utterance", "intent"], rows)
     result = CliRunner().invoke(

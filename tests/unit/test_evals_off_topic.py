@@ -3,7 +3,7 @@
 import json
 
 from evals.off_topic import off_topic_acceptance, read_messages
-from graph.nlu.corpus import CORPUS_PATH
+from nlu.corpus import CORPUS_PATH
 from tests.fakes import SplitNLU
 
 

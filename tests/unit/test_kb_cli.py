@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from app.cli import kb
+from cli import kb
 
 runner = CliRunner()
 
@@ -49,7 +49,7 @@ def cli_env(settings, monkeypatch, tmp_path):
 
 @pytest.fixture
 def ingest_app() -> typer.Typer:
-    """kb.ingest registered the way app/cli/__init__.py registers it."""
+    """kb.ingest registered the way cli/__init__.py registers it."""
     app = typer.Typer()
     app.command("ingest")(kb.ingest)
     app.command("noop")(lambda: None)  # two commands keep `ingest` a sub-command

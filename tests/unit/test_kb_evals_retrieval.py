@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import evals as evals_cli
+from cli import evals as evals_cli
 from evals.retrieval import DatasetError, QAItem, read_qa, score
 
 runner = CliRunner()

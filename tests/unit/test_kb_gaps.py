@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import kb
+from cli import kb
 from knowledge.gaps import GapQuestion, gap_questions, group_gaps
 from knowledge.querylog import QueryLog, QueryRecord
 from tools.schemas import EscalationView

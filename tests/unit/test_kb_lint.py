@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from app.cli import kb
+from cli import kb
 from knowledge.ingest import find_files, ingest_paths
 from knowledge.lint import RULES, lint_files, lint_text
 from knowledge.retrieval import Retriever

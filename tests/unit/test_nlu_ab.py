@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from graph.nlu.classifier import IntentPrediction
-from graph.nlu.parser import NLU, ab_bucket
+from nlu.classifier import IntentPrediction
+from nlu.parser import NLU, ab_bucket
 
 
 class Fixed:

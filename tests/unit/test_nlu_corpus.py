@@ -7,11 +7,11 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from graph.nlu.corpus import BACKGROUND_PATH, CORPUS_PATH, read_background
-from graph.nlu.corpus.build_corpus import build, main, norm_key, read_seeds
-from graph.nlu.corpus.products import GENERIC_PRODUCTS, LEAD_WORDS
-from graph.nlu.entities import extract_entities
-from graph.nlu.taxonomy import INTENTS
+from nlu.corpus import BACKGROUND_PATH, CORPUS_PATH, read_background
+from nlu.corpus.build_corpus import build, main, norm_key, read_seeds
+from nlu.corpus.products import GENERIC_PRODUCTS, LEAD_WORDS
+from nlu.entities import extract_entities
+from nlu.taxonomy import INTENTS
 
 
 def rows() -> list[dict]:

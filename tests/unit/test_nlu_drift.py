@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from graph.nlu.corpus import read_corpus
-from graph.nlu.drift import MIN_MESSAGES, f1_drop, token_shift
+from nlu.corpus import read_corpus
+from nlu.drift import MIN_MESSAGES, f1_drop, token_shift
 
 TEXTS, _ = read_corpus()
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from graph.nlu.entities import Entity, extract_entities
+from nlu.entities import Entity, extract_entities
 
 TODAY = date(2026, 3, 18)  # a Wednesday
 

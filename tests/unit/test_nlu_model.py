@@ -15,14 +15,14 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from typer.testing import CliRunner
 
-from app.cli.nlu import app
-from graph.nlu.classifier import MODEL_VERSION, IntentClassifier
-from graph.nlu.corpus import CORPUS_PATH, read_background, read_corpus
-from graph.nlu.corpus.build_corpus import norm_key
-from graph.nlu.finetune import ENCODER_DIR, FinetuneConfig
-from graph.nlu.parser import NLU
-from graph.nlu.registry import ModelRegistry, load_default, train_default
-from graph.nlu.taxonomy import INTENTS
+from cli.nlu import app
+from nlu.classifier import MODEL_VERSION, IntentClassifier
+from nlu.corpus import CORPUS_PATH, read_background, read_corpus
+from nlu.corpus.build_corpus import norm_key
+from nlu.finetune import ENCODER_DIR, FinetuneConfig
+from nlu.parser import NLU
+from nlu.registry import ModelRegistry, load_default, train_default
+from nlu.taxonomy import INTENTS
 
 runner = CliRunner()
 

@@ -6,8 +6,8 @@ import httpx
 from openai import OpenAI
 from typer.testing import CliRunner
 
-from app.cli import cli
-from graph.nlu.corpus.paraphrase import SOURCE, paraphrase, reply_lines, verdict
+from cli import cli
+from nlu.corpus.paraphrase import SOURCE, paraphrase, reply_lines, verdict
 from tests.fakes import ScriptedChatEndpoint
 
 

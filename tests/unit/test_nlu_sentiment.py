@@ -2,7 +2,7 @@
 
 import pytest
 
-from graph.nlu.sentiment import SentimentAnalyzer
+from nlu.sentiment import SentimentAnalyzer
 
 analyzer = SentimentAnalyzer()
 

@@ -5,8 +5,8 @@ from collections import Counter
 
 import numpy as np
 
-from graph.nlu.classifier import _split
-from graph.nlu.corpus import read_corpus
+from nlu.classifier import _split
+from nlu.corpus import read_corpus
 
 
 def test_split_is_stratified_70_15_15_and_disjoint():

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 
-from app.observability import tracing
-from app.observability.logs import JsonFormatter, log_context, redact
-from app.observability.metrics import exported_metric_names, record_feedback, record_turn
+from observability import tracing
+from observability.logs import JsonFormatter, log_context, redact
+from observability.metrics import exported_metric_names, record_feedback, record_turn
 
-DASHBOARD = Path(__file__).parents[2] / "app" / "observability" / "grafana" / "dashboard.json"
+DASHBOARD = Path(__file__).parents[2] / "observability" / "grafana" / "dashboard.json"
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 import pytest
 
-from graph.nlu.taxonomy import INTENTS
 from graph.routing import (
     ROUTE_NODES,
     choose_route,
@@ -10,6 +9,7 @@ from graph.routing import (
     route_after_respond,
     route_after_verify,
 )
+from nlu.taxonomy import INTENTS
 
 
 def test_choose_route_escalates_below_threshold():

@@ -3,7 +3,7 @@
 from typer.testing import CliRunner
 
 from app.auth import customer_from_header
-from app.cli import cli
+from cli import cli
 from tools.store.backend import SqlStore
 from tools.store.seed import seed_demo
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import cli
+from cli import cli
 from tools import approvals, refunds
 from tools.policy import load_policy
 from tools.store.backend import SqlStore

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from app.cli.store import app
+from cli.store import app
 
 runner = CliRunner()
 

@@ -11,8 +11,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import cli
-from app.cli.store import app
+from cli import cli
+from cli.store import app
 from tools.policy import load_policy
 from tools.refunds import check_refund_eligibility
 from tools.store.backend import SqlStore

@@ -41,7 +41,7 @@ def turn_row(
     session_id: str, customer_id: str | None, message: str, state: dict[str, Any], seconds: float
 ) -> TurnRecord:
     """The record of one finished turn, from the graph's final state."""
-    from app.observability.logs import redact
+    from observability.logs import redact
 
     sentiment = state.get("sentiment") or {}
     escalation = state.get("escalation") or {}

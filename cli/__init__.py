@@ -1,0 +1,29 @@
+"""The `support` command: one typer app whose sub-commands live in sibling modules."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import approvals, evals, kb, nlu, ops, service, store
+
+cli = typer.Typer(
+    name="support",
+    help="AI customer-support agent: serve the API, ingest knowledge, inspect the store.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+cli.command("serve")(service.serve)
+cli.command("token")(service.token)
+cli.command("setup")(service.setup)
+cli.command("ingest")(kb.ingest)
+cli.add_typer(kb.app, name="kb")
+cli.add_typer(nlu.app, name="nlu")
+cli.add_typer(store.app, name="store")
+cli.add_typer(evals.app, name="evals")
+cli.add_typer(approvals.app, name="approvals")
+cli.command("kpi")(ops.kpi)
+cli.add_typer(ops.drift_app, name="drift", help="Drift of customer language and intent F1.")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,97 @@
+"""`support serve`, `support token` and `support setup`."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+
+from cli.common import fail, load_settings
+
+
+def serve(
+    host: str = typer.Option(None, help="Address to bind (default: HOST setting)."),
+    port: int = typer.Option(None, help="Port to bind (default: PORT setting)."),
+) -> None:
+    """Serve the chat API.
+
+    Example: support serve --host 127.0.0.1 --port 8000
+    """
+    import uvicorn
+
+    from app.main import create_app
+    from observability.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.LOG_LEVEL, json_logs=settings.LOG_FORMAT == "json")
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.HOST,
+        port=port or settings.PORT,
+        log_level=settings.LOG_LEVEL.lower(),
+        log_config=None,  # keep the JSON, redacting handler configure_logging installed
+    )
+
+
+def token(
+    customer_id: str = typer.Argument(None, help="Customer id, e.g. C0001."),
+    ttl: int = typer.Option(None, help="Lifetime in seconds (default: JWT_TTL_SECONDS)."),
+    agent: str = typer.Option(None, "--agent", help="Mint a support agent's token instead."),
+) -> None:
+    """Print a bearer token for a customer, or with --agent NAME for a support agent
+    (the agent API and /console; agent tokens cannot use the customer chat).
+
+    Example: curl -H "Authorization: Bearer $(support token C0001)" ...
+    Example: support token --agent ann
+    """
+    from app.auth import mint_token
+    from tools.store.backend import SqlStore
+
+    settings = load_settings()
+    lifetime = ttl or settings.JWT_TTL_SECONDS
+    if agent is not None:
+        if customer_id is not None or not agent.strip():
+            fail("give either a customer id or --agent NAME (a non-empty name), not both")
+        typer.echo(mint_token(agent.strip(), settings.jwt_secret(), lifetime, role="agent"))
+        return
+    if customer_id is None:
+        fail("give a customer id (e.g. C0001) or --agent NAME")
+    if not SqlStore.from_url(settings.database_url).customer_exists(customer_id):
+        fail(f"no customer {customer_id!r} in the store (see `support store customers`)")
+    typer.echo(mint_token(customer_id, settings.jwt_secret(), lifetime))
+
+
+def setup(
+    force: bool = typer.Option(False, help="Retrain the intent model even if one exists."),
+) -> None:
+    """Create the store with demo data, train the intent model, ingest the help centre.
+
+    Idempotent: existing data is kept, unchanged articles are not re-embedded.
+    Example: support setup
+    """
+    from knowledge.embeddings import get_encoder
+    from knowledge.ingest import ingest_paths
+    from knowledge.tokens import get_tokenizer
+    from knowledge.vectorstore import open_collection
+    from nlu.registry import ModelRegistry, train_default
+    from tools.store.db import create_schema, make_engine
+    from tools.store.seed import seed_demo
+
+    settings = load_settings()
+    started = time.perf_counter()
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    counts = seed_demo(engine)
+    typer.echo(f"store: {counts}")
+
+    encoder = get_encoder(settings.EMBEDDING_MODEL)
+    if force or ModelRegistry(settings.models_dir).serving() is None:
+        metrics = train_default(settings.models_dir, encoder)
+        typer.echo(f"intent model: test accuracy {metrics.get('test_accuracy')}")
+    else:
+        typer.echo("intent model: already trained (use --force to retrain)")
+
+    tokenizer = get_tokenizer(str(settings.tiktoken_cache_dir))
+    summary = ingest_paths([settings.KB_DIR], open_collection(settings), tokenizer)
+    typer.echo(f"knowledge: {summary.line()}")
+    typer.echo(f"setup done in {time.perf_counter() - started:.1f} s; data in {settings.data_dir}")
