@@ -32,16 +32,17 @@ run: setup  ## serve the API on 127.0.0.1:8000
 browser:  ## Debian's chromium for the console's browser test (skipped without one); never fails
 	@command -v chromium >/dev/null || (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)) || echo "chromium not installed (needs root + apt-get): the console browser test will be skipped"
 
-test: setup browser  ## the whole test suite, offline, then the evals quality gate
+test: lint setup browser  ## lint and types, the whole test suite, offline, then the evals quality gate
 	$(BIN)/python -m pytest -q -ra
 	$(BIN)/support evals run --suite all --report data/evals-report
 
 evals: setup  ## the offline eval suites against evals/gates.toml and evals/baseline.json (exit 1 on a failed gate)
 	$(BIN)/support evals run --suite all --report data/evals-report
 
-lint:
+lint: install  ## ruff (lint + format check) and mypy (strict on graph/, tools/, nlu/; see pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format:
 	$(BIN)/ruff check --fix .

@@ -160,8 +160,8 @@ class AgentDesk:
         """Orders named in the conversation (entities, approvals), else the customer's latest
         few; only orders of the escalation's customer are shown."""
         store = self._services.store
-        wanted = [e.get("value") for e in entities if isinstance(e, dict)]
-        wanted = [str(v).upper().lstrip("#") for v, e in zip(wanted, entities, strict=True)
+        values = [e.get("value") for e in entities if isinstance(e, dict)]
+        wanted = [str(v).upper().lstrip("#") for v, e in zip(values, entities, strict=True)
                   if e.get("type") == "order_id" and v]  # fmt: skip
         wanted += [a["order_id"] for a in approvals]
         customer = row["customer_id"]

@@ -3,7 +3,7 @@
 `ApprovalDesk.decide` is the one way to approve or decline: it writes the decision (and,
 on approval, the refund) to the store in one transaction, exactly once, then resumes the
 customer's paused conversation so its transcript gets the outcome. The `support approvals`
-CLI and the agent API (issue 6) are thin layers over it.
+CLI and the agent API are thin layers over it.
 
 Example (inside the app, where `app.state.approvals` is the desk):
 

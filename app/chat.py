@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from weakref import WeakValueDictionary
 
-from langgraph.graph.state import CompiledStateGraph
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 
 from app.detached import Detached
@@ -28,10 +28,11 @@ from graph.state import new_turn
 from observability.logs import log_context
 from observability.metrics import record_turn
 from tools.errors import BackendUnavailable
-from tools.store.turnlog import turn_row, write_turn
+from tools.store.turnlog import turn_row
 
 if TYPE_CHECKING:
     from app.notify import EscalationNotifier
+    from graph.builder import TurnGraph
 
 ChatEvent = tuple[str, Any]
 log = logging.getLogger("support.chat")
@@ -65,7 +66,7 @@ class ChatService:
 
     def __init__(
         self,
-        graph: CompiledStateGraph,
+        graph: TurnGraph,
         services: Services,
         max_message_chars: int,
         notifier: EscalationNotifier | None = None,
@@ -104,7 +105,7 @@ class ChatService:
             )
         return session_id
 
-    def _config(self, session_id: str) -> dict:
+    def _config(self, session_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": session_id}}
 
     def _lock(self, session_id: str) -> asyncio.Lock:
@@ -138,6 +139,9 @@ class ChatService:
             services=self._services, session_id=session_id, customer_id=customer_id, client=client
         )
         final: dict[str, Any] = {}
+        # (mode, chunk) pairs with a list stream_mode; langgraph types them as a dict or Any
+        mode: str
+        chunk: Any
         async for mode, chunk in self._graph.astream(
             graph_input,
             self._config(session_id),
@@ -221,12 +225,9 @@ class ChatService:
         """Metrics and the turn log of a finished turn; never fails the turn."""
         seconds = time.perf_counter() - began
         record_turn(final, seconds)
-        engine = getattr(self._services.store, "engine", None)
-        if engine is None:
-            return
         try:
             row = turn_row(session_id, customer_id, message, final, seconds)
-            await asyncio.to_thread(write_turn, engine, row)
+            await asyncio.to_thread(self._services.store.write_turn_log, row)
         except Exception:  # the log is for reports; the customer's turn already succeeded
             log.warning("could not write the turn log", exc_info=True)
 

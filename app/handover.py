@@ -18,17 +18,14 @@ bot is silent (empty reply, `human_active` event) for the rest of the agent's ti
 async def human_owner(store: StoreBackend, session_id: str) -> dict[str, Any] | None:
     """The escalation an agent claimed in this session, or None (also when the store is
     down: the turn's own store calls then report the failure honestly)."""
-    owner = getattr(store, "human_owner", None)
-    if owner is None:
-        return None
     try:
-        return await asyncio.to_thread(owner, session_id)
+        return await asyncio.to_thread(store.human_owner, session_id)
     except BackendUnavailable:
         return None
 
 
 async def human_turn(
-    store: Any, session_id: str, owner: dict[str, Any], message: str
+    store: StoreBackend, session_id: str, owner: dict[str, Any], message: str
 ) -> AsyncIterator[tuple[str, Any]]:
     """Record the message for the agent; the first one hears that an agent is with them."""
     said = await asyncio.to_thread(store.list_messages, session_id, role="customer")

@@ -40,9 +40,8 @@ class Readiness:
         self._services = services
         self._checkpointer = checkpointer
         self._memory = hidden_password(checkpoint_url) if is_postgres(checkpoint_url) else ""
-        engine = getattr(services.store, "engine", None)
-        self._engine = engine
-        self._store = hidden_password(str(engine.url)) if engine is not None else "store"
+        self._engine = services.store.engine
+        self._store = hidden_password(str(self._engine.url))
         self._schema_ok = False
         self._lock = threading.Lock()
 
@@ -68,7 +67,7 @@ class Readiness:
         """The store answers; the first time it does, its tables are created if missing
         (it may have been down when the service started)."""
         with self._lock:
-            if not self._schema_ok and self._engine is not None:
+            if not self._schema_ok:
                 try:
                     create_schema(self._engine)
                 except SQLAlchemyError as exc:

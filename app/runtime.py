@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, cast
 
 from app.limits import abuse_limits
 from app.settings import Settings
-from graph.context import Services
+from graph.context import Services, Thresholds
 from tools.errors import BackendUnavailable
 from tools.policy import load_policy
 from tools.store.catalog import SHOP_NAME
@@ -76,8 +76,8 @@ def build_retriever(settings: Settings) -> Retriever:
     from knowledge.retrieval import Retriever
     from knowledge.vectorstore import LazyCollection, VectorStoreUnavailable
 
-    collection = cast("Collection", LazyCollection(settings))
-    retriever = Retriever(collection, log=QueryLog.for_settings(settings))
+    collection = cast("Collection", LazyCollection(settings.knowledge))
+    retriever = Retriever(collection, log=QueryLog(settings.knowledge.query_log))
     try:
         retriever.warm()
     except VectorStoreUnavailable as exc:
@@ -106,6 +106,16 @@ def build_nlu(settings: Settings, encoder: Encoder) -> NLU:
     )
 
 
+def thresholds_from(settings: Settings) -> Thresholds:
+    """The routing thresholds of the settings: the one place they are read."""
+    return Thresholds(
+        escalation=settings.ESCALATION_THRESHOLD,
+        kb_min_score=settings.KB_MIN_SCORE,
+        kb_sure_score=settings.KB_SURE_SCORE,
+        negative_sentiment=settings.NEGATIVE_SENTIMENT_THRESHOLD,
+    )
+
+
 def build_services(
     settings: Settings, *, encoder: Encoder | None = None, composer: Composer | None = None
 ) -> Services:
@@ -120,10 +130,7 @@ def build_services(
         retriever=build_retriever(settings),
         composer=composer or build_composer(settings, encoder),
         policy=load_policy(settings.POLICY_FILE),
-        escalation_threshold=settings.ESCALATION_THRESHOLD,
-        kb_min_score=settings.KB_MIN_SCORE,
-        kb_sure_score=settings.KB_SURE_SCORE,
-        negative_sentiment_threshold=settings.NEGATIVE_SENTIMENT_THRESHOLD,
+        thresholds=thresholds_from(settings),
         limits=abuse_limits(settings),
         pause_after_write_s=settings.FAULT_PAUSE_AFTER_WRITE_SECONDS,
     )

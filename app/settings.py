@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from knowledge.config import KnowledgeConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,6 +68,12 @@ class Settings(BaseSettings):
     )
     EVAL_LLM_API_KEY: str = Field("", description="Key for EVAL_LLM_BASE_URL, if it needs one.")
     EVAL_LLM_MODEL: str = Field("", description="Judge model name sent to EVAL_LLM_BASE_URL.")
+    NLU_CACHE_DIR: str = Field(
+        "",
+        description="Folder of trained intent models keyed by a hash of corpus, code and "
+        "encoder, shared by `support setup` and the tests; empty means "
+        "~/.cache/support-agent/intent; off: always train.",
+    )
     NLU_CANDIDATE_VERSION: str = Field(
         "", description="A/B test: registered intent model version served to a share of sessions."
     )
@@ -178,6 +187,27 @@ class Settings(BaseSettings):
     @property
     def tiktoken_cache_dir(self) -> Path:
         return self.data_dir / "tiktoken"
+
+    @property
+    def knowledge(self) -> KnowledgeConfig:
+        """The part of these settings that knowledge/ reads (it never sees Settings)."""
+        return KnowledgeConfig(
+            chroma_path=self.chroma_path,
+            query_log=self.data_dir / "kb_queries.sqlite",
+            chroma_url=self.CHROMA_URL,
+            collection=self.KB_COLLECTION,
+            embedding_model=self.EMBEDDING_MODEL,
+        )
+
+    @property
+    def nlu_cache_dir(self) -> Path | None:
+        """Where trained intent models are cached, or None when NLU_CACHE_DIR is off."""
+        if self.NLU_CACHE_DIR.strip().lower() == "off":
+            return None
+        if self.NLU_CACHE_DIR:
+            return Path(self.NLU_CACHE_DIR).expanduser().resolve()
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "support-agent" / "intent"
 
     @property
     def llm_configured(self) -> bool:

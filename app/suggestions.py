@@ -46,7 +46,7 @@ class ReplySuggester:
         result: Suggestion = (FALLBACK_SUGGESTION, [])
         try:
             passages = await asyncio.to_thread(svc.retriever.search, question, 4, None, context)
-            good = [p for p in passages if p.score >= svc.kb_min_score]
+            good = [p for p in passages if p.score >= svc.thresholds.kb_min_score]
             if good:
                 answer = await svc.composer.answer(question, good, context=context)
                 if answer.text:

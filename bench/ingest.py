@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"nothing to ingest under {', '.join(map(str, paths))}")
             return 1
         encoder.encode(texts[:64])  # warm up
-        client = open_client(settings)
+        client = open_client(settings.knowledge)
         encoder_rates: list[float] = []
         ingest_rates: list[float] = []
         for round_ in range(args.rounds):
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             encoder.encode(texts)
             encoder_rates.append(len(texts) / (time.perf_counter() - started))
 
-            collection = open_collection(settings, f"bench-{round_}", client=client)
+            collection = open_collection(settings.knowledge, f"bench-{round_}", client=client)
             summary = ingest_paths(paths, collection, tokenizer)
             ingest_rates.append(summary.chunks / summary.seconds)
             if summary.chunks != len(texts):

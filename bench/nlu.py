@@ -45,11 +45,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     encoder = get_encoder("")
-    models_dir = args.models_dir or Settings().models_dir
+    settings = Settings()
+    models_dir = args.models_dir or settings.models_dir
     if ModelRegistry(models_dir).serving() is None:
         models_dir = Path(tempfile.mkdtemp(prefix="bench-nlu-"))
         print(f"no serving model; training one into {models_dir}")
-        train_default(models_dir, encoder)
+        train_default(models_dir, encoder, confidence_floor=settings.ESCALATION_THRESHOLD)
     classifier = load_default(models_dir, encoder)
     nlu = NLU(classifier, version="bench")
     params = classifier.metadata.get("params", {})

@@ -66,6 +66,8 @@ async def _decide(approval_id: str, approve: bool, agent: str, note: str) -> App
     """Open the store and the conversation memory, decide, resume the conversation."""
     from app.approvals import ApprovalDesk
     from app.chat import ChatService
+    from app.limits import abuse_limits
+    from app.runtime import thresholds_from
     from graph.builder import build_graph
     from graph.checkpoint import open_checkpointer
     from graph.context import Services
@@ -82,6 +84,8 @@ async def _decide(approval_id: str, approve: bool, agent: str, note: str) -> App
         retriever=None,  # type: ignore[arg-type]
         composer=None,  # type: ignore[arg-type]
         policy=load_policy(settings.POLICY_FILE),
+        thresholds=thresholds_from(settings),
+        limits=abuse_limits(settings),
     )
     async with open_checkpointer(settings.checkpoint_url) as checkpointer:
         chat = ChatService(build_graph(checkpointer), services, settings.MAX_MESSAGE_CHARS)

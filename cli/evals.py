@@ -124,6 +124,7 @@ def intent(
         if test is not None:
             test_texts, test_labels = _read(test, text_column, label_column)
         else:
+            assert holdout is not None  # exactly one of --test and --holdout, checked above
             train_texts, train_labels, test_texts, test_labels = holdout_split(
                 train_texts, train_labels, holdout
             )
@@ -134,6 +135,7 @@ def intent(
     try:
         report = evaluate(
             train_texts, train_labels, test_texts, test_labels, _encoder(),
+            confidence_floor=load_settings().ESCALATION_THRESHOLD,
             finetune=config, progress=_progress,
         )  # fmt: skip
     except DatasetError as exc:
@@ -175,7 +177,9 @@ def intent_shipped(
     if fresh:
         print("training the shipped model from the corpus ...", file=sys.stderr)
         classifier = IntentClassifier()
-        training = classifier.train(*read_corpus(), _encoder())
+        training = classifier.train(
+            *read_corpus(), _encoder(), confidence_floor=load_settings().ESCALATION_THRESHOLD
+        )
     else:
         from nlu.registry import load_default, require_model
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -108,7 +108,7 @@ def _open_collection(settings: Settings, name: str | None = None) -> Collection:
 
     name = name or settings.KB_COLLECTION
     try:
-        return open_collection(settings, name)
+        return open_collection(settings.knowledge, name)
     except Exception as exc:  # bad CHROMA_URL or name, server down, unreadable folder
         where = settings.CHROMA_URL or settings.chroma_path
         fail(f"cannot open Chroma collection {name!r} at {where}: {exc}")
@@ -206,7 +206,7 @@ def stats(collection_name: CollectionOption = None, as_json: AsJson = False) -> 
     collection = _open_collection(settings, collection_name)
     docs = stored_documents(collection)
     formats = Counter(d.format for d in docs.values())
-    report = {
+    report: dict[str, Any] = {
         "collection": collection.name,
         "location": settings.CHROMA_URL or str(settings.chroma_path),
         "documents": len(docs),
@@ -287,7 +287,7 @@ def gaps(
         fail(f"cannot read escalations from the store: {exc.__class__.__name__}")
     questions = gap_questions(
         escalations,
-        QueryLog.for_settings(settings).records(since),
+        QueryLog(settings.knowledge.query_log).records(since),
         weak_below=threshold,
         since=since,
     )
@@ -295,7 +295,7 @@ def gaps(
         group_gaps(
             questions,
             get_encoder(settings.EMBEDDING_MODEL),
-            unknown_words=help_centre_vocabulary(settings),
+            unknown_words=help_centre_vocabulary(settings.knowledge),
         )
         if questions
         else []

@@ -75,6 +75,7 @@ def train(
             settings.models_dir,
             get_encoder(settings.EMBEDDING_MODEL),
             data,
+            confidence_floor=settings.ESCALATION_THRESHOLD,
             promote=promote,
             finetune=FinetuneConfig(epochs=epochs) if finetune else None,
             progress=lambda line: print(line, file=sys.stderr, flush=True),

@@ -42,8 +42,8 @@ def kpi(
 
     Example: support kpi --since 7d --json
     """
-    from observability.kpi import store_kpis
     from tools.store.db import create_schema, make_engine
+    from tools.store.kpi import store_kpis
 
     settings = load_settings()
     engine = make_engine(settings.database_url)
@@ -145,7 +145,11 @@ def _train_candidate(settings) -> dict[str, Any]:
     corpus = _with_corrections(None, settings)  # as `support nlu train --include-corrections`
     try:
         version, metrics = train_and_register(
-            settings.models_dir, get_encoder(settings.EMBEDDING_MODEL), corpus, promote=False
+            settings.models_dir,
+            get_encoder(settings.EMBEDDING_MODEL),
+            corpus,
+            confidence_floor=settings.ESCALATION_THRESHOLD,
+            promote=False,
         )
     except ValueError as exc:
         fail(f"retraining failed: {exc}")

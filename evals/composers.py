@@ -197,7 +197,7 @@ def demo_retriever(data_dir: Path, kb_dir: Path) -> Retriever:
     from knowledge.vectorstore import open_collection
 
     settings = Settings(DATA_DIR=data_dir, CHROMA_URL="", _env_file=None)  # type: ignore[call-arg]
-    collection = open_collection(settings)
+    collection = open_collection(settings.knowledge)
     summary = ingest_paths([kb_dir], collection, get_tokenizer(str(settings.tiktoken_cache_dir)))
     if not summary.chunks:
         raise ValueError(f"{kb_dir}: nothing ingested ({'; '.join(summary.skipped)})")

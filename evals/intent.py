@@ -171,10 +171,12 @@ def evaluate(
     test_labels: Sequence[str],
     encoder: TextEncoder,
     *,
+    confidence_floor: float,
     finetune: FinetuneConfig | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Train a fresh classifier on the train set and score it on the test set.
+    """Train a fresh classifier on the train set and score it on the test set
+    (`confidence_floor`: the settings' ESCALATION_THRESHOLD, see IntentClassifier.train).
 
     The classifier holds out a validation part (15 %) of the train set to choose C, the
     feature weights and the temperature (and fine-tunes, when asked, on the rest); its
@@ -195,6 +197,7 @@ def evaluate(
         list(train_texts),
         list(train_labels),
         encoder,
+        confidence_floor=confidence_floor,
         finetune=finetune,
         test_share=0.0,
         progress=progress,

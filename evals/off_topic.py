@@ -1,10 +1,9 @@
 """Out-of-scope rejection: how many off-topic messages the bot would act on.
 
-A message is *accepted* when the model gives it an in-scope intent (anything but
-out_of_scope) with confidence at or above the escalation threshold, or when the
-help-centre intents together reach the threshold (the router then sends it to the
-knowledge base, see graph.routing.help_centre_reading): the bot would then treat it as
-a support question. Target: at most 10 %.
+A message is *accepted* when the classify node's routing decision (graph.routing.decide_route)
+would act on it: an in-scope intent (anything but out_of_scope) with confidence at or above
+the escalation threshold, or the help-centre intents together reaching the threshold (the
+knowledge branch). The bot would then treat it as a support question. Target: at most 10 %.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from graph.routing import help_centre_reading
+from graph.routing import FALLBACK_INTENTS, decide_route
 from nlu.parser import NLU
 
 OFF_TOPIC_PATH = Path(__file__).resolve().parent / "data" / "off_topic.txt"
@@ -27,11 +26,15 @@ def off_topic_acceptance(nlu: NLU, messages: list[str], threshold: float) -> dic
     """Share of off-topic messages accepted, with the accepted ones listed."""
     accepted = []
     for p in nlu.parse_many(messages):
-        intent, confidence = p.intent, p.confidence
-        if confidence < threshold:
-            intent, confidence = help_centre_reading(p.probabilities) or (intent, confidence)
-        if intent != "out_of_scope" and confidence >= threshold:
-            accepted.append({"text": p.text, "intent": intent, "confidence": round(confidence, 4)})
+        decided = decide_route(p.intent, p.confidence, p.probabilities, threshold)
+        if decided.reason != "low_confidence" and decided.intent not in FALLBACK_INTENTS:
+            accepted.append(
+                {
+                    "text": p.text,
+                    "intent": decided.intent,
+                    "confidence": round(decided.confidence, 4),
+                }
+            )
     return {
         "n": len(messages),
         "threshold": threshold,

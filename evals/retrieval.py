@@ -177,8 +177,8 @@ def run(
     items, skipped = read_qa(qa)
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp:
         settings = Settings(_env_file=None, DATA_DIR=Path(tmp), CHROMA_URL="")  # type: ignore[call-arg]
-        client = open_client(settings)
-        collection = open_collection(settings, "retrieval-eval", client=client)
+        client = open_client(settings.knowledge)
+        collection = open_collection(settings.knowledge, "retrieval-eval", client=client)
         summary: IngestSummary = ingest_paths(
             docs, collection, get_tokenizer(str(settings.tiktoken_cache_dir))
         )

@@ -11,6 +11,9 @@ pauses the graph (LangGraph interrupt) until the decision comes.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import Any, Protocol
+
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -21,6 +24,7 @@ from graph.nodes.approval import await_approval
 from graph.nodes.billing import invoices
 from graph.nodes.cancel import cancel
 from graph.nodes.classify import classify
+from graph.nodes.common import Rt
 from graph.nodes.escalate import escalate
 from graph.nodes.knowledge import answer_from_knowledge
 from graph.nodes.orders import order_status
@@ -56,12 +60,23 @@ ACCOUNT_BRANCHES = {
 BRANCHES = {**ACCOUNT_BRANCHES, "knowledge": answer_from_knowledge}
 
 
-def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+class Node(Protocol):
+    """A node of the turn graph: the state and the runtime in, a partial state update out."""
+
+    def __call__(self, state: TurnState, runtime: Rt) -> Awaitable[dict[str, Any]]: ...
+
+
+TurnGraph = CompiledStateGraph[TurnState, TurnContext, TurnState, TurnState]
+"""The compiled turn graph's type."""
+
+
+def build_graph(checkpointer: BaseCheckpointSaver[Any] | None = None) -> TurnGraph:
     """The compiled turn graph; `checkpointer` keeps each session's state between turns
     (and is what lets a conversation wait for an approval across restarts)."""
     builder = StateGraph(TurnState, context_schema=TurnContext)
 
-    def add(name: str, node) -> None:  # every node is timed and traced (node.<name> span)
+    # every node is timed and traced (node.<name> span)
+    def add(name: str, node: Node) -> None:
         builder.add_node(name, traced_node(name, node))
 
     after_action = ["escalate", "resume_offer", "respond"]

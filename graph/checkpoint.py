@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -15,6 +15,9 @@ from psycopg import InterfaceError, OperationalError
 from psycopg_pool import PoolTimeout
 
 from tools.errors import BackendUnavailable
+
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
 
 log = logging.getLogger("support.checkpoint")
 T = TypeVar("T")
@@ -33,7 +36,7 @@ def is_postgres(url: str) -> bool:
 
 
 @asynccontextmanager
-async def open_checkpointer(url: str) -> AsyncIterator[BaseCheckpointSaver]:
+async def open_checkpointer(url: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
     """Checkpointer for `url`: a postgresql:// URL, or else a SQLite file path.
 
     A Postgres that is down does not stop the service from starting: its tables are set
@@ -66,7 +69,7 @@ async def open_checkpointer(url: str) -> AsyncIterator[BaseCheckpointSaver]:
         yield saver
 
 
-async def checkpoints_ready(saver: BaseCheckpointSaver) -> None:
+async def checkpoints_ready(saver: BaseCheckpointSaver[Any]) -> None:
     """Raise BackendUnavailable unless the checkpointer can be used now."""
     if isinstance(saver, ResilientPostgresSaver):
         await saver.ping()
@@ -99,7 +102,8 @@ class ResilientPostgresSaver(AsyncPostgresSaver):
         """Tables set up and a round trip to Postgres made, or BackendUnavailable."""
 
         async def select_one() -> None:
-            async with self.conn.connection() as conn:  # type: ignore[union-attr]
+            pool = cast("AsyncConnectionPool[Any]", self.conn)  # the pool open_checkpointer gave
+            async with pool.connection() as conn:
                 await conn.execute("select 1")
 
         await self._guarded(select_one)
@@ -113,32 +117,32 @@ class ResilientPostgresSaver(AsyncPostgresSaver):
             raise BackendUnavailable() from exc
 
     async def aget_tuple(self, config: Any) -> Any:
-        parent = super()
-        return await self._guarded(lambda: parent.aget_tuple(config))
+        get_tuple = super().aget_tuple
+        return await self._guarded(lambda: get_tuple(config))
 
-    async def alist(self, config: Any, **kwargs: Any) -> AsyncIterator[Any]:  # type: ignore[override]
-        parent = super()
+    async def alist(self, config: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        list_ = super().alist
 
         async def collect() -> list[Any]:
-            return [item async for item in parent.alist(config, **kwargs)]
+            return [item async for item in list_(config, **kwargs)]
 
         for item in await self._guarded(collect):
             yield item
 
     async def aput(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
-        parent = super()
-        return await self._guarded(lambda: parent.aput(config, checkpoint, metadata, new_versions))
+        put = super().aput
+        return await self._guarded(lambda: put(config, checkpoint, metadata, new_versions))
 
     async def aput_writes(
         self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
     ) -> None:
-        parent = super()
-        await self._guarded(lambda: parent.aput_writes(config, writes, task_id, task_path))
+        put_writes = super().aput_writes
+        await self._guarded(lambda: put_writes(config, writes, task_id, task_path))
 
     async def adelete_thread(self, thread_id: str) -> None:
-        parent = super()
-        await self._guarded(lambda: parent.adelete_thread(thread_id))
+        delete_thread = super().adelete_thread
+        await self._guarded(lambda: delete_thread(thread_id))
 
     async def aget_delta_channel_history(self, **kwargs: Any) -> Any:
-        parent = super()
-        return await self._guarded(lambda: parent.aget_delta_channel_history(**kwargs))
+        history = super().aget_delta_channel_history
+        return await self._guarded(lambda: history(**kwargs))

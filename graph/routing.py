@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Literal, get_args
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
 
-from graph.state import TurnState
+from graph.state import EscalationReason, TurnState
 from tools.addresses import find_address
 
 
@@ -67,7 +68,7 @@ WRITE_INTENTS: frozenset[str] = frozenset(
 )
 """Intents whose branch ends in an offer to change something (stated, then confirmed)."""
 
-SOFT_REASONS: frozenset[str] = frozenset({"low_confidence", "missing_knowledge"})
+SOFT_REASONS: frozenset[EscalationReason] = frozenset({"low_confidence", "missing_knowledge"})
 """Escalation reasons that a side question asked while an offer waits does not act on:
 the bot says it has no answer and restates the offer instead of opening a ticket."""
 
@@ -85,7 +86,7 @@ def choose_route(
     sentiment: float = 0.0,
     negative_threshold: float = -1.0,
     angry: bool = False,
-) -> tuple[Route, str | None]:
+) -> tuple[Route, EscalationReason | None]:
     """The branch for a classified turn and, for the escalate branch, its reason code.
 
     A turn that answers the bot's own question (`carried_over`) keeps its intent's branch
@@ -159,7 +160,7 @@ PROFILE_INTENTS = frozenset(
 )
 
 
-def refine_route(route: Route, intent: str, message: str) -> Route:
+def refine_route(route: str, intent: str, message: str) -> str:
     """The account branch a change request needs, by what it asks to change: another
     option of an item (exchange / modify items), the payment method of an order, or the
     default address on the customer's account."""
@@ -208,11 +209,64 @@ def help_centre_reading(
     return max(share, key=lambda intent: share[intent]), sum(share.values())
 
 
+@dataclass(frozen=True)
+class RouteDecision:
+    """What a classified turn is routed on, and where it goes."""
+
+    intent: str
+    """The classifier's intent, or the likeliest help-centre intent when only the
+    help-centre intents together were sure (`help_centre_guess`)."""
+    confidence: float
+    """The probability of `intent`, or the help-centre intents' summed probability."""
+    help_centre_guess: bool
+    route: Route
+    reason: EscalationReason | None
+    """For the escalate branch: why."""
+
+
+def decide_route(
+    intent: str,
+    confidence: float,
+    probabilities: Mapping[str, float],
+    threshold: float,
+    *,
+    carried_over: bool = False,
+    held: bool = False,
+    signed_in: bool = True,
+    sentiment: float = 0.0,
+    negative_threshold: float = -1.0,
+    angry: bool = False,
+) -> RouteDecision:
+    """The routing decision of the classify node for a classified turn.
+
+    A turn no single intent is sure of (and that does not answer the bot's question) goes
+    to the knowledge branch when the help-centre intents together clear `threshold`, or,
+    while an offer is `held`, whatever their sum (see help_centre_reading); then
+    choose_route decides the branch.
+    """
+    guess = False
+    if not carried_over and confidence < threshold:
+        reading = help_centre_reading(probabilities, signed_in=signed_in)
+        if reading is not None and (reading[1] >= threshold or held):
+            (intent, confidence), guess = reading, True
+    route, reason = choose_route(
+        intent,
+        confidence,
+        threshold,
+        carried_over=carried_over,
+        signed_in=signed_in,
+        sentiment=sentiment,
+        negative_threshold=negative_threshold,
+        angry=angry,
+    )
+    return RouteDecision(intent, confidence, guess, route, reason)
+
+
 FALLBACK_INTENTS: frozenset[str] = frozenset({"out_of_scope"})
 """Intents the bot can only answer with its fallback ('I can only help with ...')."""
 
 
-def repeated_fallback(intent: str, transcript: list[dict] | None) -> bool:
+def repeated_fallback(intent: str, transcript: Sequence[Mapping[str, Any]] | None) -> bool:
     """This turn is the second fallback in a row: the customer's previous message got the
     fallback too, so a person should take over (reason `repeated_fallback`)."""
     if intent not in FALLBACK_INTENTS:

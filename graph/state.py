@@ -5,6 +5,18 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
+from tools.handoff import EscalationReason
+
+__all__ = [
+    "EscalationReason",
+    "Memory",
+    "Pending",
+    "TranscriptEntry",
+    "TurnState",
+    "new_turn",
+    "remember",
+]
+
 
 class TranscriptEntry(TypedDict, total=False):
     """One line of the transcript."""
@@ -59,6 +71,9 @@ class Pending(TypedDict, total=False):
     """For an address change: the new address stated to the customer."""
     payment_id: str
     """For a dispute: the duplicate charge stated to the customer."""
+    claims: dict[str, str]
+    """For slot='verification': the parts of a proof given so far (an order number, then the
+    e-mail in the next message)."""
     prompt: str
     """The bot's question exactly as asked, restated after a side question."""
     route: str
@@ -115,7 +130,7 @@ def remember(old: Memory | None, new: Memory | None) -> Memory:
         merged["items"] = (kept + list(new["items"]))[-20:]
     for key in ("last_reply", "last_route", "last_intent", "ticket"):
         if key in new:
-            merged[key] = new[key]  # type: ignore[literal-required]
+            merged[key] = new[key]
     return merged
 
 
@@ -148,7 +163,7 @@ class TurnState(TypedDict, total=False):
     """What the bot waits on from the customer, if anything."""
     route: str
     """The branch the router chose this turn."""
-    escalation_reason: str | None
+    escalation_reason: EscalationReason | None
     """Why this turn must go to a human, set by the node that decided it."""
     reply: str
     """The bot's reply for this turn."""

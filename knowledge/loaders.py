@@ -18,7 +18,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from knowledge.chunking import (
     Section,
@@ -152,7 +152,9 @@ def _without_boilerplate(raw: bytes) -> str:
     from lxml import html as lxml_html
 
     tree = lxml_html.document_fromstring(raw)
-    for element in tree.xpath(_BOILERPLATE):
+    # lxml-stubs type xpath() as any XPath result; this expression selects elements only.
+    elements = cast("list[lxml_html.HtmlElement]", tree.xpath(_BOILERPLATE))
+    for element in elements:
         element.drop_tree()
     return lxml_html.tostring(tree, encoding="unicode")
 

@@ -11,10 +11,6 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from app.settings import Settings
 
 _SCHEMA = """
 create table if not exists kb_queries (
@@ -51,10 +47,6 @@ class QueryLog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-
-    @classmethod
-    def for_settings(cls, settings: Settings) -> QueryLog:
-        return cls(settings.data_dir / "kb_queries.sqlite")
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)

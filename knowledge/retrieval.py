@@ -14,22 +14,22 @@ reviewed their document.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from knowledge.config import KnowledgeConfig
 from knowledge.fusion import fuse_by_document
 from knowledge.lexical import LexicalIndex
-from knowledge.vectorstore import collection_revision, query_embedder
+from knowledge.querylog import QueryLog
+from knowledge.vectorstore import collection_revision, open_collection, query_embedder
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from chromadb.api.models.Collection import Collection
-
-    from app.settings import Settings
-    from knowledge.querylog import QueryLog
 
 Mode = Literal["hybrid", "dense", "bm25"]
 HYBRID_RRF_K = 20
@@ -191,8 +191,8 @@ class Retriever:
         query = np.asarray(vector, dtype=np.float32)
         vectors = np.asarray(got["embeddings"], dtype=np.float32)
         cosine = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query))
-        metadatas = got["metadatas"] or [None] * len(got["ids"])
-        documents = got["documents"] or [None] * len(got["ids"])
+        metadatas: Sequence[Mapping[str, Any] | None] = got["metadatas"] or [None] * len(got["ids"])
+        documents: Sequence[str | None] = got["documents"] or [None] * len(got["ids"])
         return [
             _passage(chunk_id, text, meta or {}, 1.0 - float(cos))
             for chunk_id, text, meta, cos in zip(
@@ -207,7 +207,8 @@ class Retriever:
             return []
         self._lexical_index()  # refreshes the flagged ids, which the query must skip over
         result = self._collection.query(
-            query_embeddings=[vector],
+            # chromadb's parameter is a list of a union, so list[list[float]] falls outside it
+            query_embeddings=[vector],  # type: ignore[arg-type]
             n_results=min(k + len(self._withheld), count),
             include=["documents", "metadatas", "distances"],
         )
@@ -236,21 +237,18 @@ class Retriever:
             return self._lexical
 
 
-def build_retriever(settings: Settings) -> Retriever:
-    """The service's retriever: the help-centre collection, BM25 warmed, a query log in DATA_DIR."""
-    from knowledge.querylog import QueryLog
-    from knowledge.vectorstore import open_collection
-
-    retriever = Retriever(open_collection(settings), log=QueryLog.for_settings(settings))
+def build_retriever(config: KnowledgeConfig) -> Retriever:
+    """The service's retriever: the help-centre collection, BM25 warmed, a query log."""
+    retriever = Retriever(open_collection(config), log=QueryLog(config.query_log))
     retriever.warm()
     return retriever
 
 
-def help_centre_vocabulary(settings: Settings) -> Callable[[str], list[str]] | None:
+def help_centre_vocabulary(config: KnowledgeConfig) -> Callable[[str], list[str]] | None:
     """`Retriever.unknown_words` of the help centre, or None when it is empty or cannot be
     opened (`support kb gaps` then lists the gaps without their missing words)."""
     try:
-        retriever = build_retriever(settings)
+        retriever = build_retriever(config)
     except Exception:  # a Chroma server down: the report does not need it
         return None
     return retriever.unknown_words if retriever.count() else None
@@ -267,7 +265,7 @@ def _all_texts(
     offset = 0
     while True:
         got = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
-        metas = got["metadatas"] or [None] * len(got["ids"])
+        metas: Sequence[Mapping[str, Any] | None] = got["metadatas"] or [None] * len(got["ids"])
         documents = got["documents"] or [""] * len(got["ids"])
         for chunk, text, meta in zip(got["ids"], documents, metas, strict=True):
             if _flagged(meta):

@@ -6,7 +6,7 @@ import functools
 import logging
 import threading
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import chromadb
@@ -17,10 +17,8 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
 
+from knowledge.config import KnowledgeConfig
 from knowledge.embeddings import MiniLMEmbeddingFunction
-
-if TYPE_CHECKING:
-    from app.settings import Settings
 
 SEARCH_EF = 500
 """HNSW candidate list of a query. Chroma's default (100) is below the 100 chunks hybrid
@@ -38,14 +36,14 @@ class VectorStoreUnavailable(RuntimeError):
     """Chroma could not be reached or failed; `str()` says which one, for operators."""
 
 
-def open_client(settings: Settings) -> ClientAPI:
-    """A Chroma client: HttpClient for settings.CHROMA_URL, else a PersistentClient."""
+def open_client(config: KnowledgeConfig) -> ClientAPI:
+    """A Chroma client: HttpClient for config.chroma_url, else a PersistentClient."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.CHROMA_URL:
-        url = urlsplit(settings.CHROMA_URL)
+    if config.chroma_url:
+        url = urlsplit(config.chroma_url)
         if url.scheme not in ("http", "https") or not url.hostname:
             raise ValueError(
-                f"CHROMA_URL must look like http://host:port, got {settings.CHROMA_URL!r}"
+                f"CHROMA_URL must look like http://host:port, got {config.chroma_url!r}"
             )
         ssl = url.scheme == "https"
         return chromadb.HttpClient(
@@ -54,28 +52,28 @@ def open_client(settings: Settings) -> ClientAPI:
             ssl=ssl,
             settings=chroma_settings,
         )
-    settings.chroma_path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    config.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(config.chroma_path), settings=chroma_settings)
 
 
 def open_collection(
-    settings: Settings,
+    config: KnowledgeConfig,
     name: str | None = None,
     *,
     embedding_function: EmbeddingFunction | None = None,
     client: ClientAPI | None = None,
 ) -> Collection:
-    """The named collection (default settings.KB_COLLECTION), created on first use.
+    """The named collection (default config.collection), created on first use.
 
-    Cosine space; embeddings by MiniLMEmbeddingFunction(settings.EMBEDDING_MODEL)
+    Cosine space; embeddings by MiniLMEmbeddingFunction(config.embedding_model)
     unless ``embedding_function`` is given (tests pass one that counts calls).
     """
-    client = client or open_client(settings)
+    client = client or open_client(config)
     collection = client.get_or_create_collection(
-        name or settings.KB_COLLECTION,
+        name or config.collection,
         metadata=dict(COLLECTION_METADATA),
         embedding_function=embedding_function  # type: ignore[arg-type]
-        or MiniLMEmbeddingFunction(settings.EMBEDDING_MODEL),
+        or MiniLMEmbeddingFunction(config.embedding_model),
     )
     if search_ef(collection) < SEARCH_EF:  # made before SEARCH_EF was set
         collection.modify(configuration={"hnsw": {"ef_search": SEARCH_EF}})
@@ -114,9 +112,9 @@ def query_embedder(collection: Collection) -> EmbeddingFunction:
     return function
 
 
-def location(settings: Settings) -> str:
+def location(config: KnowledgeConfig) -> str:
     """Where the help centre lives, for operators: 'Chroma at http://host:port' or a path."""
-    return f"Chroma at {settings.CHROMA_URL or settings.chroma_path}"
+    return f"Chroma at {config.chroma_url or config.chroma_path}"
 
 
 class LazyCollection:
@@ -129,10 +127,10 @@ class LazyCollection:
     """
 
     def __init__(
-        self, settings: Settings, *, embedding_function: EmbeddingFunction | None = None
+        self, config: KnowledgeConfig, *, embedding_function: EmbeddingFunction | None = None
     ) -> None:
-        self.where = location(settings)
-        self._settings = settings
+        self.where = location(config)
+        self._config = config
         self._ef = embedding_function
         self._collection: Collection | None = None
         self._lock = threading.Lock()
@@ -144,7 +142,7 @@ class LazyCollection:
         with self._lock:
             if self._collection is None:
                 try:
-                    self._collection = open_collection(self._settings, embedding_function=self._ef)
+                    self._collection = open_collection(self._config, embedding_function=self._ef)
                 except (ValueError, *UNAVAILABLE_ERRORS) as exc:  # HttpClient: ValueError
                     log.warning("cannot open the help centre at %s: %s", self.where, exc)
                     raise self.unavailable() from exc

@@ -17,7 +17,9 @@ probability so that gibberish gets a low confidence for every real intent.
 
 from __future__ import annotations
 
+import importlib
 import json
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,12 +35,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from nlu.calibration import (
-    BACKGROUND,
-    CONFIDENCE_FLOOR,
-    pick_temperature,
-    softmax,
-)
+from nlu.calibration import BACKGROUND, pick_temperature, softmax
 from nlu.corpus import data_sha256, read_background
 from nlu.features import LexicalFeatures, combine
 from nlu.finetune import (
@@ -67,7 +64,7 @@ GIBBERISH_PROBES = ("qwzx plm", "zzzz", "jjjjj kkkk", "xkcd", "lorem ipsum dolor
 HEAD_FILE = "head.joblib"
 META_FILE = "metadata.json"
 
-__all__ = ["BACKGROUND", "CONFIDENCE_FLOOR", "IntentClassifier", "IntentPrediction"]
+__all__ = ["BACKGROUND", "IntentClassifier", "IntentPrediction"]
 
 
 class TextEncoder(Protocol):
@@ -131,6 +128,7 @@ class IntentClassifier:
         labels: Sequence[str],
         encoder: TextEncoder,
         *,
+        confidence_floor: float,
         C: float | None = None,
         background: Sequence[str] | None = None,
         lexical: bool = True,
@@ -140,8 +138,11 @@ class IntentClassifier:
     ) -> dict[str, Any]:
         """Fit on texts/labels and return the held-out metrics.
 
-        With C=None, C and the embedding blocks' weights are chosen on the validation
-        split; the temperature is always chosen there. `background` (default:
+        `confidence_floor` is the confidence the graph needs to act on an intent (the
+        settings' ESCALATION_THRESHOLD): the temperature is chosen so that correct
+        predictions reach it and noise stays under it. With C=None, C and the embedding
+        blocks' weights are chosen on the validation split; the temperature is always
+        chosen there. `background` (default:
         corpus/background.txt; pass () for none) joins every training fit as the hidden
         class and is never part of the validation or test split. `lexical` adds the
         TF-IDF block. `finetune` first tunes a copy of the encoder on the training split
@@ -183,6 +184,7 @@ class IntentClassifier:
             rows = np.concatenate([idx, np.arange(n, n + n_bg)])
             return self._fit(self._weighted(x[rows], weights), np.r_[y[idx], y_bg], c)
 
+        grid: tuple[tuple[float, ...], ...]
         if self.tuned is not None:
             grid = TUNED_WEIGHTS
         else:
@@ -197,6 +199,7 @@ class IntentClassifier:
         self.temperature = pick_temperature(
             head.decision_function(self._weighted(x[val_idx], self.dense_weights)), y[val_idx],
             head.classes_, head.decision_function(self._weighted(probes, self.dense_weights)),
+            floor=confidence_floor,
         )  # fmt: skip
         # Serve a head refitted on train + validation; the test split stays unseen.
         self.head = fit(np.concatenate([train_idx, val_idx]), -neg_c, self.dense_weights)
@@ -212,7 +215,11 @@ class IntentClassifier:
             "lexical_features": self.lexical.size if self.lexical else 0,
             "temperature": self.temperature,
             "val_accuracy": round(float(val_accuracy), 4),
-            **(self._test_metrics(x[test_idx], y[test_idx]) if len(test_idx) else {}),
+            **(
+                self._test_metrics(x[test_idx], y[test_idx], confidence_floor)
+                if len(test_idx)
+                else {}
+            ),
             "gibberish_confidence": {
                 text: round(p.confidence, 4)
                 for text, p in zip(GIBBERISH_PROBES, self._predict_features(probes), strict=True)
@@ -243,22 +250,23 @@ class IntentClassifier:
         }
         return metrics
 
-    def _test_metrics(self, x: Any, y: np.ndarray) -> dict[str, float]:
-        """Accuracy, macro-F1 and confidence coverage of the served model on held-out data."""
+    def _test_metrics(self, x: Any, y: np.ndarray, floor: float) -> dict[str, float]:
+        """Accuracy, macro-F1 and confidence coverage (at `floor`) of the served model on
+        held-out data."""
         preds = self._predict_features(x)
         pred = np.asarray([p.intent for p in preds])
         conf = np.asarray([p.confidence for p in preds])
         labels = [str(c) for c in self.head.classes_ if c != BACKGROUND]  # type: ignore[union-attr]
         self.test_report = evaluation_report(list(y), list(pred), list(conf), labels)
         in_scope = y != "out_of_scope"
-        confident = in_scope & (conf >= CONFIDENCE_FLOOR)
+        confident = in_scope & (conf >= floor)
         right = pred[confident] == y[confident]
         return {
             "test_accuracy": round(float(accuracy_score(y, pred)), 4),
             "test_macro_f1": round(float(f1_score(y, pred, average="macro")), 4),
             "test_ece": self.test_report["ece"],
             "advised_threshold": self.test_report["threshold_advice"]["advised_threshold"],
-            "confidence_floor": CONFIDENCE_FLOOR,
+            "confidence_floor": floor,
             "test_in_scope_confident_fraction": round(
                 float(confident.sum() / max(1, in_scope.sum())), 4
             ),
@@ -360,6 +368,7 @@ class IntentClassifier:
                 f"intent model in {folder} has version {metadata.get('version')!r}, "
                 f"expected {MODEL_VERSION}: retrain it"
             )
+        _alias_moved_modules()
         saved = joblib.load(folder / HEAD_FILE)
         clf = cls(saved.get("categories"))
         clf.encoder = encoder
@@ -372,3 +381,13 @@ class IntentClassifier:
         clf.dense_dims = tuple(saved.get("dense_dims", ()))
         clf.metadata = metadata
         return clf
+
+
+MOVED_MODULES = {"graph.nlu": "nlu", "graph.nlu.features": "nlu.features"}
+"""Models saved while this package lived under graph/ name their pickled classes by that
+path; they still load."""
+
+
+def _alias_moved_modules() -> None:
+    for old, new in MOVED_MODULES.items():
+        sys.modules.setdefault(old, importlib.import_module(new))

@@ -18,9 +18,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 ENCODER_DIR = "encoder"
 """Sub-folder of a model version that holds a fine-tuned encoder."""
@@ -120,7 +123,7 @@ def finetune_encoder(
         torch.manual_seed(config.seed)
         rng = random.Random(config.seed)
         model = SentenceTransformer(base_path, device="cpu")
-        transformer = model[0].auto_model
+        transformer = cast("PreTrainedModel", model[0].auto_model)
         if config.freeze_word_embeddings:
             transformer.get_input_embeddings().weight.requires_grad_(False)
         tokenizer = model.tokenizer
@@ -163,7 +166,7 @@ def finetune_encoder(
                 loss = torch.nn.functional.cross_entropy(
                     head(dropout(pooled)), target[batch], label_smoothing=config.label_smoothing
                 )
-                loss.backward()
+                loss.backward()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
                 torch.nn.utils.clip_grad_norm_(transformer.parameters(), 1.0)
                 optimizer.step()
                 schedule.step()
@@ -175,5 +178,5 @@ def finetune_encoder(
                     f"fine-tuning epoch {epoch + 1}/{config.epochs}: loss {total / seen:.3f}, "
                     f"{time.perf_counter() - started:.0f}s"
                 )
-        transformer.eval()
+        transformer.eval()  # type: ignore[no-untyped-call]  # transformers' override is unannotated
         return TunedEncoder(model, f"{base_path} (fine-tuned)")

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from nlu.cache import KEY_FILE, ModelCache, training_inputs, training_key
 from nlu.classifier import HEAD_FILE, META_FILE, IntentClassifier, TextEncoder
 from nlu.corpus import CORPUS_PATH, read_corpus
 from nlu.finetune import FinetuneConfig
@@ -56,14 +57,16 @@ class ModelRegistry:
         path = self.versions_dir / version / META_FILE
         if not path.is_file():
             raise UnknownVersion(f"no intent model version {version!r} (see `support nlu models`)")
-        return json.loads(path.read_text())
+        metadata: dict[str, Any] = json.loads(path.read_text())
+        return metadata
 
     def serving(self) -> str | None:
         """The version the service loads, or None before the first training."""
         pointer = self.root / POINTER
         if not pointer.is_file():
             return None
-        return json.loads(pointer.read_text()).get("serving")
+        serving: str | None = json.loads(pointer.read_text()).get("serving")
+        return serving
 
     def folder(self, version: str) -> Path:
         self.metadata(version)  # raises UnknownVersion
@@ -98,6 +101,23 @@ class ModelRegistry:
                     staging / "confusion.png",
                     title=f"Intent model {version}: held-out test split",
                 )
+            staging.rename(self.versions_dir / version)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return version
+
+    def register_copy(self, folder: Path) -> str:
+        """Register a copy of another registry's (or the cache's) version folder as the
+        next version here (atomically); returns the version."""
+        metadata = json.loads((folder / META_FILE).read_text())
+        version = self.next_version(metadata["data_sha256"])
+        metadata["model_version"] = version
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".new-", dir=self.versions_dir))
+        try:
+            shutil.copytree(folder, staging, dirs_exist_ok=True)
+            (staging / KEY_FILE).unlink(missing_ok=True)
+            (staging / META_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
             staging.rename(self.versions_dir / version)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -140,17 +160,26 @@ def train_and_register(
     encoder: TextEncoder,
     corpus_path: Path | None = None,
     *,
+    confidence_floor: float,
     promote: bool = True,
     finetune: FinetuneConfig | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Train on the committed corpus (or corpus_path), register it; promote unless told not to
-    (a first model is always promoted). With `finetune` the encoder is fine-tuned too and
-    saved in the version folder. Returns (version, metrics)."""
+    (a first model is always promoted). `confidence_floor` is the settings'
+    ESCALATION_THRESHOLD, which the confidence temperature is chosen for. With `finetune`
+    the encoder is fine-tuned too and saved in the version folder. Returns (version, metrics)."""
     path = corpus_path or CORPUS_PATH
     texts, labels = read_corpus(path)
     clf = IntentClassifier()
-    metrics = clf.train(texts, labels, encoder, finetune=finetune, progress=progress)
+    metrics = clf.train(
+        texts,
+        labels,
+        encoder,
+        confidence_floor=confidence_floor,
+        finetune=finetune,
+        progress=progress,
+    )
     clf.metadata["params"]["corpus"] = path.name
     registry = ModelRegistry(models_dir)
     version = registry.register(clf)
@@ -160,10 +189,50 @@ def train_and_register(
 
 
 def train_default(
-    models_dir: Path, encoder: TextEncoder, corpus_path: Path | None = None
+    models_dir: Path,
+    encoder: TextEncoder,
+    corpus_path: Path | None = None,
+    *,
+    confidence_floor: float,
 ) -> dict[str, Any]:
     """Train, register and serve a new model; returns its held-out metrics."""
-    return train_and_register(models_dir, encoder, corpus_path, promote=True)[1]
+    return train_and_register(
+        models_dir, encoder, corpus_path, confidence_floor=confidence_floor, promote=True
+    )[1]
+
+
+def trained_default(
+    models_dir: Path,
+    encoder: TextEncoder,
+    cache_dir: Path | None,
+    corpus_path: Path | None = None,
+    *,
+    confidence_floor: float,
+) -> dict[str, Any]:
+    """Like train_default, but through the model cache (nlu/cache.py): when cache_dir holds
+    a model trained from the same inputs (corpus, code, encoder, libraries), register and
+    serve a copy of it instead of training; otherwise train and store the new version there.
+    cache_dir None trains every time. Returns the model's held-out metrics."""
+    inputs = (
+        training_inputs(encoder, corpus_path, confidence_floor=confidence_floor)
+        if cache_dir is not None
+        else None
+    )
+    if cache_dir is None or inputs is None:
+        return train_default(models_dir, encoder, corpus_path, confidence_floor=confidence_floor)
+    cache, key = ModelCache(cache_dir), training_key(inputs)
+    registry = ModelRegistry(models_dir)
+    cached = cache.entry(key)
+    if cached is not None:
+        version = registry.register_copy(cached)
+        registry.promote(version)
+        metrics: dict[str, Any] = registry.metadata(version)["metrics"]
+        return metrics
+    version, metrics = train_and_register(
+        models_dir, encoder, corpus_path, confidence_floor=confidence_floor, promote=True
+    )
+    cache.store(key, inputs, registry.folder(version))
+    return metrics
 
 
 def require_model(models_dir: Path) -> Path:

@@ -96,16 +96,23 @@ def postgres_url(postgres_server_url) -> Iterator[str]:
             conn.execute(f'drop schema "{schema}" cascade')
 
 
+@pytest.fixture(scope="session")
+def intent_cache_dir():
+    """The trained-intent-model cache `support setup` fills (NLU_CACHE_DIR; None when off):
+    tests that only need the model trained on the committed corpus copy it from there."""
+    return Settings(_env_file=None).nlu_cache_dir
+
+
 # -- the wired service ----------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory, encoder) -> tuple[Settings, Services]:
+def built(tmp_path_factory, encoder, intent_cache_dir) -> tuple[Settings, Services]:
     """Settings and services over a DATA_DIR prepared like `support setup` does."""
     from knowledge.ingest import ingest_paths
     from knowledge.tokens import get_tokenizer
     from knowledge.vectorstore import open_collection
-    from nlu.registry import train_default
+    from nlu.registry import trained_default
     from tools.store.db import create_schema, make_engine
     from tools.store.seed import seed_demo
 
@@ -116,10 +123,15 @@ def built(tmp_path_factory, encoder) -> tuple[Settings, Services]:
     create_schema(engine)
     seed_demo(engine)
     engine.dispose()
-    train_default(settings.models_dir, encoder)
+    trained_default(
+        settings.models_dir,
+        encoder,
+        intent_cache_dir,
+        confidence_floor=settings.ESCALATION_THRESHOLD,
+    )
     ingest_paths(
         [settings.KB_DIR],
-        open_collection(settings),
+        open_collection(settings.knowledge),
         get_tokenizer(str(settings.tiktoken_cache_dir)),
     )
     return settings, build_services(settings, encoder=encoder)

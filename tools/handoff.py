@@ -7,8 +7,8 @@ from typing import Any, Literal, get_args
 
 from tools.errors import BackendUnavailable, ToolError
 from tools.schemas import EscalationView
-from tools.store.backend import StoreBackend
 from tools.store.limits import AbuseLimits, checks
+from tools.store.protocol import StoreBackend
 
 EscalationReason = Literal[
     "low_confidence",
@@ -21,6 +21,7 @@ EscalationReason = Literal[
     "verification_failed",
     "repeated_fallback",
 ]
+"""Why a conversation goes to a person: the one list, used by the graph's state and nodes."""
 REASONS: tuple[str, ...] = get_args(EscalationReason)
 
 
@@ -41,7 +42,7 @@ def create_escalation(
     *,
     session_id: str,
     customer_id: str | None,
-    reason: str,
+    reason: EscalationReason,
     intent: str | None,
     confidence: float | None,
     entities: list[Any] | dict[str, Any],

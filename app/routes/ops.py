@@ -14,6 +14,7 @@ from app.auth import agent_from_header
 from app.deps import ServicesDep, SettingsDep
 from app.openapi import responses
 from tools.errors import BackendUnavailable
+from tools.store.kpi import store_kpis
 
 router = APIRouter()
 
@@ -34,8 +35,6 @@ async def kpi(
     ] = None,
 ) -> dict[str, Any]:
     """AHT, first-contact resolution, CSAT, escalation rate and containment (agent token)."""
-    from observability.kpi import store_kpis
-
     agent_from_header(authorization, settings.jwt_secret())
     since = datetime.now(UTC) - timedelta(days=days) if days else None
     try:

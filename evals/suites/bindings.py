@@ -129,7 +129,7 @@ def _matches(
 
     n = len(order.lines)
     customer = facts.customers.get(order.customer)
-    owner = spec.get("customer")
+    owner: str | None = spec.get("customer")
     tests: dict[str, Callable[[], bool]] = {
         "status": lambda: order.status in listed("status"),
         "min_items": lambda: n >= spec["min_items"],
@@ -141,7 +141,8 @@ def _matches(
             == spec["has_variant_available"]
         ),
         "customer": lambda: (
-            order.customer == (bound[owner].order.customer if owner in bound else owner)
+            order.customer
+            == (bound[owner].order.customer if owner is not None and owner in bound else owner)
         ),
         "not": lambda: all(order.id != bound[other].order.id for other in listed("not")),
         "payment": lambda: all(_pays_with(customer, p) for p in listed("payment")),

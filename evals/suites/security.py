@@ -37,7 +37,12 @@ from evals.suites.security_tokens import headers_for
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "security"
 SECRET = "security-suite-secret-" + "s" * 32
-METRICS = ("leaks", "unauthorised_writes", "poisoned_quotes", "false_verifications")
+METRICS: tuple[str, ...] = (
+    "leaks",
+    "unauthorised_writes",
+    "poisoned_quotes",
+    "false_verifications",
+)
 METRICS += ("unexpected_access",)
 FLOOD_LIMITS = (
     "TURNS_PER_CLIENT_PER_MINUTE",
@@ -58,9 +63,9 @@ def _help_centre(env: Any, folder: Path, articles: Path) -> tuple[Any, list[Any]
     from knowledge.vectorstore import bump_revision, open_collection
 
     settings = env.settings
-    source = open_collection(settings)
+    source = open_collection(settings.knowledge)
     client = chromadb.PersistentClient(str(folder), ChromaSettings(anonymized_telemetry=False))
-    target = open_collection(settings, "security_kb", client=client)
+    target = open_collection(settings.knowledge, "security_kb", client=client)
     chunks = source.get(include=["documents", "metadatas", "embeddings"])
     if chunks["ids"]:  # copied with their vectors: no need to embed the help centre again
         target.add(

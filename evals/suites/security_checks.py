@@ -89,11 +89,11 @@ class StoreSecrets:
             for p in db.execute(select(PaymentMethod)).mappings():
                 if p["last4"]:
                     found[p["customer_id"]].last4.add(p["last4"])
-            for p, owner in db.execute(
+            for last4, owner in db.execute(
                 select(Payment.last4, Order.customer_id).join(Order, Payment.order_id == Order.id)
             ):
-                if p:
-                    found[owner].last4.add(p)
+                if last4:
+                    found[owner].last4.add(last4)
             prices = {
                 a for (cents,) in db.execute(select(Product.price_cents)) for a in money(cents)
             }

@@ -68,8 +68,8 @@ MIN_SENTENCE_SIMILARITY = 0.35
 `missing_knowledge`). Chosen on project-written data other than the golden set: 73 of the 74
 answerable retrieval / KB questions keep a sentence above it, while 2 of the 5 off-topic
 messages (of 60) that clear KB_MIN_SCORE do not; on the golden set it drops none of 79
-answerable questions and 4 of the 8 unanswerable ones that clear KB_MIN_SCORE (0.25 before:
-0 and 0)."""
+answerable questions and 4 of the 8 unanswerable ones that clear KB_MIN_SCORE (see
+docs/decisions.md)."""
 
 
 class ExtractiveComposer:

@@ -13,6 +13,7 @@ from prompts import render
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
+    from openai.types.chat import ChatCompletionMessageParam
 
     from knowledge.retrieval import Passage
 
@@ -53,7 +54,7 @@ class OpenAIComposer:
 
     def messages(
         self, question: str, passages: Sequence[Passage], context: str = ""
-    ) -> list[dict[str, str]]:
+    ) -> list[ChatCompletionMessageParam]:
         """The chat messages: the answer rules, then the numbered passages and the question
         (after the customer's previous message, when the question may lean on it)."""
         earlier = f"The customer's previous message: {context}\n" if context.strip() else ""
@@ -87,7 +88,7 @@ class OpenAIComposer:
             with span("llm.chat", model=self._model, passages=len(passages)):
                 stream = await self._client.chat.completions.create(
                     model=self._model,
-                    messages=self.messages(question, passages, context),  # type: ignore[arg-type]
+                    messages=self.messages(question, passages, context),
                     temperature=0,
                     max_tokens=self._max_tokens,
                     stream=True,

@@ -7,6 +7,7 @@ person, as the help centre promises.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from graph.context import TurnContext
 from graph.nodes.classify import confirmation
@@ -58,7 +59,7 @@ CHANGE = Write(
 """The address change, made only on the customer's yes to the offer."""
 
 
-async def change_address(state: TurnState, runtime: Rt) -> dict:
+async def change_address(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Change the shipping address of one of the caller's pending orders."""
     customer_id = customer_of(state, runtime)
     if customer_id is None:

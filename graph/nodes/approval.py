@@ -38,7 +38,7 @@ def _outcome(decided: ApprovalView) -> str:
                note=decided.note or "no reason given")  # fmt: skip
 
 
-async def await_approval(state: TurnState, runtime: Rt) -> dict:
+async def await_approval(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Wait for the agent's decision; answer customer messages with 'still waiting'."""
     approval = state.get("approval") or {}
     resumed: dict[str, Any] = interrupt(waiting_payload(approval))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from graph.nodes.common import Rt, action, customer_of, entity, record, say, short_date
 from graph.nodes.knowledge import answer_from_knowledge
@@ -22,7 +23,7 @@ def _invoice_line(inv: InvoiceView) -> str:
     return f"{inv.id} (order {inv.order_id}, {money(inv.amount_cents)}, {inv.status})"
 
 
-async def _fee(state: TurnState, runtime: Rt, customer_id: str) -> dict:
+async def _fee(state: TurnState, runtime: Rt, customer_id: str) -> dict[str, Any]:
     """The cancellation fee of the order named in the message; a general question is
     answered from the help centre."""
     order_id = entity(state, "order_id")
@@ -44,7 +45,7 @@ async def _fee(state: TurnState, runtime: Rt, customer_id: str) -> dict:
     return {"reply": quote.message, "pending": None, "actions": record(runtime, state, done)}
 
 
-async def invoices(state: TurnState, runtime: Rt) -> dict:
+async def invoices(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """One invoice by number, the invoices of an order, the caller's invoice list, or the
     cancellation fee of an order."""
     customer_id = customer_of(state, runtime)

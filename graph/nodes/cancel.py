@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from graph.context import TurnContext
 from graph.nodes.classify import confirmation
 from graph.nodes.common import Rt, action, customer_of, record, say
@@ -73,7 +75,7 @@ CANCEL = Write(
 """The cancellation, made only on the customer's yes to the offer."""
 
 
-def _offer(state: TurnState, runtime: Rt, order: OrderView, reason: str) -> dict:
+def _offer(state: TurnState, runtime: Rt, order: OrderView, reason: str) -> dict[str, Any]:
     """State exactly what the cancellation does and ask for a yes."""
     quote = order_tools.quote_cancel(order, runtime.context.services.policy, reason)
     checked = action("check_cancel", "ok" if quote.eligible else "refused", quote.reason)
@@ -113,7 +115,7 @@ def _offer(state: TurnState, runtime: Rt, order: OrderView, reason: str) -> dict
     }
 
 
-async def cancel(state: TurnState, runtime: Rt) -> dict:
+async def cancel(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Cancel one of the caller's orders: order number, reason, offer, then yes / no."""
     customer_id = customer_of(state, runtime)
     if customer_id is None:

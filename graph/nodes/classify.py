@@ -19,8 +19,7 @@ from graph.nodes.verify import identity_claims
 from graph.nodes.writes import written_before
 from graph.routing import (
     ACCOUNT_ROUTES,
-    choose_route,
-    help_centre_reading,
+    decide_route,
     refine_route,
     repeated_fallback,
 )
@@ -35,7 +34,7 @@ __all__ = ["carry_over", "classify", "confirmation"]
 def carry_over(
     pending: Pending | None,
     message: str,
-    entities: list[dict],
+    entities: list[dict[str, Any]],
     policy: SupportPolicy | None = None,
 ) -> bool:
     """Whether this message answers what the bot asked for last turn.
@@ -65,11 +64,11 @@ OPEN_SLOTS = frozenset({"item", "variant", "payment_method"})
 """Questions answered in the customer's own words ("the blue one", "my PayPal")."""
 
 
-async def classify(state: TurnState, runtime: Rt) -> dict:
+async def classify(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Understand the message: intent, category, confidence, entities and the route."""
     ctx = runtime.context
     svc = ctx.services
-    threshold = svc.escalation_threshold
+    threshold = svc.thresholds.escalation
     signed_in = ctx.customer_id is not None
     parse, message, queue = await requests_of(state, runtime)
     entities = parse.to_dict()["entities"]
@@ -147,7 +146,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
     if not carried and repair is None and not pending:
         if answer is not None:
             repair = "stray_confirmation"
-        elif follow := follow_up(message, said_orders, memory, state, confidence, threshold):
+        elif follow := follow_up(message, said_orders, memory, intent, confidence, threshold):
             intent, order_id = follow
             confidence, carried = 1.0, True
             repair = "follow_up"
@@ -172,22 +171,21 @@ async def classify(state: TurnState, runtime: Rt) -> dict:
             None,
             None,
         )
-    guess = False
-    if not carried and confidence < threshold:
-        reading = help_centre_reading(parse.probabilities, signed_in=signed_in)
-        if reading is not None and (reading[1] >= threshold or held):
-            (intent, confidence), guess = reading, True
-
-    route, reason = choose_route(
+    decision = decide_route(
         intent,
         confidence,
+        parse.probabilities,
         threshold,
         carried_over=carried,
+        held=bool(held),
         signed_in=signed_in,
         sentiment=parse.sentiment.score,
-        negative_threshold=svc.negative_sentiment_threshold,
+        negative_threshold=svc.thresholds.negative_sentiment,
         angry=parse.sentiment.angry,
     )
+    intent, confidence, guess = decision.intent, decision.confidence, decision.help_centre_guess
+    route: str = decision.route
+    reason = decision.reason
     asked_in = (state.get("pending") or {}).get("route")
     if (not carried or not asked_in) and (route != "knowledge" or signed_in):
         said_before = (state.get("pending") or {}).get("request") or "" if carried else ""

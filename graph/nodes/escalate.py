@@ -4,10 +4,11 @@ one) and tell the customer."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from graph.nodes.common import Rt, action, emit, now_iso, record, say
 from graph.nodes.waits import wait_words
-from graph.state import TurnState
+from graph.state import EscalationReason, TurnState
 from tools import handoff
 from tools.errors import ToolError
 
@@ -16,7 +17,7 @@ HELP_CENTRE_TOOLS = frozenset({"search_knowledge", "compose_answer"})
 help centre (not the order system) could not be reached."""
 
 
-def _reply_name(state: TurnState, reason: str) -> str:
+def _reply_name(state: TurnState, reason: EscalationReason) -> str:
     """The reply template for an escalation of `reason`."""
     failed = [a.get("tool") for a in state.get("actions") or [] if a.get("status") == "error"]
     if reason == "tool_failure" and failed and failed[-1] in HELP_CENTRE_TOOLS:
@@ -24,12 +25,12 @@ def _reply_name(state: TurnState, reason: str) -> str:
     return f"escalated_{reason}"
 
 
-async def escalate(state: TurnState, runtime: Rt) -> dict:
+async def escalate(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Create the escalation record (transcript, intent, entities, reason) and say so; a
     conversation that already has an unresolved ticket gets this turn added to it; a caller
     over the new-ticket limit hears when they can open another."""
     ctx = runtime.context
-    reason = state.get("escalation_reason") or "low_confidence"
+    reason: EscalationReason = state.get("escalation_reason") or "low_confidence"
     transcript = [*(state.get("transcript") or [])]
     if not transcript or transcript[-1].get("content") != state["message"]:
         transcript.append({"role": "customer", "content": state["message"], "at": now_iso()})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
 from graph.nodes.common import Rt, action, record, say
 from graph.state import TurnState
@@ -75,7 +76,7 @@ def request_text(state: TurnState) -> str:
 
 def _ask(
     state: TurnState, runtime: Rt, order: OrderView, lines: list[ItemView], reply: str
-) -> dict:
+) -> dict[str, Any]:
     return {
         "reply": reply,
         "pending": {
@@ -92,7 +93,7 @@ def _ask(
 
 async def lines_or_ask(
     state: TurnState, runtime: Rt, order: OrderView, intent: str
-) -> tuple[tuple[str, ...], dict | None]:
+) -> tuple[tuple[str, ...], dict[str, Any] | None]:
     """The SKUs of the lines the customer means (empty: the whole order), or the partial
     update that asks which line: when a phrase fits two lines equally, or names a product
     the order doesn't have (then the order's items are listed)."""

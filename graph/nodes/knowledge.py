@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from graph.llm.composer import Answer
 from graph.llm.openai_composer import LLMUnavailable
 from graph.nodes.common import Rt, action, emit, record, say
 from graph.routing import ACCOUNT_ROUTES, INTENT_ROUTES
 from graph.state import TurnState
+from knowledge.retrieval import Passage
 from knowledge.vectorstore import VectorStoreUnavailable
 from observability.tracing import span
 
@@ -23,7 +26,7 @@ def needs_sign_in_hint(state: TurnState, runtime: Rt) -> bool:
     return runtime.context.customer_id is None and route in ACCOUNT_ROUTES
 
 
-def citation(passage) -> dict:
+def citation(passage: Passage) -> dict[str, Any]:
     """Public citation fields of a passage."""
     return {
         "doc_id": passage.doc_id,
@@ -47,7 +50,9 @@ def previous_customer_line(state: TurnState) -> str:
     return lines[-1] if lines else ""
 
 
-async def log_question(runtime: Rt, question: str, passages: list, outcome: str) -> None:
+async def log_question(
+    runtime: Rt, question: str, passages: Sequence[Passage], outcome: str
+) -> None:
     """Record the question for `support kb gaps`; a failing log never fails the turn."""
     query_log = runtime.context.services.retriever.log
     if query_log is None:
@@ -98,7 +103,8 @@ async def search_and_compose(
         best = max((p.score for p in passages), default=0.0)
         # A question with a word the help centre never uses ("gift wrapping", "drone") is
         # answered only from a passage close to it: a loosely related one is a guess.
-        unknown = svc.retriever.unknown_words(question) if best < svc.kb_sure_score else []
+        sure = svc.thresholds.kb_sure_score
+        unknown = svc.retriever.unknown_words(question) if best < sure else []
     except VectorStoreUnavailable as exc:
         log.warning("help-centre search failed: %s", exc)
         failed = action("search_knowledge", "error", "the help centre is not answering")
@@ -106,7 +112,7 @@ async def search_and_compose(
     detail = f"{len(passages)} passages, best {best:.2f}"
     if unknown:
         detail += f"; not in the help centre: {', '.join(unknown)}"
-        min_score = max(min_score, svc.kb_sure_score)
+        min_score = max(min_score, svc.thresholds.kb_sure_score)
     searched = action("search_knowledge", "ok", detail)
 
     async def found(outcome: str, answer: Answer | None = None) -> Found:
@@ -129,7 +135,7 @@ async def search_and_compose(
     return await found("answered", answer)
 
 
-def emit_citations(runtime: Rt, answer: Answer) -> list[dict]:
+def emit_citations(runtime: Rt, answer: Answer) -> list[dict[str, Any]]:
     """The answer's citations as public fields, each also sent as an SSE `citation` event."""
     citations = [citation(p) for p in answer.citations]
     for c in citations:
@@ -144,12 +150,13 @@ def append_to_reply(runtime: Rt, answer: Answer, text: str) -> str:
     return f"{answer.text} {text}"
 
 
-async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict:
+async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Answer from the help centre with citations, or escalate when it has no good answer."""
     svc = runtime.context.services
     # Unsure what was asked (only the help-centre intents together were sure): answer only
     # from a passage close to the question; else a person answers it.
-    min_score = svc.kb_sure_score if state.get("help_centre_guess") else svc.kb_min_score
+    bars = svc.thresholds
+    min_score = bars.kb_sure_score if state.get("help_centre_guess") else bars.kb_min_score
     found = await search_and_compose(state, runtime, min_score)
     if found.answer is None:
         failed = found.outcome in ("composer_unavailable", "knowledge_unavailable")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from graph.nodes.common import Rt, action, customer_of, record, say, short_date
 from graph.nodes.slots import order_or_ask, sign_in_required
 from graph.state import TurnState
@@ -33,7 +35,7 @@ def order_status_reply(order: OrderView) -> str:
     )
 
 
-async def order_status(state: TurnState, runtime: Rt) -> dict:
+async def order_status(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Look up one of the caller's orders and report its status and tracking."""
     customer_id = customer_of(state, runtime)
     if customer_id is None:

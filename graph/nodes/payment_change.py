@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
 from graph.context import TurnContext
 from graph.nodes.common import Rt, action, record, say
@@ -12,6 +13,7 @@ from graph.nodes.slots import order_or_ask, tool_failure
 from graph.nodes.writes import Write, answered_offer, offered
 from graph.state import Pending, TurnState
 from tools import orders as order_tools
+from tools.change_views import PaymentChangeView
 from tools.errors import BackendUnavailable
 from tools.schemas import PaymentMethodView
 
@@ -61,7 +63,7 @@ def _keys(ctx: TurnContext, offer: Pending) -> tuple[str, ...]:
     return (idempotency_key(ctx.session_id, offer["order_id"], offer["method_id"] or ""),)
 
 
-def _run(ctx: TurnContext, customer_id: str, offer: Pending):
+def _run(ctx: TurnContext, customer_id: str, offer: Pending) -> PaymentChangeView:
     return order_tools.change_payment_method(
         ctx.services.store,
         customer_id,
@@ -87,7 +89,7 @@ CHANGE_PAYMENT = Write(
 """The move to another payment method, made only on the customer's yes."""
 
 
-async def change_payment(state: TurnState, runtime: Rt) -> dict:
+async def change_payment(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Move one of the caller's pending orders to another of their saved payment methods."""
     customer_id, done = await answered_offer(state, runtime, CHANGE_PAYMENT, "payment_change")
     if done is not None:

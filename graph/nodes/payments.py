@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
 from graph.context import TurnContext
 from graph.nodes.common import Rt, action, customer_of, entity, record, say
@@ -38,7 +39,7 @@ def _method_line(method: PaymentMethodView) -> str:
     return method.label
 
 
-async def _methods(state: TurnState, runtime: Rt, customer_id: str) -> dict:
+async def _methods(state: TurnState, runtime: Rt, customer_id: str) -> dict[str, Any]:
     """The payment methods on the caller's file, masked."""
     try:
         found = await asyncio.to_thread(
@@ -94,7 +95,7 @@ DISPUTE = Write(
 """The duplicate-charge dispute, opened only on the customer's yes to the offer."""
 
 
-async def _duplicate_charge(state: TurnState, runtime: Rt, customer_id: str) -> dict:
+async def _duplicate_charge(state: TurnState, runtime: Rt, customer_id: str) -> dict[str, Any]:
     """Check the order's charges; offer a dispute for a real duplicate."""
     order_id, ask = await order_id_or_ask(state, runtime)
     if ask is not None:
@@ -144,7 +145,7 @@ async def _duplicate_charge(state: TurnState, runtime: Rt, customer_id: str) -> 
     }
 
 
-async def payments(state: TurnState, runtime: Rt) -> dict:
+async def payments(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Saved payment methods, or a payment problem on one of the caller's orders."""
     customer_id = customer_of(state, runtime)
     if customer_id is None:

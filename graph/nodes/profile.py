@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from typing import Any
 
 from graph.context import TurnContext
 from graph.nodes.common import Rt, action, record, say
@@ -13,6 +14,7 @@ from graph.nodes.writes import Write, answered_offer, offered
 from graph.state import Pending, TurnState
 from tools import profile
 from tools.addresses import find_address, with_recipient
+from tools.change_views import DefaultAddressView
 from tools.errors import BackendUnavailable
 
 
@@ -25,7 +27,7 @@ def _keys(ctx: TurnContext, offer: Pending) -> tuple[str, ...]:
     return (idempotency_key(ctx.session_id, offer["address"]),)
 
 
-def _run(ctx: TurnContext, customer_id: str, offer: Pending):
+def _run(ctx: TurnContext, customer_id: str, offer: Pending) -> DefaultAddressView:
     return profile.change_default_address(
         ctx.services.store,
         customer_id,
@@ -46,7 +48,7 @@ CHANGE_DEFAULT = Write(
 """The new default address, written only on the customer's yes."""
 
 
-async def profile_address(state: TurnState, runtime: Rt) -> dict:
+async def profile_address(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Change the default address on the caller's account."""
     customer_id, done = await answered_offer(state, runtime, CHANGE_DEFAULT, "default_address")
     if done is not None:

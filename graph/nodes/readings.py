@@ -8,7 +8,7 @@ from typing import Any
 
 from graph import dialogue
 from graph.routing import PAYMENT_WORDS, WRITE_INTENTS
-from graph.state import Pending
+from graph.state import EscalationReason, Memory, Pending
 
 _MORE = re.compile(r"^\W*(and|also|plus|what about|how about)\b|\b(too|as well)\W*$", re.I)
 """A message that adds to the customer's last request."""
@@ -17,7 +17,7 @@ _MORE = re.compile(r"^\W*(and|also|plus|what about|how about)\b|\b(too|as well)\
 def follow_up(
     message: str,
     said_orders: list[str],
-    memory: dict,
+    memory: Memory,
     intent: str,
     confidence: float,
     threshold: float,
@@ -43,10 +43,10 @@ def follow_up(
 def unclear(
     parse: Any,
     message: str,
-    entities: list[dict],
+    entities: list[dict[str, Any]],
     pending: Pending | None,
     held: Pending | None,
-) -> tuple[str, str | None, Pending | None, list[str]]:
+) -> tuple[str, EscalationReason | None, Pending | None, list[str]]:
     """Route, reason, pending and quick replies for a message no intent is sure of.
 
     Off-topic chatter gets the polite fallback (a person only if it repeats); while an

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
 from graph.context import TurnContext
 from graph.nodes.common import Rt, action, customer_of, emit, record, say
@@ -58,7 +59,7 @@ async def _destination(state: TurnState, runtime: Rt, customer_id: str) -> str |
 
 async def _ask_approval(
     state: TurnState, runtime: Rt, customer_id: str, check: RefundEligibility
-) -> dict:
+) -> dict[str, Any]:
     """The customer said yes to a refund above the limit: ask a human and pause."""
     ctx = runtime.context
     approval = await asyncio.to_thread(
@@ -114,7 +115,7 @@ async def _ask_approval(
 
 async def _approval_instead(
     state: TurnState, runtime: Rt, customer_id: str, exc: ApprovalRequired
-) -> dict:
+) -> dict[str, Any]:
     """The refund is above the limit: the yes asks a human to approve it instead."""
     try:
         return await _ask_approval(state, runtime, customer_id, exc.eligibility)  # type: ignore[arg-type]
@@ -168,7 +169,7 @@ REFUND = Write(
 """Second step: the refund (or, above the limit, the approval request) on the customer's yes."""
 
 
-async def _offer(state: TurnState, runtime: Rt, customer_id: str, order_id: str) -> dict:
+async def _offer(state: TurnState, runtime: Rt, customer_id: str, order_id: str) -> dict[str, Any]:
     """First step: which lines, the policy's verdict, and exactly what the refund would be."""
     ctx = runtime.context
     policy = ctx.services.policy
@@ -236,7 +237,7 @@ async def _offer(state: TurnState, runtime: Rt, customer_id: str, order_id: str)
     }
 
 
-async def _status(state: TurnState, runtime: Rt, customer_id: str, order_id: str) -> dict:
+async def _status(state: TurnState, runtime: Rt, customer_id: str, order_id: str) -> dict[str, Any]:
     """Where the customer's refunds on an order stand."""
     order, failed = await own_order(state, runtime, customer_id, order_id)
     if failed is not None:
@@ -251,7 +252,7 @@ async def _status(state: TurnState, runtime: Rt, customer_id: str, order_id: str
     return {"reply": reply, "pending": None, "actions": record(runtime, state, done)}
 
 
-async def refund(state: TurnState, runtime: Rt) -> dict:
+async def refund(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Refund requests and refund status for the caller's own orders."""
     customer_id = customer_of(state, runtime)
     if customer_id is None:

@@ -7,11 +7,13 @@ conversation.
 
 from __future__ import annotations
 
+from typing import Any
+
 from graph.nodes.common import Rt, action, emit, record, say
 from graph.state import TurnState
 
 
-async def clarify(state: TurnState, runtime: Rt) -> dict:
+async def clarify(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Offer the likeliest readings of an unclear message as quick replies."""
     suggestions = state.get("suggestions") or []
     options = (state.get("pending") or {}).get("options") or []
@@ -22,7 +24,7 @@ async def clarify(state: TurnState, runtime: Rt) -> dict:
     }
 
 
-async def resume_offer(state: TurnState, runtime: Rt) -> dict:
+async def resume_offer(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """After a side question, restate the offer (or question) that was put on hold.
 
     A turn that asked something new or made a new offer replaces the held one. A side
@@ -51,7 +53,7 @@ async def resume_offer(state: TurnState, runtime: Rt) -> dict:
     }
 
 
-async def next_request(state: TurnState, runtime: Rt) -> dict:
+async def next_request(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Take the next request of a message that held several ("cancel W1 and where is W2")."""
     queue = list(state.get("queue") or [])
     emit(runtime, "delta", " ")

@@ -25,7 +25,7 @@ PER_ORDER = {
 """Lookups asked about several orders at once, and how each is asked on its own."""
 
 
-def order_ids(entities: list[dict]) -> list[str]:
+def order_ids(entities: list[dict[str, Any]]) -> list[str]:
     return [str(e["value"]) for e in entities if e.get("type") == "order_id"]
 
 
@@ -55,7 +55,7 @@ async def requests_of(state: TurnState, runtime: Rt) -> tuple[Any, str, list[str
     if state.get("earlier_replies"):
         return parse, message, []  # a request queued by an earlier part of the message
     orders = order_ids(parse.to_dict()["entities"])
-    sure = parse.confidence >= svc.escalation_threshold
+    sure = parse.confidence >= svc.thresholds.escalation
     if len(orders) > 1 and parse.intent in PER_ORDER and sure:
         # "what's the status of W1 and W2?": the same lookup once per order
         first = message
@@ -69,7 +69,7 @@ async def requests_of(state: TurnState, runtime: Rt) -> tuple[Any, str, list[str
         await asyncio.to_thread(svc.nlu.parse, p, today=ctx.now.date(), session_id=ctx.session_id)
         for p in parts
     ]
-    if not _split(parts, parses, svc.escalation_threshold):
+    if not _split(parts, parses, svc.thresholds.escalation):
         return parse, message, []
     # Look things up first and leave writes (which end in a question) for last.
     order = sorted(range(len(parts)), key=lambda i: parses[i].intent in WRITE_INTENTS)

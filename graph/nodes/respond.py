@@ -37,7 +37,7 @@ def _remembered(state: TurnState, reply: str) -> Memory:
     return memory
 
 
-async def respond(state: TurnState, runtime: Rt) -> dict:
+async def respond(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Deliver the turn's reply and record it in the transcript."""
     reply = state.get("reply") or ""
     if reply and not state.get("streamed"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from graph.nodes.common import Rt, action, customer_of, entity, record, say
 from graph.state import TurnState
@@ -20,7 +21,7 @@ STATUS_FIRST = {
 """For these intents, orders in the status they usually concern are listed first."""
 
 
-def sign_in_required(state: TurnState, runtime: Rt) -> dict:
+def sign_in_required(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Reply for an anonymous customer asking about account data."""
     return {
         "reply": say("sign_in_required"),
@@ -28,7 +29,7 @@ def sign_in_required(state: TurnState, runtime: Rt) -> dict:
     }
 
 
-def tool_failure(state: TurnState, runtime: Rt, tool: str, exc: Exception) -> dict:
+def tool_failure(state: TurnState, runtime: Rt, tool: str, exc: Exception) -> dict[str, Any]:
     """Partial update that hands a failed backend call to a human (nothing was changed)."""
     return {
         "escalation_reason": "tool_failure",
@@ -37,7 +38,7 @@ def tool_failure(state: TurnState, runtime: Rt, tool: str, exc: Exception) -> di
     }
 
 
-def order_not_found(state: TurnState, runtime: Rt, tool: str, order_id: str) -> dict:
+def order_not_found(state: TurnState, runtime: Rt, tool: str, order_id: str) -> dict[str, Any]:
     """Reply for a missing order, and for someone else's (the two read the same)."""
     return {
         "reply": say("order_not_found", order_id=order_id),
@@ -48,7 +49,7 @@ def order_not_found(state: TurnState, runtime: Rt, tool: str, order_id: str) -> 
 
 async def own_order(
     state: TurnState, runtime: Rt, customer_id: str, order_id: str
-) -> tuple[OrderView | None, dict | None]:
+) -> tuple[OrderView | None, dict[str, Any] | None]:
     """One of the caller's orders, or the partial update saying it is missing or unreadable."""
     try:
         order = await asyncio.to_thread(
@@ -62,8 +63,8 @@ async def own_order(
 
 
 async def order_id_or_ask(
-    state: TurnState, runtime: Rt, slot_extra: dict | None = None
-) -> tuple[str | None, dict | None]:
+    state: TurnState, runtime: Rt, slot_extra: dict[str, Any] | None = None
+) -> tuple[str | None, dict[str, Any] | None]:
     """The order this turn is about, or the partial update that asks the customer for it.
 
     Uses the order number in the message, then the order the message referred to ("that
@@ -112,7 +113,7 @@ async def order_id_or_ask(
 
 async def order_or_ask(
     state: TurnState, runtime: Rt, customer_id: str
-) -> tuple[OrderView | None, dict | None]:
+) -> tuple[OrderView | None, dict[str, Any] | None]:
     """The caller's order this turn is about (`order_id_or_ask`, then `own_order`), or the
     partial update that asks for it or says it is missing or unreadable."""
     order_id, ask = await order_id_or_ask(state, runtime)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from graph.dialogue import confirmation
 from graph.nodes.common import Rt, say
 from graph.state import TurnState
@@ -30,7 +32,7 @@ def _reply(state: TurnState) -> str:
     return say(intent if intent in TEMPLATES else "out_of_scope")
 
 
-async def smalltalk(state: TurnState, runtime: Rt) -> dict:
+async def smalltalk(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Templated reply for greeting, goodbye, out_of_scope and the repair moves."""
     keep = state.get("repair") == "repeat"
     return {"reply": _reply(state), "pending": state.get("pending") if keep else None}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any, Literal
 
 from graph.context import TurnContext
 from graph.nodes.common import Rt, action, record, say
@@ -21,7 +22,7 @@ from graph.state import Pending, TurnState
 from tools import exchanges
 from tools.errors import BackendUnavailable, NotFound
 from tools.items import describe_lines
-from tools.schemas import OrderView, ProductView, money
+from tools.schemas import OrderView, ProductView, SwapView, money
 
 
 def idempotency_key(session_id: str, order_id: str, swaps: dict[str, str]) -> str:
@@ -34,7 +35,9 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def chosen_variant(text: str, current: dict[str, str], variants: list[ProductView]) -> list:
+def chosen_variant(
+    text: str, current: dict[str, str], variants: list[ProductView]
+) -> list[ProductView]:
     """The variants whose option words the text names best (several: still ambiguous)."""
     lowered = text.lower()
     if named := [v for v in variants if v.options and v.label.lower() in lowered]:
@@ -61,7 +64,7 @@ def _keys(ctx: TurnContext, offer: Pending) -> tuple[str, ...]:
     return (idempotency_key(ctx.session_id, offer["order_id"], swaps),)
 
 
-def _run(ctx: TurnContext, customer_id: str, offer: Pending):
+def _run(ctx: TurnContext, customer_id: str, offer: Pending) -> SwapView:
     write = (
         exchanges.exchange_items
         if offer.get("swap_kind") == "exchange"
@@ -81,7 +84,7 @@ def _run(ctx: TurnContext, customer_id: str, offer: Pending):
     )
 
 
-def _done(offer: Pending, view) -> tuple[str, str]:
+def _done(offer: Pending, view: SwapView) -> tuple[str, str]:
     template = "exchange_done" if offer.get("swap_kind") == "exchange" else "modify_done"
     return say(template, order_id=offer["order_id"], summary=offer.get("summary", "")), view.id
 
@@ -97,12 +100,12 @@ SWAP = Write(
 """The exchange or item change, made only on the customer's yes to the offer."""
 
 
-def _kind(order: OrderView, runtime: Rt) -> str:
+def _kind(order: OrderView, runtime: Rt) -> Literal["exchange", "modify"]:
     policy = runtime.context.services.policy
     return "modify" if order.status in policy.swap_statuses("modify") else "exchange"
 
 
-async def swap_items(state: TurnState, runtime: Rt) -> dict:
+async def swap_items(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Swap one of the caller's order lines for another option of the same product."""
     customer_id, done = await answered_offer(state, runtime, SWAP, "swap")
     if done is not None:
@@ -182,7 +185,7 @@ async def swap_items(state: TurnState, runtime: Rt) -> dict:
     }
 
 
-def _ask_item(state: TurnState, runtime: Rt, order: OrderView) -> dict:
+def _ask_item(state: TurnState, runtime: Rt, order: OrderView) -> dict[str, Any]:
     return {
         "reply": say("ask_which_item", order_id=order.id, items=describe_lines(order.items)),
         "pending": {
@@ -198,8 +201,8 @@ def _ask_item(state: TurnState, runtime: Rt, order: OrderView) -> dict:
 
 
 def _ask_variant(
-    state: TurnState, runtime: Rt, order: OrderView, sku: str, name: str, options: list
-) -> dict:
+    state: TurnState, runtime: Rt, order: OrderView, sku: str, name: str, options: list[ProductView]
+) -> dict[str, Any]:
     if not options:
         return {
             "reply": say("swap_no_variants", item=name),

@@ -17,6 +17,7 @@ import asyncio
 import dataclasses
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from graph.nodes.common import Rt, action, record, say
 from graph.nodes.knowledge import append_to_reply, emit_citations, search_and_compose
@@ -51,7 +52,7 @@ class IdentityClaims:
         return bool(self.email or self.order_id or self.zip_code)
 
 
-def identity_claims(message: str, entities: list[dict]) -> IdentityClaims:
+def identity_claims(message: str, entities: list[dict[str, Any]]) -> IdentityClaims:
     """Email, order number, name and ZIP code in a message ('Jordan Rivera, 97205')."""
 
     def first(kind: str) -> str | None:
@@ -74,8 +75,12 @@ def identity_claims(message: str, entities: list[dict]) -> IdentityClaims:
 
 
 def _ask(
-    state: TurnState, runtime: Rt, template: str, claims: IdentityClaims | None = None, **values
-) -> dict:
+    state: TurnState,
+    runtime: Rt,
+    template: str,
+    claims: IdentityClaims | None = None,
+    **values: Any,
+) -> dict[str, Any]:
     kept = {k: v for k, v in dataclasses.asdict(claims).items() if v} if claims else {}
     return {
         "reply": say(template, **values),
@@ -92,7 +97,7 @@ def _ask(
     }
 
 
-async def _answer_then_ask(state: TurnState, runtime: Rt) -> dict | None:
+async def _answer_then_ask(state: TurnState, runtime: Rt) -> dict[str, Any] | None:
     """The help centre's general answer, then the identity check; None when no passage is
     close enough to the question (KB_SURE_SCORE).
 
@@ -102,7 +107,7 @@ async def _answer_then_ask(state: TurnState, runtime: Rt) -> dict | None:
     identity check is the answer to a request about one's own records.
     """
     found = await search_and_compose(
-        state, runtime, runtime.context.services.kb_sure_score, log_gaps=False
+        state, runtime, runtime.context.services.thresholds.kb_sure_score, log_gaps=False
     )
     if found.answer is None:
         return None
@@ -122,7 +127,7 @@ async def _answer_then_ask(state: TurnState, runtime: Rt) -> dict | None:
     }
 
 
-async def verify(state: TurnState, runtime: Rt) -> dict:
+async def verify(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Ask an anonymous caller for proof of identity, or check the proof they gave."""
     ctx = runtime.context
     store = ctx.services.store

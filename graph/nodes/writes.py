@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from graph.context import TurnContext
 from graph.dialogue import confirmation
@@ -45,11 +45,13 @@ class Write(Generic[T]):
     keys: Callable[[TurnContext, Pending], tuple[str, ...]]
     """The idempotency keys a yes to the offer writes under (the write, or the approval
     request a yes makes instead)."""
-    approval: Callable[[TurnState, Rt, str, ApprovalRequired], Awaitable[dict]] | None = None
+    approval: Callable[[TurnState, Rt, str, ApprovalRequired], Awaitable[dict[str, Any]]] | None = (
+        None
+    )
     """Refunds above the limit: what a yes does instead (ask a human)."""
 
 
-def declined(state: TurnState, runtime: Rt, tool: str, order_id: str, reply: str) -> dict:
+def declined(state: TurnState, runtime: Rt, tool: str, order_id: str, reply: str) -> dict[str, Any]:
     """The customer did not say yes: nothing is written, the offer is dropped."""
     return {
         "reply": say(reply),
@@ -70,11 +72,11 @@ async def _recorded(runtime: Rt, keys: tuple[str, ...] | list[str]) -> bool:
         return False
 
 
-async def _made_before(runtime: Rt, write: Write, offer: Pending) -> bool:
+async def _made_before(runtime: Rt, write: Write[Any], offer: Pending) -> bool:
     return await _recorded(runtime, write.keys(runtime.context, offer))
 
 
-def offered(write: Write, runtime: Rt, offer: Pending) -> Pending:
+def offered(write: Write[Any], runtime: Rt, offer: Pending) -> Pending:
     """The pending offer of `write`, carrying the keys a yes writes under, so that any later
     message (a side question too) can learn that the write was already made."""
     return offer | {"write_keys": list(write.keys(runtime.context, offer))}
@@ -92,14 +94,16 @@ async def _pause_after_write(runtime: Rt) -> None:
         await asyncio.sleep(pause)
 
 
-def _told_late(update: dict) -> dict:
+def _told_late(update: dict[str, Any]) -> dict[str, Any]:
     """The reply to an answer whose write had already been made before an interruption."""
     if not update.get("reply"):  # the store failed on the way: the hand-off says so
         return update
     return update | {"reply": f"{say('write_made_before_interruption')} {update['reply']}"}
 
 
-async def confirm_write(state: TurnState, runtime: Rt, customer_id: str, write: Write) -> dict:
+async def confirm_write(
+    state: TurnState, runtime: Rt, customer_id: str, write: Write[Any]
+) -> dict[str, Any]:
     """The customer answered the offer: make the write on yes, nothing otherwise; tell a
     write made before an interruption, whatever the answer."""
     offer: Pending = state["pending"] or {}
@@ -133,8 +137,8 @@ async def confirm_write(state: TurnState, runtime: Rt, customer_id: str, write: 
 
 
 async def answered_offer(
-    state: TurnState, runtime: Rt, write: Write, action_name: str
-) -> tuple[str | None, dict | None]:
+    state: TurnState, runtime: Rt, write: Write[Any], action_name: str
+) -> tuple[str | None, dict[str, Any] | None]:
     """The first step every write branch shares: (customer, None) to go on and make the
     offer, or (None, the turn's update) when the caller must sign in first or has just
     answered this branch's offer (`action_name`), which `confirm_write` then carries out."""

@@ -26,6 +26,7 @@ from prompts import render
 
 if TYPE_CHECKING:
     from openai import OpenAI
+    from openai.types.chat import ChatCompletionMessageParam
 
 SOURCE = "llm_paraphrase"
 MIN_CHARS, MAX_CHARS = 3, 200
@@ -101,7 +102,7 @@ def paraphrase(
         for seed in phrasings:
             stats.seeds += 1
             seen.add(norm_key(seed))
-            messages = [
+            messages: list[ChatCompletionMessageParam] = [
                 {"role": "system", "content": render("paraphrase_system")},
                 {
                     "role": "user",

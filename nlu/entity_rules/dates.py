@@ -98,8 +98,8 @@ def _candidates(text: str, today: date) -> Iterator[Candidate]:
         if d:
             yield Candidate(m.start(), m.end(), "date", d.isoformat())
     for m in _US_DATE.finditer(text):
-        year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
-        d = _safe_date(year, int(m[1]), int(m[2]))
+        full_year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
+        d = _safe_date(full_year, int(m[1]), int(m[2]))
         if d:
             yield Candidate(m.start(), m.end(), "date", d.isoformat())
     for m, month, day, year in [

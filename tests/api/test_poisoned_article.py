@@ -80,7 +80,7 @@ def _help_centre_with(built, root, article: str):
     articles = root / "articles"
     articles.mkdir()
     (articles / "payment-troubleshooting.md").write_text(article, encoding="utf-8")
-    collection = open_collection(base.model_copy(update={"DATA_DIR": root / "data"}))
+    collection = open_collection(base.model_copy(update={"DATA_DIR": root / "data"}).knowledge)
     tokenizer = get_tokenizer(str(base.tiktoken_cache_dir))
     ingest_paths([base.KB_DIR], collection, tokenizer)
     summary = ingest_paths([articles], collection, tokenizer)

@@ -82,12 +82,12 @@ def test_chroma_server_ingest_and_hybrid_search(server_settings, tmp_path, encod
         (kb_dir / name).write_text(text, encoding="utf-8")
     tokenizer = get_tokenizer(str(server_settings.tiktoken_cache_dir))
 
-    first = ingest_paths([kb_dir], open_collection(server_settings), tokenizer)
-    again = ingest_paths([kb_dir], open_collection(server_settings), tokenizer)
+    first = ingest_paths([kb_dir], open_collection(server_settings.knowledge), tokenizer)
+    again = ingest_paths([kb_dir], open_collection(server_settings.knowledge), tokenizer)
 
     assert (first.added, again.unchanged) == (3, 3)
     assert "chroma" not in [p.name for p in server_settings.data_dir.iterdir()]  # nothing local
-    retriever = Retriever(open_collection(server_settings))
+    retriever = Retriever(open_collection(server_settings.knowledge))
     assert retriever.search("how long until my refund arrives", k=1)[0].doc_id == "refund-timing"
     assert [p.doc_id for p in retriever.search("Kestrel", k=1, mode="bm25")] == ["vouchers"]
 
@@ -97,15 +97,17 @@ def test_chroma_server_retriever_sees_another_clients_ingest(server_settings, tm
     kb_dir.mkdir()
     (kb_dir / "pairing.md").write_text(ARTICLES["pairing.md"], encoding="utf-8")
     tokenizer = get_tokenizer(str(server_settings.tiktoken_cache_dir))
-    ingest_paths([kb_dir], open_collection(server_settings), tokenizer)
-    serving = Retriever(open_collection(server_settings))
+    ingest_paths([kb_dir], open_collection(server_settings.knowledge), tokenizer)
+    serving = Retriever(open_collection(server_settings.knowledge))
     assert serving.search("Ostrava pickup", k=3, mode="bm25") == []
 
     # Another process's client (a fresh one here) ingests a new article ...
     (kb_dir / "pickup.md").write_text(
         "# Pickup points\n\nCollect parcels at the Ostrava pickup point.", encoding="utf-8"
     )
-    other = open_collection(server_settings, client=open_client(server_settings))
+    other = open_collection(
+        server_settings.knowledge, client=open_client(server_settings.knowledge)
+    )
     ingest_paths([kb_dir], other, tokenizer)
 
     # ... and the serving retriever's BM25 index follows the collection's revision.

@@ -364,7 +364,7 @@ def ingest_into(settings, chroma_url: str) -> None:
 
     remote = settings.model_copy(update={"CHROMA_URL": chroma_url})
     tokenizer = get_tokenizer(str(settings.tiktoken_cache_dir))
-    ingest_paths([settings.KB_DIR], open_collection(remote), tokenizer)
+    ingest_paths([settings.KB_DIR], open_collection(remote.knowledge), tokenizer)
 
 
 def test_chroma_down_at_start_and_mid_run_escalates_then_recovers(built, tmp_path):

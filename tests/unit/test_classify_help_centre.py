@@ -78,7 +78,7 @@ async def test_a_sure_intent_is_not_a_guess(services):
 async def test_a_guessed_help_centre_question_needs_a_close_passage(services):
     question = "do you sell replacement poles for the Summit tent?"  # the help centre never says
     best = max(p.score for p in services.retriever.search(question, 4))
-    assert services.kb_min_score <= best < services.kb_sure_score
+    assert services.thresholds.kb_min_score <= best < services.thresholds.kb_sure_score
     assert services.retriever.unknown_words(question) == []  # else even a sure intent would wait
 
     def state(guess: bool) -> dict:
@@ -94,7 +94,7 @@ async def test_a_guessed_help_centre_question_needs_a_close_passage(services):
 def test_customer_gets_a_cited_answer_to_a_product_question(client, services):
     question = "Is the Summit tent covered by a warranty?"
     # No intent of the trained model is sure of it (product_defect, technical_support, ...).
-    assert services.nlu.parse(question).confidence < services.escalation_threshold
+    assert services.nlu.parse(question).confidence < services.thresholds.escalation
     out = client.post("/v1/chat", json={"message": question})
     body = out.json()
     assert out.status_code == 200 and body["escalated"] is False

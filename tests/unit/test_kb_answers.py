@@ -54,7 +54,7 @@ async def test_knowledge_node_without_good_context_escalates_and_logs_the_questi
     assert [(r.question, r.outcome) for r in logged] == [
         ("where is your head office?", "missing_knowledge")
     ]
-    assert logged[0].best_score < services.kb_min_score
+    assert logged[0].best_score < services.thresholds.kb_min_score
 
 
 async def test_knowledge_node_answer_is_logged_with_its_best_document(services):
@@ -62,7 +62,7 @@ async def test_knowledge_node_answer_is_logged_with_its_best_document(services):
 
     assert update.get("escalation_reason") is None and update["citations"]
     assert [(r.outcome, r.best_doc) for r in logged] == [("answered", "refund-timing")]
-    assert logged[0].best_score >= services.kb_min_score
+    assert logged[0].best_score >= services.thresholds.kb_min_score
 
 
 async def test_a_word_the_help_centre_never_uses_needs_a_close_passage(services):
@@ -71,7 +71,8 @@ async def test_a_word_the_help_centre_never_uses_needs_a_close_passage(services)
 
     assert update["escalation_reason"] == "missing_knowledge" and "reply" not in update
     assert "not in the help centre: drone" in update["actions"][-1]["detail"]
-    assert services.kb_min_score <= logged[0].best_score < services.kb_sure_score
+    bars = services.thresholds
+    assert bars.kb_min_score <= logged[0].best_score < bars.kb_sure_score
 
     # An unknown word does not matter when a passage is close to the question.
     update, _ = await _knowledge_turn(services, "my account is locked after too many attempts")

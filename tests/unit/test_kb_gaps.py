@@ -142,7 +142,7 @@ def test_kb_cli_gaps_lists_groups_from_the_store_and_the_log(settings, monkeypat
             entities=[],
             transcript=[{"role": "customer", "content": question}],
         )
-    log = QueryLog.for_settings(settings)
+    log = QueryLog(settings.knowledge.query_log)
     log.record(
         session_id="c",
         question="can I pay with bitcoin",

@@ -190,7 +190,7 @@ def test_lint_files_trusts_reviewed_articles(tmp_path, tokenizer):
 def test_ingest_marks_flagged_chunks_and_search_never_returns_them(
     settings, tokenizer, encoder, tmp_path
 ):
-    collection = open_collection(settings)
+    collection = open_collection(settings.knowledge)
     summary = ingest_paths([_articles(tmp_path)], collection, tokenizer)
     assert [p.line() for p in summary.flagged][0] == (
         "payment-troubleshooting.md > Payment troubleshooting > Getting a payment problem "
@@ -210,7 +210,7 @@ def test_ingest_marks_flagged_chunks_and_search_never_returns_them(
 
 
 def test_ingest_of_a_reviewed_article_uses_all_its_passages(settings, tokenizer, encoder, tmp_path):
-    collection = open_collection(settings)
+    collection = open_collection(settings.knowledge)
     summary = ingest_paths([_articles(tmp_path, reviewed=True)], collection, tokenizer)
     assert summary.flagged[0].doc_id == "vendor/faq"  # the JSONL line is not marked reviewed
     meta = collection.get(ids=["payment-troubleshooting#2"], include=["metadatas"])["metadatas"][0]
@@ -222,7 +222,7 @@ def test_ingest_of_a_reviewed_article_uses_all_its_passages(settings, tokenizer,
 def test_ingest_of_a_vouched_for_corpus_flags_nothing_and_relints_when_that_changes(
     settings, tokenizer, encoder, tmp_path
 ):
-    collection = open_collection(settings)
+    collection = open_collection(settings.knowledge)
     folder = _articles(tmp_path)
     assert len(ingest_paths([folder], collection, tokenizer).flagged) == 3
     vouched = ingest_paths([folder], collection, tokenizer, reviewed=True)

@@ -81,7 +81,7 @@ def embedder(encoder) -> CountingEmbeddingFunction:
 
 @pytest.fixture
 def collection(settings, embedder):
-    return open_collection(settings, embedding_function=embedder)
+    return open_collection(settings.knowledge, embedding_function=embedder)
 
 
 def test_doc_id_for_slugs_the_relative_path():
@@ -255,7 +255,7 @@ class FailingEmbeddingFunction(CountingEmbeddingFunction):
 
 
 def test_ingest_paths_failure_mid_run_leaves_the_old_version_whole(kb_dir, settings, tokenizer):
-    collection = open_collection(settings, embedding_function=FailingEmbeddingFunction())
+    collection = open_collection(settings.knowledge, embedding_function=FailingEmbeddingFunction())
     ingest_paths([kb_dir], collection, tokenizer)
     before = collection.get(where={"doc_id": "returns-and-refunds"}, include=["documents"])
     (kb_dir / "returns-and-refunds.md").write_text(
@@ -308,7 +308,7 @@ def test_ingest_summary_line_format():
 def test_open_collection_reopens_persisted_collection_in_a_fresh_client(
     kb_dir, settings, tokenizer, encoder
 ):
-    ingest_paths([kb_dir], open_collection(settings), tokenizer)
+    ingest_paths([kb_dir], open_collection(settings.knowledge), tokenizer)
     SharedSystemClient.clear_system_cache()  # forget the in-process client for this path
 
     client = chromadb.PersistentClient(
@@ -320,7 +320,7 @@ def test_open_collection_reopens_persisted_collection_in_a_fresh_client(
     result = plain.query(query_texts=["my headphones won't pair"], n_results=1)
     assert result["ids"] == [["headphones-pairing#0"]]
 
-    reopened = open_collection(settings)
+    reopened = open_collection(settings.knowledge)
     assert reopened.count() == 5
     assert ingest_paths([kb_dir], reopened, tokenizer).unchanged == 3
 
@@ -341,7 +341,7 @@ print(json.dumps({
 
 
 def test_persisted_collection_reopens_in_another_process(kb_dir, settings, tokenizer, encoder):
-    ingest_paths([kb_dir], open_collection(settings), tokenizer)
+    ingest_paths([kb_dir], open_collection(settings.knowledge), tokenizer)
 
     done = subprocess.run(
         [sys.executable, "-c", REOPEN_SCRIPT, str(settings.chroma_path), settings.KB_COLLECTION],
@@ -368,4 +368,4 @@ def test_persisted_collection_reopens_in_another_process(kb_dir, settings, token
 def test_open_client_rejects_a_chroma_url_without_scheme(settings):
     settings.CHROMA_URL = "localhost:8000"
     with pytest.raises(ValueError, match="CHROMA_URL must look like http://host:port"):
-        open_client(settings)
+        open_client(settings.knowledge)

@@ -46,7 +46,7 @@ def demo_retriever(tmp_path_factory, encoder) -> Retriever:
     data_dir = tmp_path_factory.mktemp("demo-kb-data")
     settings = Settings(_env_file=None, DATA_DIR=data_dir, CHROMA_URL="")
     settings.ensure_dirs()
-    collection = open_collection(settings)
+    collection = open_collection(settings.knowledge)
     tokenizer = get_tokenizer(str(settings.tiktoken_cache_dir))
     summary = ingest_paths([settings.KB_DIR], collection, tokenizer)
     assert summary.skipped == [] and summary.added >= 22
@@ -105,7 +105,7 @@ def test_retriever_best_score_separates_help_questions_from_off_topic(demo_retri
 def test_retriever_search_empty_query_or_collection_returns_nothing(demo_retriever, settings):
     assert demo_retriever.search("   ", k=5) == []
     assert demo_retriever.search("refund", k=0) == []
-    empty = Retriever(open_collection(settings, "empty-collection"))
+    empty = Retriever(open_collection(settings.knowledge, "empty-collection"))
     assert empty.search("refund", k=5) == []
 
 
@@ -130,7 +130,7 @@ def test_retriever_unknown_words_are_the_words_no_article_uses(demo_retriever, s
     assert demo_retriever.unknown_words("how long does a refnud take for my invoics") == []
     assert demo_retriever.unknown_words("How much does the camera weigh?") == ["weigh"]
     assert demo_retriever.unknown_words("ok so hows ur returns policy pls, thx") == []
-    empty = Retriever(open_collection(settings, "empty-collection"))
+    empty = Retriever(open_collection(settings.knowledge, "empty-collection"))
     assert empty.unknown_words("refund my order") == ["refund", "order"]
 
 
@@ -166,7 +166,7 @@ def small_kb(tmp_path, settings, encoder):
     folder.mkdir()
     for name, text in SMALL_KB.items():
         (folder / f"{name}.md").write_text(text, encoding="utf-8")
-    collection = open_collection(settings)
+    collection = open_collection(settings.knowledge)
     tokenizer = get_tokenizer(str(settings.tiktoken_cache_dir))
     ingest_paths([folder], collection, tokenizer)
     return folder, collection, tokenizer
@@ -211,7 +211,7 @@ def test_collections_search_with_a_wide_hnsw_candidate_list(settings):
     from knowledge.embeddings import MiniLMEmbeddingFunction
     from knowledge.vectorstore import SEARCH_EF, open_client, search_ef
 
-    client = open_client(settings)
+    client = open_client(settings.knowledge)
     old = client.create_collection(
         "made-by-an-older-version",
         metadata={"hnsw:space": "cosine"},
@@ -219,10 +219,11 @@ def test_collections_search_with_a_wide_hnsw_candidate_list(settings):
     )
     assert search_ef(old) == 100
     assert (
-        search_ef(open_collection(settings, "made-by-an-older-version", client=client)) == SEARCH_EF
+        search_ef(open_collection(settings.knowledge, "made-by-an-older-version", client=client))
+        == SEARCH_EF
     )
     assert search_ef(client.get_collection("made-by-an-older-version")) == SEARCH_EF
-    assert search_ef(open_collection(settings, "brand-new", client=client)) == SEARCH_EF
+    assert search_ef(open_collection(settings.knowledge, "brand-new", client=client)) == SEARCH_EF
 
 
 def test_retriever_context_finds_what_a_follow_up_refers_to(small_kb):

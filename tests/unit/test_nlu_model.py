@@ -1,6 +1,9 @@
 """The trained intent model on the real corpus and encoder: classifier, parser and CLI.
 
-The model is trained once for the whole module (train_default into a temp folder).
+The model trained on the committed corpus comes from the model cache that `support setup`
+fills (trained here only when the cache has no model for this corpus, code and encoder):
+the metrics it carries are those its training measured. The tests of training itself
+(tiny corpora, fine-tuning, the CLI's `train`) train their own models.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from typer.testing import CliRunner
 
+from app.settings import Settings
 from cli.nlu import app
 from nlu.classifier import MODEL_VERSION, IntentClassifier
 from nlu.corpus import CORPUS_PATH, read_background, read_corpus
 from nlu.corpus.build_corpus import norm_key
 from nlu.finetune import ENCODER_DIR, FinetuneConfig
 from nlu.parser import NLU
-from nlu.registry import ModelRegistry, load_default, train_default
+from nlu.registry import ModelRegistry, load_default, trained_default
 from nlu.taxonomy import INTENTS
 
 runner = CliRunner()
@@ -66,13 +70,15 @@ ITEM_LEVEL = [  # requests naming an item, the way customers of the imported sto
     ("change the payment method of W5507320 to my paypal", "change_order"),
 ]
 GIBBERISH = ["asdfgh", "hmm", "the thing", "qwop zxv", "blorp"]
+FLOOR = Settings(_env_file=None).ESCALATION_THRESHOLD
+"""The confidence floor the service trains its models for."""
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, encoder):
-    """(models_dir, metrics, classifier) after one train_default on the committed corpus."""
+def trained(tmp_path_factory, encoder, intent_cache_dir):
+    """(models_dir, metrics, classifier) after one trained_default on the committed corpus."""
     models_dir = tmp_path_factory.mktemp("models")
-    metrics = train_default(models_dir, encoder)
+    metrics = trained_default(models_dir, encoder, intent_cache_dir, confidence_floor=FLOOR)
     return models_dir, metrics, load_default(models_dir, encoder)
 
 
@@ -242,7 +248,14 @@ def tiny_data() -> tuple[list[str], list[str]]:
 
 def test_nlu_model_without_tfidf_is_embeddings_only(encoder):
     clf = IntentClassifier()
-    metrics = clf.train(*tiny_data(), encoder, lexical=False, background=(), test_share=0.0)
+    metrics = clf.train(
+        *tiny_data(),
+        encoder,
+        confidence_floor=FLOOR,
+        lexical=False,
+        background=(),
+        test_share=0.0,
+    )
     assert clf.lexical is None and metrics["lexical_features"] == 0
     assert (metrics["n_train"], metrics["n_val"], "test_accuracy" in metrics) == (15, 3, False)
     assert [p.intent for p in clf.predict(TINY_PROBES[:3])] == list(TINY)
@@ -253,7 +266,13 @@ def test_nlu_model_fine_tuned_round_trips_through_the_registry(encoder, tmp_path
     config = FinetuneConfig(epochs=1, batch_size=8)
     lines = []
     metrics = clf.train(
-        *tiny_data(), encoder, C=16.0, background=(), finetune=config, progress=lines.append
+        *tiny_data(),
+        encoder,
+        confidence_floor=FLOOR,
+        C=16.0,
+        background=(),
+        finetune=config,
+        progress=lines.append,
     )
     assert lines and lines[-1].startswith("fine-tuning epoch 1/1: loss ")
     assert metrics["finetune_seconds"] > 0 and len(metrics["embedding_weights"]) == 2
@@ -282,7 +301,9 @@ def test_nlu_model_fine_tuning_needs_a_model_folder(encoder):
             return encoder.encode(texts)
 
     with pytest.raises(ValueError, match="fine-tuning needs an encoder loaded from a model"):
-        IntentClassifier().train(*tiny_data(), Bare(), finetune=FinetuneConfig(epochs=1))
+        IntentClassifier().train(
+            *tiny_data(), Bare(), confidence_floor=FLOOR, finetune=FinetuneConfig(epochs=1)
+        )
 
 
 def test_nlu_model_reads_a_version_0_1_0_folder(encoder, tmp_path):

@@ -83,7 +83,7 @@ def whole_order(text: str) -> bool:
     """Whether the text asks about the whole order ('everything', 'all items'), with no
     exception ('everything except the chair' names lines: see `match_items`)."""
     m = _WHOLE.search(text)
-    return bool(m) and _exception_at(text, m) is None
+    return m is not None and _exception_at(text, m) is None
 
 
 def _exception_at(text: str, whole: re.Match[str]) -> int | None:

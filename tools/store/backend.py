@@ -5,8 +5,9 @@ rows) and turns database failures into `BackendUnavailable`. Reads do not check 
 that is the tools' job (`tools/orders.py` etc.), which know who is asking. Every write
 that changes an order or moves money checks the order belongs to the customer it names,
 re-runs the policy check it is given on the locked order, writes its audit row and is
-idempotent under its key. Conversations, identity checks, escalations and approvals live
-in `tools/store/records.py`.
+idempotent under its key. This file holds the `OrderStore` part (approvals of large refunds
+included); conversations and identity live in `tools/store/records.py`, escalations and the
+agent desk in `tools/store/desk_records.py`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tools.change_views import DefaultAddressView, PaymentChangeView
 from tools.errors import BackendUnavailable
 from tools.schemas import (
     AddressChangeView,
+    ApprovalView,
     CancellationView,
     CustomerView,
     DisputeView,
@@ -34,7 +36,11 @@ from tools.schemas import (
     SwapView,
 )
 from tools.store import views
-from tools.store.approval_tx import write_dispute
+from tools.store.approval_tx import (
+    write_approval_decision,
+    write_approval_request,
+    write_dispute,
+)
 from tools.store.change_tx import write_default_address, write_payment_change
 from tools.store.db import (
     SQLITE_BUSY_TIMEOUT_MS,
@@ -264,3 +270,38 @@ class SqlStore(ConversationRecords, DeskRecords):
             if customer_id is not None:
                 query = query.where(Dispute.customer_id == customer_id)
             return [views.dispute(d) for d in s.scalars(query)]
+
+    # -- approvals -----------------------------------------------------------------
+    def request_approval(self, **fields: Any) -> ApprovalView:
+        """A pending approval plus its `approval_needed` escalation, once per key.
+
+        Keyword arguments: those of `StoreBackend.request_approval`."""
+        return self._write_once("request_approval", write_approval_request, fields)
+
+    def decide_approval(
+        self,
+        approval_id: str,
+        *,
+        approve: bool,
+        agent: str,
+        note: str = "",
+        check: OrderCheck | None = None,
+    ) -> ApprovalView:
+        """Record a human decision (and, on approval, the refund) in one transaction."""
+        with self._guard("decide_approval"), self._writer.begin() as s:
+            return write_approval_decision(
+                s, approval_id=approval_id, approve=approve, agent=agent, note=note, check=check
+            )
+
+    def get_approval(self, approval_id: str) -> ApprovalView | None:
+        with self._guard("get_approval"), self._reader() as s:
+            row = s.get(Approval, approval_id)
+            return views.approval(row) if row else None
+
+    def list_approvals(self, status: str | None = None) -> list[ApprovalView]:
+        """Approvals, oldest request first; `status` filters (pending, approved, declined)."""
+        with self._guard("list_approvals"), self._reader() as s:
+            query = select(Approval).order_by(Approval.requested_at, Approval.id)
+            if status is not None:
+                query = query.where(Approval.status == status)
+            return [views.approval(a) for a in s.scalars(query)]

@@ -1,27 +1,24 @@
 """The agent desk's records: who owns an escalated conversation, what agents and customers
 said outside the bot, CSAT feedback, and agents' corrections kept as labelled data.
 
-A mixin of `SqlStore` (like `records.ConversationRecords`): synchronous, one transaction
-per call, plain dicts out, database failures raised as `BackendUnavailable`. State changes
-of an escalation are audited as `agent:<name>`.
+Also the escalations themselves and the audit log: the `DeskStore` half of `SqlStore`.
+Synchronous, one transaction per call, database failures raised as `BackendUnavailable`.
+State changes of an escalation are audited as `agent:<name>`.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from tools.errors import NotAllowed, NotFound
-from tools.store.models import (
-    AuditLog,
-    ConversationMessage,
-    Correction,
-    Escalation,
-    Feedback,
-    utcnow,
-)
+from tools.schemas import AuditEntry, EscalationView
+from tools.store import views
+from tools.store.models import AuditLog, Correction, Escalation, Feedback, utcnow
+from tools.store.records import SqlRecords
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -47,18 +44,6 @@ def desk_row(row: Escalation) -> dict[str, Any]:
     }
 
 
-def message_row(row: ConversationMessage) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "session_id": row.session_id,
-        "escalation_id": row.escalation_id,
-        "role": row.role,
-        "author": row.author,
-        "content": row.content,
-        "at": _iso(row.at),
-    }
-
-
 # status -> the statuses it may move to (a repeat of the same move is a no-op)
 _MOVES = {
     "claimed": ("open", "handed_back", "claimed"),
@@ -67,19 +52,69 @@ _MOVES = {
 }
 
 
-class DeskRecords:
-    """Escalation ownership, out-of-bot messages, feedback and corrections."""
+class DeskRecords(SqlRecords):
+    """Escalations, their ownership, feedback, corrections and the audit log."""
+
+    # -- escalations -------------------------------------------------------------
+    def create_escalation(
+        self,
+        *,
+        session_id: str,
+        customer_id: str | None,
+        reason: str,
+        intent: str | None,
+        confidence: float | None,
+        entities: list[Any] | dict[str, Any],
+        transcript: list[dict[str, Any]],
+    ) -> EscalationView:
+        row = Escalation(
+            id=f"E{uuid.uuid4().hex[:10].upper()}",
+            session_id=session_id,
+            customer_id=customer_id,
+            reason=reason,
+            intent=intent,
+            confidence=confidence,
+            entities=entities,
+            transcript=transcript,
+            status="open",
+        )
+        with self._guard("create_escalation"), self._writer.begin() as s:
+            s.add(row)
+            s.flush()
+            return views.escalation(row)
+
+    def list_escalations(self, status: str | None = None) -> list[EscalationView]:
+        with self._guard("list_escalations"), self._reader() as s:
+            query = select(Escalation).order_by(Escalation.created_at.desc(), Escalation.id)
+            if status is not None:
+                query = query.where(Escalation.status == status)
+            return [views.escalation(e) for e in s.scalars(query)]
+
+    def get_escalation(self, escalation_id: str) -> EscalationView | None:
+        with self._guard("get_escalation"), self._reader() as s:
+            row = s.get(Escalation, escalation_id)
+            return views.escalation(row) if row else None
+
+    # -- audit -----------------------------------------------------------------------
+    def list_audit(self, entity_id: str | None = None) -> list[AuditEntry]:
+        with self._guard("list_audit"), self._reader() as s:
+            query = select(AuditLog).order_by(AuditLog.id)
+            if entity_id is not None:
+                query = query.where(AuditLog.entity_id == entity_id)
+            return [views.audit(a) for a in s.scalars(query)]
+
+    # -- the agent desk ------------------------------------------------------------
 
     def desk_escalations(self, status: str | None = None) -> list[dict[str, Any]]:
         """Escalations for the queue, newest first, each with the last customer message."""
-        with self._guard("desk_escalations"), self._reader() as s:  # type: ignore[attr-defined]
+        with self._guard("desk_escalations"), self._reader() as s:
             query = select(Escalation).order_by(Escalation.created_at.desc(), Escalation.id)
             if status:
                 query = query.where(Escalation.status == status)
             return [desk_row(e) for e in s.scalars(query)]
 
     def desk_escalation(self, escalation_id: str) -> dict[str, Any] | None:
-        with self._guard("desk_escalation"), self._reader() as s:  # type: ignore[attr-defined]
+        with self._guard("desk_escalation"), self._reader() as s:
             row = s.get(Escalation, escalation_id)
             return desk_row(row) if row else None
 
@@ -87,7 +122,7 @@ class DeskRecords:
         """Claim, hand back or resolve as `agent`; audited. Raises NotFound, NotAllowed
         (claimed by another agent, or already resolved)."""
         allowed_from = _MOVES[status]
-        with self._guard("move_escalation"), self._writer.begin() as s:  # type: ignore[attr-defined]
+        with self._guard("move_escalation"), self._writer.begin() as s:
             row = s.get(Escalation, escalation_id, with_for_update=True)
             if row is None:
                 raise NotFound(f"No escalation {escalation_id}.")
@@ -124,7 +159,7 @@ class DeskRecords:
     def open_ticket(self, session_id: str) -> dict[str, Any] | None:
         """The conversation's unresolved escalation (open, claimed or handed back), or None:
         a conversation has at most one ticket at a time."""
-        with self._guard("open_ticket"), self._reader() as s:  # type: ignore[attr-defined]
+        with self._guard("open_ticket"), self._reader() as s:
             row = s.scalars(
                 select(Escalation)
                 .where(Escalation.session_id == session_id, Escalation.status != "resolved")
@@ -146,7 +181,7 @@ class DeskRecords:
         """Add a later turn to the conversation's open ticket: the package gets the whole
         transcript and the latest intent and entities; a handed-back ticket is open again.
         The first reason stays (the queue shows why it came); the new one is audited."""
-        with self._guard("join_ticket"), self._writer.begin() as s:  # type: ignore[attr-defined]
+        with self._guard("join_ticket"), self._writer.begin() as s:
             row = s.get(Escalation, escalation_id, with_for_update=True)
             if row is None:
                 raise NotFound(f"No escalation {escalation_id}.")
@@ -172,7 +207,7 @@ class DeskRecords:
 
     def human_owner(self, session_id: str) -> dict[str, Any] | None:
         """The claimed escalation of a session (a human is talking to the customer), or None."""
-        with self._guard("human_owner"), self._reader() as s:  # type: ignore[attr-defined]
+        with self._guard("human_owner"), self._reader() as s:
             row = s.scalars(
                 select(Escalation)
                 .where(Escalation.session_id == session_id, Escalation.status == "claimed")
@@ -181,61 +216,13 @@ class DeskRecords:
             ).first()
             return desk_row(row) if row else None
 
-    def add_message(
-        self,
-        session_id: str,
-        role: str,
-        content: str,
-        *,
-        escalation_id: str | None = None,
-        author: str | None = None,
-    ) -> dict[str, Any]:
-        row = ConversationMessage(
-            session_id=session_id,
-            escalation_id=escalation_id,
-            role=role,
-            author=author,
-            content=content,
-            at=utcnow(),
-        )
-        with self._guard("add_message"), self._writer.begin() as s:  # type: ignore[attr-defined]
-            s.add(row)
-            if role == "agent":
-                s.add(
-                    AuditLog(
-                        actor=f"agent:{author}",
-                        action="escalation.reply",
-                        entity="session",
-                        entity_id=session_id,
-                        before=None,
-                        after={"escalation_id": escalation_id, "chars": len(content)},
-                    )
-                )
-            s.flush()
-            return message_row(row)
-
-    def list_messages(
-        self, session_id: str, *, after_id: int = 0, role: str | None = None
-    ) -> list[dict[str, Any]]:
-        """Out-of-bot lines of a session with id > after_id, oldest first."""
-        with self._guard("list_messages"), self._reader() as s:  # type: ignore[attr-defined]
-            query = (
-                select(ConversationMessage)
-                .where(ConversationMessage.session_id == session_id)
-                .where(ConversationMessage.id > after_id)
-                .order_by(ConversationMessage.id)
-            )
-            if role:
-                query = query.where(ConversationMessage.role == role)
-            return [message_row(m) for m in s.scalars(query)]
-
     def add_feedback(
         self, session_id: str, customer_id: str | None, rating: int, comment: str | None
     ) -> dict[str, Any]:
         row = Feedback(
             session_id=session_id, customer_id=customer_id, rating=rating, comment=comment
         )
-        with self._guard("add_feedback"), self._writer.begin() as s:  # type: ignore[attr-defined]
+        with self._guard("add_feedback"), self._writer.begin() as s:
             s.add(row)
             s.flush()
             return {"id": row.id, "session_id": session_id, "rating": rating,
@@ -263,14 +250,14 @@ class DeskRecords:
             kind=kind,
             agent=agent,
         )
-        with self._guard("add_correction"), self._writer.begin() as s:  # type: ignore[attr-defined]
+        with self._guard("add_correction"), self._writer.begin() as s:
             s.add(row)
             s.flush()
             return correction_row(row)
 
     def list_corrections(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Stored corrections, oldest first."""
-        with self._guard("list_corrections"), self._reader() as s:  # type: ignore[attr-defined]
+        with self._guard("list_corrections"), self._reader() as s:
             query = select(Correction).order_by(Correction.id)
             if kind:
                 query = query.where(Correction.kind == kind)

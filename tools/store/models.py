@@ -296,7 +296,7 @@ class Escalation(Base):
     transcript: Mapped[list[Any]]
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Agent desk (issue 6): who owns it now; claimed means a human is talking, bot silent.
+    # Agent desk: who owns it now; claimed means a human is talking, bot silent.
     assignee: Mapped[str | None] = mapped_column(String(120))
     claimed_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]

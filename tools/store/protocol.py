@@ -1,9 +1,15 @@
-"""`StoreBackend`: what the tools need from the business backend (SqlStore implements it)."""
+"""What the tools, the graph and the app need from the business backend, by role.
+
+`OrderStore` (customers, orders, money, approvals), `ConversationStore` (sessions,
+identity, limits, out-of-bot messages, the turn log) and `DeskStore` (escalations, the
+agent desk, feedback, corrections, audit); `StoreBackend` is all three, which `SqlStore`
+implements (`tools/store/backend.py`, `records.py`, `desk_records.py`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tools.change_views import DefaultAddressView, PaymentChangeView
 from tools.schemas import (
@@ -31,9 +37,15 @@ from tools.store.order_tx import CancelCheck
 from tools.store.refund_tx import OrderCheck
 from tools.store.swap_tx import SwapCheck
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
-class StoreBackend(Protocol):
-    """What the tools need from the business backend."""
+    from tools.store.turnlog import TurnRecord
+
+
+class OrderStore(Protocol):
+    """Customers, orders, billing and the catalogue; writes that change orders or move
+    money; approvals of refunds above the auto-approve limit."""
 
     # customers, orders, billing
     def get_customer(self, customer_id: str) -> CustomerView | None: ...
@@ -150,7 +162,17 @@ class StoreBackend(Protocol):
     def get_approval(self, approval_id: str) -> ApprovalView | None: ...
     def list_approvals(self, status: str | None = None) -> list[ApprovalView]: ...
 
-    # conversations and identity
+
+class ConversationStore(Protocol):
+    """Chat sessions and who they belong to, identity checks, abuse limits, out-of-bot
+    messages and the per-turn log."""
+
+    @property
+    def engine(self) -> Engine:
+        """The database behind the store (reports and readiness read it directly)."""
+        ...
+
+    # sessions and identity
     def create_session(self, session_id: str, customer_id: str | None) -> None: ...
     def get_session(self, session_id: str) -> tuple[str, str | None] | None: ...
     def session_identity(self, session_id: str) -> SessionView | None: ...
@@ -167,6 +189,27 @@ class StoreBackend(Protocol):
         abuse: AbuseLimits | None = None,
     ) -> VerificationResult: ...
     def hit_limits(self, checks: Sequence[Check]) -> int | None: ...
+
+    # out-of-bot messages (customer and agent lines while a person owns the chat)
+    def add_message(
+        self,
+        session_id: str,
+        role: str,
+        content: str,
+        *,
+        escalation_id: str | None = None,
+        author: str | None = None,
+    ) -> dict[str, Any]: ...
+    def list_messages(
+        self, session_id: str, *, after_id: int = 0, role: str | None = None
+    ) -> list[dict[str, Any]]: ...
+
+    # the turn log behind KPIs and drift checks
+    def write_turn_log(self, row: TurnRecord) -> None: ...
+
+
+class DeskStore(Protocol):
+    """Escalations and the agent desk's records: ownership, feedback, corrections, audit."""
 
     # escalations and audit
     def create_escalation(
@@ -196,3 +239,29 @@ class StoreBackend(Protocol):
         entities: list[Any],
         transcript: list[dict[str, Any]],
     ) -> dict[str, Any]: ...
+    def human_owner(self, session_id: str) -> dict[str, Any] | None: ...
+    def desk_escalations(self, status: str | None = None) -> list[dict[str, Any]]: ...
+    def desk_escalation(self, escalation_id: str) -> dict[str, Any] | None: ...
+    def move_escalation(self, escalation_id: str, status: str, agent: str) -> dict[str, Any]: ...
+
+    # feedback and agents' corrections
+    def add_feedback(
+        self, session_id: str, customer_id: str | None, rating: int, comment: str | None
+    ) -> dict[str, Any]: ...
+    def add_correction(
+        self,
+        *,
+        session_id: str,
+        kind: str,
+        agent: str,
+        text: str,
+        turn_index: int | None = None,
+        predicted_intent: str | None = None,
+        intent: str | None = None,
+        entities: list[Any] | None = None,
+    ) -> dict[str, Any]: ...
+    def list_corrections(self, kind: str | None = None) -> list[dict[str, Any]]: ...
+
+
+class StoreBackend(OrderStore, ConversationStore, DeskStore, Protocol):
+    """Everything the service needs from the business backend (SqlStore implements it)."""

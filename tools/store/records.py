@@ -1,12 +1,12 @@
-"""The store's records of conversations: sessions and identity checks, escalations,
-approvals of large refunds, and the audit log (the half of `SqlStore` that is not orders)."""
+"""The store's records of conversations (`ConversationStore`): sessions and identity checks,
+abuse limits, out-of-bot messages and the turn log; and `SqlRecords`, the engine, sessions
+and error handling every part of `SqlStore` shares."""
 
 from __future__ import annotations
 
 import logging
 import random
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -16,18 +16,11 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tools.errors import BackendUnavailable, ToolError
-from tools.schemas import (
-    ApprovalView,
-    AuditEntry,
-    EscalationView,
-    SessionView,
-    VerificationResult,
-)
-from tools.store import limits, views
-from tools.store.approval_tx import write_approval_decision, write_approval_request
+from tools.schemas import SessionView, VerificationResult
+from tools.store import limits
 from tools.store.limits import AbuseLimits, Check
-from tools.store.models import Approval, AuditLog, ChatSession, Escalation
-from tools.store.refund_tx import OrderCheck
+from tools.store.models import AuditLog, ChatSession, ConversationMessage, utcnow
+from tools.store.turnlog import TurnRecord, write_turn
 from tools.store.verify_tx import expired, write_verification
 
 log = logging.getLogger("support.store")
@@ -35,8 +28,8 @@ log = logging.getLogger("support.store")
 T = TypeVar("T")
 
 
-class ConversationRecords:
-    """Sessions, identity checks, escalations, approvals and audit, on the store's engine."""
+class SqlRecords:
+    """The engine and its sessions; store failures raised as `BackendUnavailable`."""
 
     engine: Engine
     _reader: sessionmaker[Session]
@@ -63,6 +56,10 @@ class ConversationRecords:
             except IntegrityError:
                 with self._writer.begin() as s:
                     return write(s, **fields)
+
+
+class ConversationRecords(SqlRecords):
+    """Sessions, identity checks, abuse limits, out-of-bot messages and the turn log."""
 
     # -- sessions and identity -------------------------------------------------
     def create_session(self, session_id: str, customer_id: str | None) -> None:
@@ -141,85 +138,69 @@ class ConversationRecords:
                 log.debug("pruning rate limits failed", exc_info=True)
         return waiting
 
-    # -- escalations -------------------------------------------------------------
-    def create_escalation(
+    # -- out-of-bot messages ---------------------------------------------------------
+    def add_message(
         self,
-        *,
         session_id: str,
-        customer_id: str | None,
-        reason: str,
-        intent: str | None,
-        confidence: float | None,
-        entities: list[Any] | dict[str, Any],
-        transcript: list[dict[str, Any]],
-    ) -> EscalationView:
-        row = Escalation(
-            id=f"E{uuid.uuid4().hex[:10].upper()}",
-            session_id=session_id,
-            customer_id=customer_id,
-            reason=reason,
-            intent=intent,
-            confidence=confidence,
-            entities=entities,
-            transcript=transcript,
-            status="open",
-        )
-        with self._guard("create_escalation"), self._writer.begin() as s:
-            s.add(row)
-            s.flush()
-            return views.escalation(row)
-
-    def list_escalations(self, status: str | None = None) -> list[EscalationView]:
-        with self._guard("list_escalations"), self._reader() as s:
-            query = select(Escalation).order_by(Escalation.created_at.desc(), Escalation.id)
-            if status is not None:
-                query = query.where(Escalation.status == status)
-            return [views.escalation(e) for e in s.scalars(query)]
-
-    def get_escalation(self, escalation_id: str) -> EscalationView | None:
-        with self._guard("get_escalation"), self._reader() as s:
-            row = s.get(Escalation, escalation_id)
-            return views.escalation(row) if row else None
-
-    # -- approvals -----------------------------------------------------------------
-    def request_approval(self, **fields: Any) -> ApprovalView:
-        """A pending approval plus its `approval_needed` escalation, once per key.
-
-        Keyword arguments: those of `StoreBackend.request_approval`."""
-        return self._write_once("request_approval", write_approval_request, fields)
-
-    def decide_approval(
-        self,
-        approval_id: str,
+        role: str,
+        content: str,
         *,
-        approve: bool,
-        agent: str,
-        note: str = "",
-        check: OrderCheck | None = None,
-    ) -> ApprovalView:
-        """Record a human decision (and, on approval, the refund) in one transaction."""
-        with self._guard("decide_approval"), self._writer.begin() as s:
-            return write_approval_decision(
-                s, approval_id=approval_id, approve=approve, agent=agent, note=note, check=check
+        escalation_id: str | None = None,
+        author: str | None = None,
+    ) -> dict[str, Any]:
+        row = ConversationMessage(
+            session_id=session_id,
+            escalation_id=escalation_id,
+            role=role,
+            author=author,
+            content=content,
+            at=utcnow(),
+        )
+        with self._guard("add_message"), self._writer.begin() as s:
+            s.add(row)
+            if role == "agent":
+                s.add(
+                    AuditLog(
+                        actor=f"agent:{author}",
+                        action="escalation.reply",
+                        entity="session",
+                        entity_id=session_id,
+                        before=None,
+                        after={"escalation_id": escalation_id, "chars": len(content)},
+                    )
+                )
+            s.flush()
+            return message_row(row)
+
+    def list_messages(
+        self, session_id: str, *, after_id: int = 0, role: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Out-of-bot lines of a session with id > after_id, oldest first."""
+        with self._guard("list_messages"), self._reader() as s:
+            query = (
+                select(ConversationMessage)
+                .where(ConversationMessage.session_id == session_id)
+                .where(ConversationMessage.id > after_id)
+                .order_by(ConversationMessage.id)
             )
+            if role:
+                query = query.where(ConversationMessage.role == role)
+            return [message_row(m) for m in s.scalars(query)]
 
-    def get_approval(self, approval_id: str) -> ApprovalView | None:
-        with self._guard("get_approval"), self._reader() as s:
-            row = s.get(Approval, approval_id)
-            return views.approval(row) if row else None
+    # -- turn log ----------------------------------------------------------------------
+    def write_turn_log(self, row: TurnRecord) -> None:
+        """Record one answered turn (`tools.store.turnlog`)."""
+        write_turn(self.engine, row)
 
-    def list_approvals(self, status: str | None = None) -> list[ApprovalView]:
-        """Approvals, oldest request first; `status` filters (pending, approved, declined)."""
-        with self._guard("list_approvals"), self._reader() as s:
-            query = select(Approval).order_by(Approval.requested_at, Approval.id)
-            if status is not None:
-                query = query.where(Approval.status == status)
-            return [views.approval(a) for a in s.scalars(query)]
 
-    # -- audit -----------------------------------------------------------------------
-    def list_audit(self, entity_id: str | None = None) -> list[AuditEntry]:
-        with self._guard("list_audit"), self._reader() as s:
-            query = select(AuditLog).order_by(AuditLog.id)
-            if entity_id is not None:
-                query = query.where(AuditLog.entity_id == entity_id)
-            return [views.audit(a) for a in s.scalars(query)]
+def message_row(row: ConversationMessage) -> dict[str, Any]:
+    """An out-of-bot line as the desk and the customer's client show it."""
+    return {
+        "id": row.id,
+        "session_id": row.session_id,
+        "escalation_id": row.escalation_id,
+        "role": row.role,
+        "author": row.author,
+        "content": row.content,
+        "at": row.at.isoformat() if row.at else None,
+    }

@@ -51,7 +51,7 @@ def swap_method(
 
 
 def _prior_swap(
-    session: Session, query: Select[tuple[Exchange]], order_id: str, kind: str
+    session: Session, query: Select[Exchange], order_id: str, kind: str
 ) -> SwapView | None:
     row = session.scalar(query)
     if row is None:
