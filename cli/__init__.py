@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import approvals, evals, kb, nlu, ops, service, store
+from cli import approvals, evals, evals_entities_tau, evals_intent_tau, kb, nlu, ops, service, store
 
 cli = typer.Typer(
     name="support",
@@ -20,6 +20,8 @@ cli.add_typer(kb.app, name="kb")
 cli.add_typer(nlu.app, name="nlu")
 cli.add_typer(store.app, name="store")
 cli.add_typer(evals.app, name="evals")
+evals.app.command("entities-tau")(evals_entities_tau.entities_tau)
+evals.app.command("intent-tau")(evals_intent_tau.intent_tau)
 cli.add_typer(approvals.app, name="approvals")
 cli.command("kpi")(ops.kpi)
 cli.add_typer(ops.drift_app, name="drift", help="Drift of customer language and intent F1.")
