@@ -148,18 +148,7 @@ def write_approval_decision(
     row.decided_by = agent
     row.decided_at = datetime.now(UTC)
     row.note = note or None
-    if row.escalation_id and (ticket := session.get(Escalation, row.escalation_id)):
-        ticket.status = "resolved"
-    session.add(
-        AuditLog(
-            actor=f"agent:{agent}",
-            action=f"approval.{'approve' if approve else 'decline'}",
-            entity="approval",
-            entity_id=row.id,
-            before=before,
-            after=_approval_state(row),
-        )
-    )
+    _record_decision(session, row, agent, before)
     _close_twins(session, row, agent)
     return views.approval(row)
 
@@ -193,18 +182,25 @@ def _close_twins(session: Session, decided: Approval, agent: str) -> None:
             twin.refund_id = decided.refund_id
         twin.decided_by = agent
         twin.decided_at = decided.decided_at
-        if twin.escalation_id and (ticket := session.get(Escalation, twin.escalation_id)):
-            ticket.status = "resolved"
-        session.add(
-            AuditLog(
-                actor=f"agent:{agent}",
-                action=f"approval.{'approve' if twin.status == 'approved' else 'decline'}",
-                entity="approval",
-                entity_id=twin.id,
-                before=before,
-                after={**_approval_state(twin), "same_request_as": decided.id},
-            )
+        _record_decision(session, twin, agent, before, same_request_as=decided.id)
+
+
+def _record_decision(
+    session: Session, row: Approval, agent: str, before: dict[str, Any], **extra: Any
+) -> None:
+    """A decided approval resolves its ticket and leaves an audit row."""
+    if row.escalation_id and (ticket := session.get(Escalation, row.escalation_id)):
+        ticket.status = "resolved"
+    session.add(
+        AuditLog(
+            actor=f"agent:{agent}",
+            action=f"approval.{'approve' if row.status == 'approved' else 'decline'}",
+            entity="approval",
+            entity_id=row.id,
+            before=before,
+            after={**_approval_state(row), **extra},
         )
+    )
 
 
 def write_dispute(
