@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from graph.llm.composer import Composer
     from knowledge.embeddings import Encoder
     from knowledge.retrieval import Retriever
+    from nlu.catalog_match import CatalogMatcher
     from nlu.parser import NLU
     from tools.store.backend import SqlStore
 
@@ -85,8 +86,27 @@ def build_retriever(settings: Settings) -> Retriever:
     return retriever
 
 
-def build_nlu(settings: Settings, encoder: Encoder) -> NLU:
-    """The serving intent model, plus the A/B candidate when NLU_CANDIDATE_VERSION is set."""
+def build_catalog(store: SqlStore) -> CatalogMatcher | None:
+    """The matcher of the store's own products, read once at start-up, for the NLU's
+    product entities; None (the NLU then uses the demo catalogue) when the store is
+    unreachable or holds no product yet. Products added later are seen after a restart."""
+    from nlu.catalog_match import CatalogMatcher
+
+    try:
+        products = store.list_products()
+    except BackendUnavailable as exc:
+        log.warning("product names matched against the demo catalogue: %s", exc)
+        return None
+    if not products:
+        return None
+    return CatalogMatcher.from_products(products)
+
+
+def build_nlu(
+    settings: Settings, encoder: Encoder, *, catalog: CatalogMatcher | None = None
+) -> NLU:
+    """The serving intent model, plus the A/B candidate when NLU_CANDIDATE_VERSION is set;
+    product names are matched against `catalog` (see `build_catalog`)."""
     from nlu.entities import warm_up
     from nlu.parser import NLU
     from nlu.registry import ModelRegistry, require_model
@@ -103,6 +123,7 @@ def build_nlu(settings: Settings, encoder: Encoder) -> NLU:
         candidate=candidate,
         candidate_version=settings.NLU_CANDIDATE_VERSION,
         candidate_share=settings.NLU_CANDIDATE_SHARE,
+        catalog=catalog,
     )
 
 
@@ -124,9 +145,10 @@ def build_services(
 
     settings.ensure_dirs()
     encoder = encoder or get_encoder(settings.EMBEDDING_MODEL)
+    store = build_store(settings)
     return Services(
-        store=build_store(settings),
-        nlu=build_nlu(settings, encoder),
+        store=store,
+        nlu=build_nlu(settings, encoder, catalog=build_catalog(store)),
         retriever=build_retriever(settings),
         composer=composer or build_composer(settings, encoder),
         policy=load_policy(settings.POLICY_FILE),

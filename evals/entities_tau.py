@@ -13,13 +13,18 @@ What is scored, per type, and how each is read the way the graph reads it:
   runs for graph/nodes/classify.py); values compared with `evals.entities.normalise_value`
   (money as refund_amount: the number with two decimals);
 - product: a `sku` entity whose value is the variant's item_id, i.e. the product name and
-  options resolved against the store's own catalogue;
-- address and zip: `tools.addresses.find_address` (what the graph uses for a new address);
-  address is compared as street, city, state and ZIP; zip as the ZIP code.
+  options resolved against the store's own catalogue (the extractor is given the db's
+  catalogue, `nlu.catalog_match.CatalogMatcher.from_tau`, as the service is given its
+  store's);
+- address: `tools.addresses.find_address` (what the graph uses for a new address),
+  compared as street, city, state and ZIP;
+- zip: a `zip_code` entity (a ZIP after a cue word or inside an address), or the ZIP of
+  the address find_address read; one ZIP value counts once.
 
 `value` needs type and normalised value to agree; `span` needs type and exact character
-offsets (address and zip spans come from the address parser's Address, which has no
-offsets, so they are only scored by value and their span scores are left out).
+offsets (address spans come from the address parser's Address, which has no offsets, so
+address is only scored by value and its span score is left out; the gold span of a ZIP
+inside an address is where the address's ZIP is written).
 
     support evals entities-tau --db db.json [--n 300] [--seed 0] [--json]
 """
@@ -36,13 +41,14 @@ from pathlib import Path
 from typing import Any
 
 from evals.entities import _scores, _tally, normalise_value
+from nlu.catalog_match import CatalogMatcher
 from nlu.entities import Entity, extract_entities
 from tools.addresses import Address, find_address
 from tools.store.tau_import import read_dump
 
 TYPES = ("order_id", "product", "address", "zip", "person_name", "money")
 """Scored types, in report order."""
-SPAN_TYPES = ("order_id", "product", "person_name", "money")
+SPAN_TYPES = ("order_id", "product", "zip", "person_name", "money")
 """Types whose exact character span is scored."""
 
 TEMPLATES = (
@@ -170,9 +176,10 @@ def fill(template: str, picks: dict[str, tuple[str, str]]) -> Sentence:
         surface, value = picks[m[1]]
         kind = _SLOT_TYPE[m[1]]
         gold.append(Gold(kind, value, length, length + len(surface)))
-        if kind == "address":  # the address's ZIP is a zip value too
+        if kind == "address":  # the address's ZIP, which ends it, is a zip value too
             zip_code = value.rsplit(" | ", 1)[1]
-            gold.append(Gold("zip", zip_code, -1, -1))
+            at = length + surface.casefold().rfind(zip_code)
+            gold.append(Gold("zip", zip_code, at, at + len(zip_code)))
         out.append(surface)
         length += len(surface)
         at = m.end()
@@ -205,6 +212,11 @@ def _norm(kind: str, value: str) -> str:
     return " ".join(value.casefold().split())
 
 
+_KINDS = {"sku": "product", "product": "product", "zip_code": "zip"}
+"""Extracted entity type -> scored type: a product left without its variant is a product
+whose value (its name) is no item id, so it counts as wrong."""
+
+
 def score(
     sentences: Sequence[Sentence],
     *,
@@ -225,14 +237,15 @@ def score(
         pred_v: Counter[tuple[Any, ...]] = Counter()
         pred_s: Counter[tuple[Any, ...]] = Counter()
         for e in found:
-            kind = {"sku": "product"}.get(e.type, e.type)
+            kind = _KINDS.get(e.type, e.type)
             if kind in SPAN_TYPES:
                 pred_v[(kind, _norm(kind, e.value))] += 1
                 pred_s[(kind, e.start, e.end)] += 1
         if address is not None:
             key = _address_key(address.street, address.city, address.state, address.zip_code)
             pred_v[("address", key)] += 1
-            pred_v[("zip", _norm("zip", address.zip_code))] += 1
+            zip_value = ("zip", _norm("zip", address.zip_code))
+            pred_v[zip_value] = max(pred_v[zip_value], 1)
         gold_v = Counter((g.type, _norm(g.type, g.value)) for g in s.gold)
         gold_s = Counter((g.type, g.start, g.end) for g in s.gold if g.type in SPAN_TYPES)
         _tally(gold_v, pred_v, value_counts)
@@ -257,7 +270,8 @@ def evaluate_tau_entities(
     """Build n sentences from the db at db_path and score the project's extractors on them."""
     db = read_dump(db_path)
     sentences = build_sentences(db, n, seed, corpus_text(corpus_dir))
-    report = score(sentences)
+    catalog = CatalogMatcher.from_tau(db)
+    report = score(sentences, extractor=lambda text: extract_entities(text, catalog=catalog))
     report = {"db": str(db_path), "seed": seed, **report}
     report["examples"] = [s.text for s in sentences[:5]]
     return report

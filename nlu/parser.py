@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from nlu.catalog_match import CatalogMatcher
 from nlu.classifier import IntentClassifier
 from nlu.entities import Entity, extract_entities
 from nlu.sentiment import Sentiment, SentimentAnalyzer
@@ -52,7 +53,8 @@ class NLU:
 
     With a candidate model, a `candidate_share` of sessions (chosen by a hash of the
     session id, so a conversation never switches model) is served by the candidate:
-    an A/B test. Every parse says which version answered.
+    an A/B test. Every parse says which version answered. Product names are matched
+    against `catalog`, the store's own catalogue (the demo shop's when None).
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class NLU:
         candidate: IntentClassifier | None = None,
         candidate_version: str = "",
         candidate_share: float = 0.0,
+        catalog: CatalogMatcher | None = None,
     ) -> None:
         self.classifier = classifier
         self.version = version
@@ -70,6 +73,7 @@ class NLU:
         self.candidate_version = candidate_version
         self.candidate_share = candidate_share if candidate is not None else 0.0
         self.sentiment = SentimentAnalyzer()
+        self.catalog = catalog
 
     def pick(self, session_id: str | None) -> tuple[IntentClassifier, str]:
         """The classifier (and its version) that serves this session."""
@@ -96,7 +100,7 @@ class NLU:
                 intent=p.intent,
                 category=p.category,
                 confidence=p.confidence,
-                entities=extract_entities(text, today=today),
+                entities=extract_entities(text, today=today, catalog=self.catalog),
                 model_version=version,
                 sentiment=self.sentiment.analyze(text),
                 probabilities=p.probabilities,

@@ -1,4 +1,6 @@
-"""Order, invoice and tracking numbers, SKUs and product names, e-mail addresses.
+"""Order, invoice and tracking numbers, SKU codes, e-mail addresses.
+
+Product names are matched against a catalogue by `nlu.catalog_match`.
 
 A bare number is read by the nearest cue word among the three before it ('order',
 'purchase' -> order_id; 'invoice', 'bill', 'receipt' -> invoice_id; 'tracking',
@@ -12,12 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
-from functools import cache
-
-from rapidfuzz import fuzz
 
 from nlu.entity_rules import Candidate, fuzzy_is, words_before
-from tools.store.catalog import CATALOG
 
 _ORDER_ID = re.compile(r"(?<![A-Za-z0-9])#?W[ -]?(\d{7})(?!\d)", re.I)
 _INVOICE_ID = re.compile(r"(?<![A-Za-z0-9])INV-\d{4}-\d{3,6}(?!\d)", re.I)
@@ -27,7 +25,6 @@ _NUMBER = re.compile(r"(?<![\w.,/$€£-])(#\s?)?(\d{4,15})(?![\w-]|[.,/]\d)")
 _GLUED = re.compile(r"(?i:order|purchase)(\d{8,15})(?!\d)")  # 'order732201349959'
 _SKU = re.compile(r"(?<![A-Za-z0-9])NW-[A-Z]{2,3}-\d{3}(?!\d)", re.I)
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_TOKEN = re.compile(r"[A-Za-z0-9$][\w$'-]*")
 
 _CUES = {
     "order": "order_id", "orders": "order_id", "purchase": "order_id",
@@ -37,8 +34,6 @@ _CUES = {
     "package": "tracking_number", "shipment": "tracking_number",
 }  # fmt: skip
 _FILLERS = {"number", "no", "num", "id", "is", "my", "the", "code", "ref", "reference"}
-FUZZY_PRODUCT_SCORE = 88.0
-"""Least rapidfuzz ratio for a misspelt catalogue name ('aurora wireles headphones')."""
 
 
 def _cued(text: str, start: int) -> str | None:
@@ -67,44 +62,6 @@ def _numbers(text: str) -> Iterator[Candidate]:
             yield Candidate(m.start(2), m.end(2), "tracking_number", digits)
 
 
-@cache
-def _product_names() -> tuple[tuple[re.Pattern[str], str, str], ...]:
-    """(pattern, lower-case name, sku) for each catalogue name and the name less its brand."""
-    out = []
-    for item in CATALOG:
-        words = item.name.split()
-        names = {item.name}
-        if len(words) > 1:
-            names.add(" ".join(words[1:]))
-        for name in names:
-            body = r"[\s-]+".join(re.escape(w) for w in name.split())
-            pattern = re.compile(rf"(?<![A-Za-z0-9]){body}s?(?![A-Za-z0-9])", re.I)
-            out.append((pattern, name.lower(), item.sku))
-    return tuple(out)
-
-
-def _products(text: str) -> Iterator[Candidate]:
-    """Catalogue names, exact or (for names of two words or more) with a typo or two."""
-    for pattern, _name, sku in _product_names():
-        for m in pattern.finditer(text):
-            yield Candidate(m.start(), m.end(), "sku", sku)
-    tokens = list(_TOKEN.finditer(text))
-    lowered = [t[0].lower() for t in tokens]
-    by_size: dict[int, list[tuple[str, str]]] = {}
-    for _pattern, name, sku in _product_names():
-        if " " in name:
-            by_size.setdefault(name.count(" ") + 1, []).append((name, sku))
-    for size, names in by_size.items():
-        for i in range(len(tokens) - size + 1):
-            window = None
-            for name, sku in names:
-                if lowered[i][0] != name[0]:
-                    continue
-                window = window or " ".join(lowered[i : i + size])
-                if fuzz.ratio(window, name) >= FUZZY_PRODUCT_SCORE:
-                    yield Candidate(tokens[i].start(), tokens[i + size - 1].end(), "sku", sku)
-
-
 def find(text: str, today: date) -> Iterator[Candidate]:
     """Identifier candidates in text."""
     for m in _ORDER_ID.finditer(text):
@@ -120,6 +77,5 @@ def find(text: str, today: date) -> Iterator[Candidate]:
         yield Candidate(m.start(1), m.end(1), "order_id", m[1])
     for m in _SKU.finditer(text):
         yield Candidate(m.start(), m.end(), "sku", m[0].upper())
-    yield from _products(text)
     for m in _EMAIL.finditer(text):
         yield Candidate(m.start(), m.end(), "email", m[0].lower())

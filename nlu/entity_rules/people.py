@@ -2,8 +2,11 @@
 
 person_name, three rules, each wanting capitalised name words:
 - an honorific and a surname: 'Mr. Smith', 'ms Hawkings', 'Dr Jane Doe';
-- a known first name (gender-guesser's list of ~48,000) and a surname: 'Anna Freeman';
-- a cue and one or two names: 'my name is Zed', 'this is Ola Nordmann'.
+- a known first name (gender-guesser's list of ~48,000) and a surname: 'Anna Freeman',
+  unless a house number comes before it ('461 Willow Lane' is a street);
+- a cue and one or two names: 'my name is Zed', 'this is Ola Nordmann'; two names after
+  'I'm' / 'I am', before 'here' ('Aarav Khan here'), or signing off the message
+  ('Thanks, Aarav Khan', '- Aarav Khan').
 
 account_type: a word from our closed list of plans followed by 'account', 'profile',
 'plan', 'membership', 'subscription' or 'tier' (typos allowed: 'pro acount', and the
@@ -42,12 +45,20 @@ _CUE = re.compile(
     rf"\b(?i:my\s+name\s+is|my\s+name's|i\s+am\s+called|this\s+is|name:)\s+"
     rf"({_NAME}(?:\s+{_NAME})?)"
 )
+_INTRO = re.compile(rf"\b(?i:i'm|i’m|i\s+am)\s+({_NAME}\s+{_NAME})\b")
+_HERE = re.compile(rf"(?:^|[,.!?;:]\s*|\b(?i:hi|hello|hey),?\s+)({_NAME}\s+{_NAME})\s+here\b")
+_SIGN_OFF = re.compile(
+    rf"(?:\b(?i:thanks|thank\s+you|cheers|regards|best|sincerely|thx)\s*[,!.]?\s*|"
+    rf"(?:^|\s)[-–—]+\s*)({_NAME}(?:\s+{_NAME})?)\s*[.!]?\s*$"
+)
+_HOUSE_NUMBER = re.compile(r"\b\d{1,6}[A-Za-z]?\s+$")
 _NOT_NAMES = {
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
     "october", "november", "december", "monday", "tuesday", "wednesday", "thursday",
     "friday", "saturday", "sunday", "will", "can", "hi", "hello", "dear", "thanks",
     "please", "customer", "support", "service", "order", "invoice", "account", "gift",
     "card", "north", "south", "east", "west", "new", "san", "los", "las", "saint", "st",
+    "the", "a", "an", "my", "our", "your", "this", "that", "is", "it", "i", "and", "or",
 }  # fmt: skip
 
 
@@ -76,9 +87,16 @@ def _people(text: str) -> Iterator[Candidate]:
         if _is_name(names[0]):
             kept = m[1] if all(_is_name(w) for w in names) else names[0]
             yield Candidate(m.start(1), m.start(1) + len(kept), "person_name", kept)
+    for pattern in (_INTRO, _HERE, _SIGN_OFF):
+        for m in pattern.finditer(text):
+            names = m[1].split()
+            if all(_is_name(w) for w in names):
+                yield Candidate(m.start(1), m.end(1), "person_name", m[1])
     for m in _PAIR.finditer(text):
         first, last = m[1], m[2]
         if first.lower() in first_names() and _is_name(first) and _is_name(last):
+            if _HOUSE_NUMBER.search(text, max(0, m.start(1) - 8), m.start(1)):
+                continue  # '461 Willow Lane'
             yield Candidate(m.start(1), m.end(2), "person_name", f"{first} {last}")
 
 

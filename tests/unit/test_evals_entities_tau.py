@@ -59,3 +59,22 @@ def test_command_prints_json_on_the_small_store():
     assert report["sentences"] == 20
     assert report["value"]["types"]["order_id"]["f1"] == 1.0
     assert set(report["value"]["types"]) >= {"order_id", "product", "address", "zip", "money"}
+
+
+def test_products_resolve_against_the_db_catalogue_and_zips_are_read(tmp_path):
+    from evals.entities_tau import evaluate_tau_entities
+
+    report = evaluate_tau_entities(STORE, n=len(TEMPLATES) * 2, corpus_dir=tmp_path)
+    assert report["value"]["types"]["product"]["tp"] > 0
+    for kind in ("product", "zip", "order_id", "money", "address"):
+        assert report["value"]["types"][kind]["f1"] == 1.0, kind
+    for kind in ("product", "zip"):
+        assert report["span"]["types"][kind]["f1"] == 1.0, kind
+
+
+def test_a_zip_inside_an_address_has_its_gold_span():
+    sentences = build_sentences(read_dump(STORE), len(TEMPLATES), 0, "")
+    zips = [(s.text, g) for s in sentences for g in s.gold if g.type == "zip"]
+    assert zips
+    for text, g in zips:
+        assert text[g.start : g.end] == g.value

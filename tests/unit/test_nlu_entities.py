@@ -275,3 +275,54 @@ def test_entities_places_need_a_cue_and_a_capital_where_ambiguous(text):
 
 def test_entities_money_glued_to_a_word():
     assert found("a compensation of350 dollars") == [("money", "350.00 USD", "350 dollars")]
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "span"),
+    [
+        ("my zip is 94107", "94107", "94107"),
+        ("ZIP 10001-1234 please", "10001-1234", "10001-1234"),
+        ("Hello. My zip code is 75347.", "75347", "75347"),
+        ("postal code: m5v 3l9", None, None),  # a Canadian code needs its capitals
+        ("postal code M5V3L9", "M5V 3L9", "M5V3L9"),
+        ("my postcode is SW1A 2AA", "SW1A 2AA", "SW1A 2AA"),
+        ("send it to 12 Oak Lane, Austin, TX 78704", "78704", "78704"),
+    ],
+)
+def test_entities_zip_codes_after_a_cue_or_a_state(text, value, span):
+    zips = [(e.value, text[e.start : e.end]) for e in extract_entities(text, today=TODAY)
+            if e.type == "zip_code"]  # fmt: skip
+    assert zips == ([] if value is None else [(value, span)])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I ordered 10001 pens", "it cost 94107 yen", "order number 12345", "back in 20250 BC",
+     "room 12345, floor 3"],
+)  # fmt: skip
+def test_entities_no_zip_code_without_a_cue(text):
+    assert [e for e in extract_entities(text, today=TODAY) if e.type == "zip_code"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ship it to 461 Willow Lane, Suite 823, Fort Worth, TX 76192",
+     "I live at 12 Oak Street", "The Skateboard arrived broken", "The Electric kettle"],
+)  # fmt: skip
+def test_entities_streets_and_capitalised_words_are_no_names(text):
+    assert [e for e in extract_entities(text, today=TODAY) if e.type == "person_name"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Hi, I'm Aarav Khan. Where is my order?", "Aarav Khan"),
+        ("Hello, Aarav Khan here. My zip is 10001.", "Aarav Khan"),
+        ("Could you update my address? Thanks, Aarav Khan", "Aarav Khan"),
+        ("You charged me twice! Fix it. - Aarav Khan", "Aarav Khan"),
+        ("Willow Lane wrote to you yesterday", "Willow Lane"),  # no house number: a name
+    ],
+)
+def test_entities_person_names_by_introduction_and_sign_off(text, name):
+    names = [e.value for e in extract_entities(text, today=TODAY) if e.type == "person_name"]
+    assert names == [name]

@@ -135,6 +135,11 @@ class SqlStore(ConversationRecords, DeskRecords):
             )
             return [views.product(p) for p in s.scalars(query.order_by(Product.sku))]
 
+    def list_products(self) -> list[ProductView]:
+        """Every product row of the catalogue (each variant, available or not), by SKU."""
+        with self._guard("list_products"), self._reader() as s:
+            return [views.product(p) for p in s.scalars(select(Product).order_by(Product.sku))]
+
     def product_names(self) -> list[str]:
         """Every product name of the catalogue, once each ('Water Bottle', 'Office Chair')."""
         with self._guard("product_names"), self._reader() as s:
