@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from cli import approvals, evals, evals_entities_tau, evals_intent_tau, kb, nlu, ops, service, store
+from cli import (
+    approvals,
+    evals,
+    evals_entities_tau,
+    evals_intent_tau,
+    evals_off_topic,
+    kb,
+    nlu,
+    ops,
+    service,
+    store,
+)
 
 cli = typer.Typer(
     name="support",
@@ -22,6 +33,8 @@ cli.add_typer(store.app, name="store")
 cli.add_typer(evals.app, name="evals")
 evals.app.command("entities-tau")(evals_entities_tau.entities_tau)
 evals.app.command("intent-tau")(evals_intent_tau.intent_tau)
+evals.app.command("off-topic")(evals_off_topic.off_topic)
+evals.app.command("off-topic-chat")(evals_off_topic.off_topic_chat)
 cli.add_typer(approvals.app, name="approvals")
 cli.command("kpi")(ops.kpi)
 cli.add_typer(ops.drift_app, name="drift", help="Drift of customer language and intent F1.")

@@ -341,37 +341,6 @@ def retrieval(
         fail(f"hybrid gain {report['modes']['hybrid_gain_points']:.1f} points is under {min_gain}")
 
 
-@app.command("off-topic")
-def off_topic(
-    file: Annotated[
-        Path | None, typer.Option("--file", help="One message per line; default: evals set.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-) -> None:
-    """Share of off-topic messages the serving model would act on (target ≤ 10 %).
-
-    Example: support evals off-topic --json
-    """
-    from app.runtime import build_nlu
-    from evals.off_topic import OFF_TOPIC_PATH, off_topic_acceptance, read_messages
-
-    settings = load_settings()
-    path = file or OFF_TOPIC_PATH
-    if not path.is_file():
-        fail(f"no such file: {path}")
-    try:
-        nlu = build_nlu(settings, _encoder())
-    except FileNotFoundError as exc:
-        fail(str(exc))
-    report = off_topic_acceptance(nlu, read_messages(path), settings.ESCALATION_THRESHOLD)
-    if as_json:
-        print_json(report)
-        return
-    typer.echo(f"accepted {report['accepted_rate']:.1%} of {report['n']} off-topic messages")
-    for row in report["accepted"]:
-        typer.echo(f"  {row['confidence']:.2f} {row['intent']:<24} {row['text']}")
-
-
 # -- support evals run: every suite, gated against evals/gates.toml and the baseline --------
 
 EVALS_DIR = Path(__file__).resolve().parent.parent / "evals"

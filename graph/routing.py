@@ -96,12 +96,13 @@ def choose_route(
     strongly negative message (sentiment score at or below `negative_threshold`, or a
     customer saying they are angry) goes to a person rather than to the bot.
     """
-    if not carried_over and confidence < threshold:
-        return "escalate", "low_confidence"
-    if intent == "contact_human_agent":
+    sure = carried_over or confidence >= threshold
+    if intent == "contact_human_agent" and sure:
         return "escalate", "explicit_request"
     if not carried_over and (sentiment <= negative_threshold or angry):
-        return "escalate", "negative_sentiment"
+        return "escalate", "negative_sentiment"  # however unsure of what they asked
+    if not sure:
+        return "escalate", "low_confidence"
     route = INTENT_ROUTES.get(intent, "knowledge")
     if route in ACCOUNT_ROUTES and not signed_in:
         return ("knowledge", None) if intent in GENERAL_WHEN_ANONYMOUS else ("verify", None)
@@ -236,16 +237,19 @@ def decide_route(
     sentiment: float = 0.0,
     negative_threshold: float = -1.0,
     angry: bool = False,
+    off_topic: bool = False,
 ) -> RouteDecision:
     """The routing decision of the classify node for a classified turn.
 
     A turn no single intent is sure of (and that does not answer the bot's question) goes
     to the knowledge branch when the help-centre intents together clear `threshold`, or,
     while an offer is `held`, whatever their sum (see help_centre_reading); then
-    choose_route decides the branch.
+    choose_route decides the branch. A message the scope gate reads as `off_topic` gets no
+    help-centre reading (unless an offer is held): no single intent is sure of it, so it
+    is declined rather than answered from a near-miss article or escalated.
     """
     guess = False
-    if not carried_over and confidence < threshold:
+    if not carried_over and confidence < threshold and (held or not off_topic):
         reading = help_centre_reading(probabilities, signed_in=signed_in)
         if reading is not None and (reading[1] >= threshold or held):
             (intent, confidence), guess = reading, True
@@ -262,17 +266,55 @@ def decide_route(
     return RouteDecision(intent, confidence, guess, route, reason)
 
 
+SHOP_ENTITIES: frozenset[str] = frozenset(
+    {"order_id", "invoice_id", "tracking_number", "sku", "product"}
+)
+"""Entity types that only this shop's business has: a message naming one is never read as
+off-topic on the scope gate's unsure verdict alone."""
+
+
+def names_shop_things(entities: Sequence[Mapping[str, Any]]) -> bool:
+    """The message names one of the shop's own things: an order, invoice, parcel or
+    catalogue product."""
+    return any(e.get("type") in SHOP_ENTITIES for e in entities)
+
+
+def reads_off_topic(gate_says: bool, entities: Sequence[Mapping[str, Any]]) -> bool:
+    """The scope gate's unsure verdict, unless the message names the shop's own things."""
+    return gate_says and not names_shop_things(entities)
+
+
 FALLBACK_INTENTS: frozenset[str] = frozenset({"out_of_scope"})
 """Intents the bot can only answer with its fallback ('I can only help with ...')."""
 
 
-def repeated_fallback(intent: str, transcript: Sequence[Mapping[str, Any]] | None) -> bool:
-    """This turn is the second fallback in a row: the customer's previous message got the
-    fallback too, so a person should take over (reason `repeated_fallback`)."""
-    if intent not in FALLBACK_INTENTS:
+def declines_unsure(
+    probabilities: Mapping[str, float], gate_says: bool, entities: Sequence[Mapping[str, Any]]
+) -> bool:
+    """Whether a message no intent is sure of gets the polite fallback rather than a
+    question back: out_of_scope is its likeliest reading and outweighs the head's hidden
+    noise class (whatever the probabilities leave out: "hmm" and "asdfgh" are unclear,
+    not off-topic), or the scope gate reads it as off-topic (see reads_off_topic)."""
+    if not probabilities:
+        return False
+    top = max(probabilities, key=lambda intent: probabilities[intent])
+    noise = 1.0 - sum(probabilities.values())
+    if top in FALLBACK_INTENTS and probabilities[top] > noise:
+        return True
+    return reads_off_topic(gate_says, entities)
+
+
+def repeated_fallback(declined: bool, transcript: Sequence[Mapping[str, Any]] | None) -> bool:
+    """This turn is the second fallback in a row: this message is `declined` as off-topic
+    and the customer's previous message got the fallback too, so a person should take
+    over (reason `repeated_fallback`)."""
+    if not declined:
         return False
     said = [line for line in transcript or [] if line.get("role") == "customer"]
-    return bool(said) and said[-1].get("intent") in FALLBACK_INTENTS
+    if not said:
+        return False
+    last = said[-1]
+    return bool(last.get("declined")) or last.get("intent") in FALLBACK_INTENTS
 
 
 def route_after_classify(state: TurnState) -> Route:

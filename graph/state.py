@@ -153,6 +153,11 @@ class TurnState(TypedDict, total=False):
     help_centre_guess: bool
     """No single intent was sure, but together the help-centre intents were: the knowledge
     node then answers only from a passage that clears KB_SURE_SCORE."""
+    declining: bool
+    """The message reads as off-topic, though not surely: the knowledge node answers it
+    only from a passage that clears KB_SURE_SCORE (the shop's help centre says what is in
+    scope: a shop with a gift-card article answers gift-card questions), else the bot
+    declines politely. A sure off-topic reading is declined without asking it."""
     entities: list[dict[str, Any]]
     """Entities of the current message: {type, value, start, end}."""
     model_version: str

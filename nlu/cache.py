@@ -6,7 +6,8 @@ registered version folder under `<cache>/<key>/`; the others copy it into their 
 
 The key (`training_key`) hashes every input of training, so a cached model is never
 stale: the corpus and background files' bytes, every Python file of the `nlu` package
-(the training code, its version constant, seed, grids and hyper-parameters), the
+(the training code, its version constant, seed, grids and hyper-parameters, the masking
+of concrete values) and the code outside it that masking reads, the
 encoder's files, the confidence floor, the fine-tuning configuration and the versions of
 the libraries that compute or pickle the model. Any edit to one of them is a new key and
 a new training. An encoder that is not loaded from a model folder has no key: no caching.
@@ -27,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from nlu.classifier import HEAD_FILE, META_FILE, MODEL_VERSION
-from nlu.corpus import BACKGROUND_PATH, CORPUS_PATH
+from nlu.corpus import BACKGROUND_PATH, CORPUS_PATH, NEGATIVES_PATH
+from nlu.masking import OUTSIDE_CODE
 
 NLU_DIR = Path(__file__).resolve().parent
 KEY_FILE = "key.json"
@@ -85,6 +87,19 @@ def _nlu_code_digest() -> str:
 _nlu_code_digest()  # at import, next to the training code's own import
 
 
+@lru_cache(maxsize=1)
+def _masking_digest() -> str:
+    """Hash of the code outside nlu/ that masking reads (nlu/masking.py OUTSIDE_CODE)."""
+    digest = hashlib.sha256()
+    for path in OUTSIDE_CODE:
+        digest.update(path.name.encode() + b"\0")
+        _sha256_file(path, digest)
+    return digest.hexdigest()
+
+
+_masking_digest()
+
+
 def _library_versions() -> dict[str, str]:
     versions = {"python": f"{sys.version_info.major}.{sys.version_info.minor}"}
     for name in LIBRARIES:
@@ -112,7 +127,9 @@ def training_inputs(
         "model_format": MODEL_VERSION,
         "corpus_sha256": _file_digest(corpus),
         "background_sha256": _file_digest(BACKGROUND_PATH),
+        "negatives_sha256": _file_digest(NEGATIVES_PATH),
         "nlu_code_sha256": _nlu_code_digest(),
+        "masking_code_sha256": _masking_digest(),
         "encoder_sha256": _encoder_digest(str(Path(str(model_path)).resolve())),
         "confidence_floor": confidence_floor,
         "finetune": finetune,

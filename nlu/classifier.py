@@ -22,7 +22,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,7 +36,7 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from nlu.calibration import BACKGROUND, pick_temperature, softmax
-from nlu.corpus import data_sha256, read_background
+from nlu.corpus import data_sha256, read_background, read_negatives
 from nlu.features import LexicalFeatures, combine
 from nlu.finetune import (
     ENCODER_DIR,
@@ -45,7 +45,9 @@ from nlu.finetune import (
     cpu_threads,
     finetune_encoder,
 )
+from nlu.masking import MASKING_VERSION, mask_many
 from nlu.report import evaluation_report
+from nlu.scope import ScopeGate
 from nlu.taxonomy import INTENT_CATEGORY
 
 MODEL_VERSION = "0.2.0"
@@ -61,6 +63,14 @@ TRAIN_THREADS = 2
 """CPU threads (torch and BLAS) while training: the target machine has 2 cores."""
 GIBBERISH_PROBES = ("qwzx plm", "zzzz", "jjjjj kkkk", "xkcd", "lorem ipsum dolor", "blah")
 """Noise the temperature must keep below the floor; reported, never trained on."""
+OUT_OF_SCOPE = "out_of_scope"
+NEGATIVE_FOLD = 5
+"""Every NEGATIVE_FOLD-th negatives domain (sorted by name) validates instead of training
+while C, the temperature and the scope gate are chosen."""
+OUT_OF_SCOPE_WEIGHT = 3.0
+"""The out_of_scope class weighs as much as this many typical intents in the head's fit
+(it has about ten times their messages; at full weight it swallowed oddly worded
+in-scope requests)."""
 HEAD_FILE = "head.joblib"
 META_FILE = "metadata.json"
 
@@ -82,6 +92,38 @@ class IntentPrediction:
     probabilities: Mapping[str, float] = field(default_factory=dict)
     """Every intent's probability (the hidden background class's share left out, so they
     may sum to less than 1); the router sums those that take the same branch."""
+    off_topic: bool = False
+    """The scope gate (nlu/scope.py) reads the message as off-topic at least at its lower
+    threshold: when no intent is sure, the bot should decline rather than ask or escalate.
+    Above its upper threshold the intent itself is already out_of_scope."""
+
+
+def _class_weights(y: np.ndarray) -> np.ndarray:
+    """Per-row weights for a fit: 1, and for out_of_scope rows whatever makes that class
+    weigh OUT_OF_SCOPE_WEIGHT typical (median-sized) intents."""
+    weights = np.ones(len(y))
+    outside = y == OUT_OF_SCOPE
+    if outside.any() and (~outside).any():
+        _, counts = np.unique(y[~outside], return_counts=True)
+        weights[outside] = min(1.0, OUT_OF_SCOPE_WEIGHT * float(np.median(counts)) / outside.sum())
+    return weights
+
+
+def _outside_share(prediction: IntentPrediction) -> float:
+    """Probability the head gives out_of_scope and the hidden background class together."""
+    inside = sum(p for intent, p in prediction.probabilities.items() if intent != OUT_OF_SCOPE)
+    return max(0.0, 1.0 - inside)
+
+
+def _noise_share(prediction: IntentPrediction) -> float:
+    """Probability the head gives its hidden background (noise) class."""
+    return max(0.0, 1.0 - sum(prediction.probabilities.values()))
+
+
+def _best_inside(prediction: IntentPrediction) -> float:
+    """The head's probability of its likeliest in-scope intent."""
+    inside = [p for intent, p in prediction.probabilities.items() if intent != OUT_OF_SCOPE]
+    return max(inside, default=0.0)
 
 
 def _split(y: np.ndarray, test_share: float = 0.15) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -117,8 +159,13 @@ class IntentClassifier:
         """Width of each embedding block at the front of the head's input."""
         self.head: LogisticRegression | None = None
         self.temperature = 1.0
+        self.gate: ScopeGate | None = None
+        """Off-topic detection beside the head; None for models trained without negatives."""
         self.metadata: dict[str, Any] = {}
         self.test_report: dict[str, Any] = {}
+        self.masking = True
+        """Mask concrete values (nlu/masking.py) in every text before its features; off
+        only for models saved before masking existed."""
 
     # -- training ------------------------------------------------------------
     @cpu_threads(TRAIN_THREADS)
@@ -131,6 +178,7 @@ class IntentClassifier:
         confidence_floor: float,
         C: float | None = None,
         background: Sequence[str] | None = None,
+        negatives: Sequence[tuple[str, str]] | None = None,
         lexical: bool = True,
         finetune: FinetuneConfig | None = None,
         test_share: float = 0.15,
@@ -144,19 +192,36 @@ class IntentClassifier:
         blocks' weights are chosen on the validation split; the temperature is always
         chosen there. `background` (default:
         corpus/background.txt; pass () for none) joins every training fit as the hidden
-        class and is never part of the validation or test split. `lexical` adds the
-        TF-IDF block. `finetune` first tunes a copy of the encoder on the training split
-        (needs an encoder with a `model_path`); its embeddings join the packaged ones.
+        class and is never part of the validation or test split. `negatives` (default:
+        corpus/negatives.txt when the labels include out_of_scope; pass () for none) are
+        (domain, message) pairs of off-topic messages that join the out_of_scope class:
+        every NEGATIVE_FOLD-th domain is kept out of the fit that chooses C, the
+        temperature and the scope gate (nlu/scope.py) and validates them instead, so the
+        gate is chosen on kinds of request the head never saw; the served head trains on
+        all of them. `lexical` adds the TF-IDF block. `finetune` first tunes a copy of the
+        encoder on the training split (needs an encoder with a `model_path`); its
+        embeddings join the packaged ones.
         Torch and BLAS use at most TRAIN_THREADS threads throughout.
         """
         started = time.perf_counter()
         unknown = sorted(set(labels) - set(self.categories))
         if unknown:
             raise ValueError(f"labels outside the taxonomy: {unknown}")
-        texts = list(texts)
+        if negatives is None:  # an outside label set (Banking77) has no out_of_scope class
+            negatives = read_negatives() if OUT_OF_SCOPE in set(labels) else ()
+        pairs = list(negatives)
+        domains = sorted({domain for domain, _ in pairs})
+        held = set(domains[::NEGATIVE_FOLD]) if len(domains) >= NEGATIVE_FOLD else set()
+        n_corpus = len(texts)
+        texts = [*texts, *(text for _, text in pairs)]
         noise_texts = list(read_background() if background is None else background)
-        y, y_bg = np.asarray(labels), np.full(len(noise_texts), BACKGROUND)
-        train_idx, val_idx, test_idx = _split(y, test_share)
+        y = np.asarray([*labels, *(OUT_OF_SCOPE for _ in pairs)])
+        y_bg = np.full(len(noise_texts), BACKGROUND)
+        train_idx, val_idx, test_idx = _split(y[:n_corpus], test_share)
+        neg_rows = np.arange(n_corpus, len(texts))
+        neg_val = np.asarray([d in held for d, _ in pairs], dtype=bool)
+        train_idx = np.concatenate([train_idx, neg_rows[~neg_val]])
+        val_idx = np.concatenate([val_idx, neg_rows[neg_val]])
         finetune_seconds = None
         self.encoder = encoder
         self.tuned = None
@@ -167,7 +232,7 @@ class IntentClassifier:
             tuned_at = time.perf_counter()
             self.tuned = finetune_encoder(
                 str(base),
-                [*(texts[i] for i in train_idx), *noise_texts],
+                self._masked([*(texts[i] for i in train_idx), *noise_texts]),
                 [*y[train_idx], *y_bg],
                 finetune,
                 progress,
@@ -175,6 +240,7 @@ class IntentClassifier:
             finetune_seconds = round(time.perf_counter() - tuned_at, 2)
         every = [*texts, *noise_texts, *GIBBERISH_PROBES]
         fit_texts = [*(texts[i] for i in np.concatenate([train_idx, val_idx])), *noise_texts]
+        fit_texts = self._masked(fit_texts)  # the vocabulary of what _features will see
         self.lexical = LexicalFeatures().fit(fit_texts) if lexical else None
         x = self._features(every)
         n, n_bg = len(texts), len(noise_texts)
@@ -182,7 +248,12 @@ class IntentClassifier:
 
         def fit(idx: np.ndarray, c: float, weights: tuple[float, ...]) -> LogisticRegression:
             rows = np.concatenate([idx, np.arange(n, n + n_bg)])
-            return self._fit(self._weighted(x[rows], weights), np.r_[y[idx], y_bg], c)
+            return self._fit(
+                self._weighted(x[rows], weights),
+                np.r_[y[idx], y_bg],
+                c,
+                np.r_[_class_weights(y[idx]), np.ones(n_bg)],
+            )
 
         grid: tuple[tuple[float, ...], ...]
         if self.tuned is not None:
@@ -201,12 +272,34 @@ class IntentClassifier:
             head.classes_, head.decision_function(self._weighted(probes, self.dense_weights)),
             floor=confidence_floor,
         )  # fmt: skip
+        dense = self._dense(x)
+        self.head, self.gate = head, None
+        gate_rates: dict[str, Any] = {}
+        if (y[val_idx] == OUT_OF_SCOPE).any() and (y[train_idx] == OUT_OF_SCOPE).any():
+            val = self._predict_features(x[val_idx])
+            self.gate, gate_rates = ScopeGate.fit(
+                dense[train_idx][y[train_idx] != OUT_OF_SCOPE],
+                dense[train_idx][y[train_idx] == OUT_OF_SCOPE],
+                dense[val_idx],
+                np.asarray([_outside_share(p) for p in val]),
+                np.asarray([_best_inside(p) for p in val]),
+                y[val_idx] == OUT_OF_SCOPE,
+            )
         # Serve a head refitted on train + validation; the test split stays unseen.
-        self.head = fit(np.concatenate([train_idx, val_idx]), -neg_c, self.dense_weights)
+        served = np.concatenate([train_idx, val_idx])
+        self.head = fit(served, -neg_c, self.dense_weights)
+        if self.gate is not None:  # the gate compares with everything the head learnt
+            self.gate.inside = dense[served][y[served] != OUT_OF_SCOPE].astype(np.float16)
+            self.gate.outside = dense[served][y[served] == OUT_OF_SCOPE].astype(np.float16)
 
         metrics: dict[str, Any] = {
             "n_examples": len(y),
             "n_background": n_bg,
+            "n_negatives": len(pairs),
+            "n_val_negatives": int(neg_val.sum()),
+            "negative_domains": len(domains),
+            "negative_domains_validating": sorted(held),
+            "scope_gate": gate_rates,
             "n_train": len(train_idx),
             "n_val": len(val_idx),
             "n_test": len(test_idx),
@@ -231,7 +324,7 @@ class IntentClassifier:
         self.metadata = {
             "version": MODEL_VERSION,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "data_sha256": data_sha256(texts, labels),
+            "data_sha256": data_sha256(texts, [str(label) for label in y]),
             "background_sha256": data_sha256(noise_texts, [BACKGROUND] * n_bg),
             "params": {
                 "C": -neg_c,
@@ -244,6 +337,7 @@ class IntentClassifier:
                 "split_seed": SPLIT_SEED,
                 "encoder": getattr(encoder, "model_path", type(encoder).__name__),
                 "finetune": finetune.to_dict() if finetune else None,
+                "masking": MASKING_VERSION if self.masking else None,
             },
             "metrics": metrics,
             "intents": [str(c) for c in self.head.classes_ if c != BACKGROUND],
@@ -279,6 +373,7 @@ class IntentClassifier:
         """The head's input for texts: packaged embedding [, fine-tuned embedding] [, TF-IDF]."""
         if self.encoder is None:
             raise RuntimeError("classifier has no encoder: call train() or load()")
+        texts = self._masked(texts)  # the same masking in training and serving
         dense = [self.encoder.encode(texts)]
         if self.tuned is not None:
             dense.append(self.tuned.encode(texts))
@@ -300,11 +395,23 @@ class IntentClassifier:
         return x * scale
 
     @staticmethod
-    def _fit(x: Any, y: np.ndarray, c: float) -> LogisticRegression:
+    def _fit(
+        x: Any, y: np.ndarray, c: float, sample_weight: np.ndarray | None = None
+    ) -> LogisticRegression:
         # One BLAS thread: these matrices are small, and threads fighting the encoder's
         # for a busy CPU made fits 30x slower than running single-threaded.
         with threadpool_limits(limits=1, user_api="blas"):
-            return LogisticRegression(C=c, max_iter=3000).fit(x, y)
+            return LogisticRegression(C=c, max_iter=3000).fit(x, y, sample_weight=sample_weight)
+
+    def _masked(self, texts: list[str]) -> list[str]:
+        """texts with concrete values masked (nlu/masking.py) when this model masks."""
+        return mask_many(texts) if self.masking else texts
+
+    def _dense(self, x: Any) -> np.ndarray:
+        """The packaged encoder's unit embeddings: the first block of head features."""
+        width = self.dense_dims[0] if self.dense_dims else x.shape[1]
+        block = x[:, :width]
+        return np.asarray(block.toarray() if sparse.issparse(block) else block, dtype=np.float32)
 
     # -- serving -------------------------------------------------------------
     def _predict_features(self, x: Any) -> list[IntentPrediction]:
@@ -328,7 +435,38 @@ class IntentClassifier:
                     dict(zip(labels, map(float, row), strict=True)),
                 )
             )
-        return out
+        return self._gated(x, out)
+
+    def _gated(self, x: Any, predictions: list[IntentPrediction]) -> list[IntentPrediction]:
+        """Predictions with the scope gate's verdict: out_of_scope above its threshold (the
+        gate's probability becomes that intent's, the others shrink to share the rest),
+        `off_topic` flagged above its lower one. A message the head reads as noise more
+        than as off-topic (the background class's share at least out_of_scope's) keeps
+        the head's reading: it is unclear, and gets a question back."""
+        if self.gate is None or not predictions or OUT_OF_SCOPE not in self.categories:
+            return predictions
+        scores = self.gate.off_topic_probability(
+            self._dense(x),
+            np.asarray([_outside_share(p) for p in predictions]),
+            np.asarray([_best_inside(p) for p in predictions]),
+        )
+        gated = []
+        for p, score in zip(predictions, map(float, scores), strict=True):
+            if _noise_share(p) >= p.probabilities.get(OUT_OF_SCOPE, 0.0):
+                gated.append(p)  # noise ("hmm", "asdfgh"): unclear, not off-topic
+                continue
+            if score >= self.gate.threshold and p.intent != OUT_OF_SCOPE:
+                rest = 1.0 - score
+                probabilities = {i: q * rest for i, q in p.probabilities.items()}
+                probabilities[OUT_OF_SCOPE] = max(score, p.probabilities.get(OUT_OF_SCOPE, 0.0))
+                p = IntentPrediction(
+                    OUT_OF_SCOPE,
+                    self.categories[OUT_OF_SCOPE],
+                    probabilities[OUT_OF_SCOPE],
+                    probabilities,
+                )
+            gated.append(replace(p, off_topic=score >= self.gate.unsure_threshold))
+        return gated
 
     def predict(self, texts: Sequence[str]) -> list[IntentPrediction]:
         """Predictions for messages, encoded in one batch."""
@@ -350,6 +488,7 @@ class IntentClassifier:
             "dense_weights": self.dense_weights,
             "dense_dims": self.dense_dims,
             "categories": dict(self.categories),
+            "gate": self.gate,
         }
         joblib.dump(saved, folder / HEAD_FILE)
         if self.tuned is not None:
@@ -379,6 +518,9 @@ class IntentClassifier:
         clf.lexical = saved.get("lexical")
         clf.dense_weights = tuple(saved.get("dense_weights", (1.0,)))
         clf.dense_dims = tuple(saved.get("dense_dims", ()))
+        clf.gate = saved.get("gate")
+        # Models saved before masking (no "masking" in their params) serve unmasked.
+        clf.masking = bool(metadata["params"].get("masking"))
         clf.metadata = metadata
         return clf
 

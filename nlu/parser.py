@@ -27,6 +27,8 @@ class Parse:
     sentiment: Sentiment = Sentiment("neutral", 0.0)
     probabilities: Mapping[str, float] = field(default_factory=dict)
     """Every intent's probability, for the router (see IntentPrediction)."""
+    off_topic: bool = False
+    """The scope gate reads the message as off-topic (see IntentPrediction.off_topic)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form: {text, intent, category, confidence, entities}."""
@@ -104,6 +106,7 @@ class NLU:
                 model_version=version,
                 sentiment=self.sentiment.analyze(text),
                 probabilities=p.probabilities,
+                off_topic=p.off_topic,
             )
             for text, p in zip(texts, predictions, strict=True)
         ]

@@ -83,8 +83,9 @@ class ScriptedChatEndpoint:
 class SplitNLU:
     """The NLU at the model boundary: one fixed probability split for every message."""
 
-    def __init__(self, probabilities: dict[str, float]) -> None:
+    def __init__(self, probabilities: dict[str, float], *, off_topic: bool = False) -> None:
         self.probabilities = probabilities
+        self.off_topic = off_topic
 
     def parse(self, text, *, today=None, session_id=None) -> Parse:
         intent = max(self.probabilities, key=self.probabilities.__getitem__)
@@ -95,6 +96,7 @@ class SplitNLU:
             confidence=self.probabilities[intent],
             model_version="test",
             probabilities=self.probabilities,
+            off_topic=self.off_topic,
         )
 
     def parse_many(self, texts, *, today=None, session_id=None) -> list[Parse]:

@@ -144,6 +144,25 @@ def find_address(text: str) -> Address | None:
     return None
 
 
+def address_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every complete address in `text` (what `find_address` would read),
+    from the house number to the postcode or country.
+
+    >>> text = "ship order 1234567 to 12 oak lane, portland, or 97205 please"
+    >>> [text[s:e] for s, e in address_spans(text)]
+    ['12 oak lane, portland, or 97205']
+    """
+    _, pattern = _countries()
+    spans = []
+    for m in pattern.finditer(text):
+        state = (m["state"] or m["province"] or "").upper()
+        if (m["zip"] and state not in US_STATES) or (m["postal"] and state not in CA_PROVINCES):
+            continue
+        cuts = list(_CUT.finditer(m["street"]))
+        spans.append((m.start("street") + (cuts[-1].end() if cuts else 0), m.end()))
+    return spans
+
+
 def _country_at_end(line: str) -> str | None:
     return canonical_country(line.rsplit(",", 1)[-1]) if "," in line else None
 

@@ -20,6 +20,8 @@ from graph.nodes.writes import written_before
 from graph.routing import (
     ACCOUNT_ROUTES,
     decide_route,
+    names_shop_things,
+    reads_off_topic,
     refine_route,
     repeated_fallback,
 )
@@ -29,6 +31,8 @@ from tools.addresses import find_address
 from tools.policy import SupportPolicy
 
 __all__ = ["carry_over", "classify", "confirmation"]
+
+SMALL_TALK = frozenset({"greeting", "goodbye"})
 
 
 def carry_over(
@@ -182,6 +186,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict[str, Any]:
         sentiment=parse.sentiment.score,
         negative_threshold=svc.thresholds.negative_sentiment,
         angry=parse.sentiment.angry,
+        off_topic=reads_off_topic(parse.off_topic, entities),
     )
     intent, confidence, guess = decision.intent, decision.confidence, decision.help_centre_guess
     route: str = decision.route
@@ -208,9 +213,15 @@ async def classify(state: TurnState, runtime: Rt) -> dict[str, Any]:
             parse, message, entities, state.get("pending"), held
         )
         repair = "clarify" if route == "clarify" else repair
-    if route == "smalltalk" and repair is None and not carried:
-        if repeated_fallback(parse.intent, state.get("transcript")):
-            route, reason = "escalate", "repeated_fallback"
+    # Declined as off-topic: the fallback, whether the head said out_of_scope or the
+    # scope gate did (greetings and goodbyes are small talk, not declines).
+    declined = route == "smalltalk" and repair is None and not carried and intent not in SMALL_TALK
+    if repeated_fallback(declined, state.get("transcript")):
+        route, reason = "escalate", "repeated_fallback"
+    elif declined and not held and (confidence < threshold or names_shop_things(entities)):
+        # unsure it is off-topic, or it names a product or order of the shop's: declined
+        # unless the help centre has a passage close to it
+        route, guess = "knowledge", True
 
     if route in ACCOUNT_ROUTES and not said_orders and order_id is None:
         order_id, _ = dialogue.referenced_order(message, memory.get("orders", []))
@@ -238,6 +249,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict[str, Any]:
         "category": category_of(intent),
         "confidence": round(confidence, 4),
         "help_centre_guess": guess,
+        "declining": declined and route == "knowledge",
         "entities": entities,
         "model_version": parse.model_version,
         "sentiment": sentiment,
@@ -259,6 +271,7 @@ async def classify(state: TurnState, runtime: Rt) -> dict[str, Any]:
                 "confidence": round(float(parse.confidence), 4),
                 "model_version": parse.model_version,
                 "sentiment": sentiment,
+                "declined": declined,
             }
         ]
     return update

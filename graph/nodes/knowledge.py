@@ -151,13 +151,22 @@ def append_to_reply(runtime: Rt, answer: Answer, text: str) -> str:
 
 
 async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict[str, Any]:
-    """Answer from the help centre with citations, or escalate when it has no good answer."""
+    """Answer from the help centre with citations, or escalate when it has no good answer
+    (decline politely instead when the message read as off-topic)."""
     svc = runtime.context.services
     # Unsure what was asked (only the help-centre intents together were sure): answer only
     # from a passage close to the question; else a person answers it.
     bars = svc.thresholds
     min_score = bars.kb_sure_score if state.get("help_centre_guess") else bars.kb_min_score
-    found = await search_and_compose(state, runtime, min_score)
+    declining = bool(state.get("declining"))  # off-topic unless a passage is close to it
+    found = await search_and_compose(state, runtime, min_score, log_gaps=not declining)
+    if found.answer is None and declining:
+        return {
+            "reply": say("out_of_scope"),
+            "pending": None,
+            "retrieval_score": found.best,
+            "actions": record(runtime, state, *found.actions),
+        }
     if found.answer is None:
         failed = found.outcome in ("composer_unavailable", "knowledge_unavailable")
         return {

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from graph import dialogue
-from graph.routing import PAYMENT_WORDS, WRITE_INTENTS
+from graph.routing import PAYMENT_WORDS, WRITE_INTENTS, declines_unsure
 from graph.state import EscalationReason, Memory, Pending
 
 _MORE = re.compile(r"^\W*(and|also|plus|what about|how about)\b|\b(too|as well)\W*$", re.I)
@@ -55,12 +55,11 @@ def unclear(
     in a row goes to a person.
     """
     probabilities = parse.probabilities or {parse.intent: parse.confidence}
-    top = max(probabilities, key=lambda i: probabilities[i])
     if held is not None:
         return "knowledge", None, None, []
     if (pending or {}).get("kind") == "clarify":
         return "escalate", "low_confidence", None, []
-    if top == "out_of_scope":
+    if declines_unsure(probabilities, parse.off_topic, entities):
         return "smalltalk", None, None, []
     options = dialogue.clarify_options(probabilities)
     if sum(probabilities.get(o, 0.0) for o in options) < 0.25:

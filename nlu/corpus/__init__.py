@@ -1,7 +1,8 @@
 """The committed training data of the intent classifier and its readers.
 
 intents.jsonl and background.txt are written by build_corpus.py from seeds.txt;
-regenerate them with `python -m nlu.corpus.build_corpus`.
+regenerate them with `python -m nlu.corpus.build_corpus`. negatives.txt is handwritten:
+off-topic messages by domain for the out_of_scope class (never part of any evaluation).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from nlu.taxonomy import INTENTS
 CORPUS_DIR = Path(__file__).resolve().parent
 CORPUS_PATH = CORPUS_DIR / "intents.jsonl"
 BACKGROUND_PATH = CORPUS_DIR / "background.txt"
+NEGATIVES_PATH = CORPUS_DIR / "negatives.txt"
 
 
 def read_corpus(path: Path = CORPUS_PATH) -> tuple[list[str], list[str]]:
@@ -35,6 +37,23 @@ def read_corpus(path: Path = CORPUS_PATH) -> tuple[list[str], list[str]]:
 def read_background(path: Path = BACKGROUND_PATH) -> list[str]:
     """Noise texts (fillers, keyboard mashes) for the classifier's hidden class."""
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def read_negatives(path: Path = NEGATIVES_PATH) -> list[tuple[str, str]]:
+    """(domain, message) pairs of the handwritten off-topic set (`[domain]` headers, one
+    message per line, `#` comments): the out_of_scope class's training messages."""
+    pairs, domain = [], ""
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            domain = line[1:-1].strip()
+            continue
+        if not domain:
+            raise ValueError(f"{path}:{number}: message before the first [domain] header")
+        pairs.append((domain, line))
+    return pairs
 
 
 def data_sha256(texts: Sequence[str], labels: Sequence[str]) -> str:

@@ -203,3 +203,20 @@ def test_chat_follow_up_question_is_searched_with_the_previous_message(client):
     cited = {c["doc_id"] for c in follow_up["citations"]}
     assert cited and cited <= {"delivery-times", "international-shipping"}, cited
     assert "business days" in follow_up["reply"]
+
+
+def test_chat_off_topic_is_declined_and_a_second_one_reaches_a_person(client, services):
+    first = chat(client, "put cereal on the grocery list")
+    assert first["escalated"] is False and "I can only help with" in first["reply"]
+    assert services.store.list_escalations() == []
+    second = chat(
+        client, "what's the forecast for Boston this weekend", session_id=first["session_id"]
+    )
+    assert second["escalated"] is True
+    assert second["escalation"]["reason"] == "repeated_fallback"
+
+
+def test_chat_a_shop_question_the_help_centre_covers_is_answered_not_declined(client):
+    out = chat(client, "do gift cards expire?")
+    assert out["escalated"] is False
+    assert "gift-cards" in {c["doc_id"] for c in out["citations"]}

@@ -20,8 +20,10 @@ def _runtime(services, customer_id: str | None = "C0001") -> Runtime:
     return Runtime(context=context)
 
 
-async def _classify(services, probabilities: dict[str, float], customer_id="C0001") -> dict:
-    services = dataclasses.replace(services, nlu=SplitNLU(probabilities))
+async def _classify(
+    services, probabilities: dict[str, float], customer_id="C0001", *, off_topic=False
+) -> dict:
+    services = dataclasses.replace(services, nlu=SplitNLU(probabilities, off_topic=off_topic))
     state = {"message": "Is the Summit tent covered by a warranty?", "transcript": []}
     return await classify(state, _runtime(services, customer_id))
 
@@ -51,6 +53,19 @@ async def test_split_between_account_actions_asks_which_with_quick_replies(servi
         "Talk to a person",
     ]
     assert update["pending"]["options"] == ["get_refund", "track_refund", "check_refund_policy"]
+
+
+async def test_an_unsure_message_the_scope_gate_reads_as_off_topic_is_declined(services):
+    # "add milk to my shopping list": no shop intent is sure, and the gate says off-topic,
+    # so the bot declines politely (unless the help centre has a passage close to it)
+    # instead of asking which shop request was meant
+    split = {"place_order": 0.4, "product_defect": 0.15, "technical_support": 0.15}
+    update = await _classify(services, split, off_topic=True)
+    assert (update["route"], update["escalation_reason"]) == ("knowledge", None)
+    assert update["declining"] is True and update["suggestions"] == []
+    # the same split without the gate's verdict is a help-centre question
+    plain = await _classify(services, split)
+    assert (plain["route"], plain["declining"]) == ("knowledge", False)
 
 
 async def test_a_second_unclear_message_in_a_row_escalates(services):

@@ -36,11 +36,11 @@ def test_answer_citations_carry_doc_title_section_and_url_in_json_and_sse(client
     assert streamed == out["citations"]
 
 
-async def _knowledge_turn(services, question: str) -> tuple[dict, list]:
+async def _knowledge_turn(services, question: str, **flags) -> tuple[dict, list]:
     """Run the knowledge node alone; return its update and what it logged for this session."""
     session_id = f"kb-test-{uuid.uuid4().hex}"
     runtime = Runtime(context=TurnContext(services=services, session_id=session_id))
-    state = {"message": question, "intent": "general_question", "actions": []}
+    state = {"message": question, "intent": "general_question", "actions": [], **flags}
     update = await answer_from_knowledge(state, runtime)
     logged = [r for r in services.retriever.log.records() if r.session_id == session_id]
     return update, logged
@@ -78,3 +78,16 @@ async def test_a_word_the_help_centre_never_uses_needs_a_close_passage(services)
     update, _ = await _knowledge_turn(services, "my account is locked after too many attempts")
     assert update.get("escalation_reason") is None and update["citations"]
     assert "not in the help centre" not in update["actions"][-1]["detail"]
+
+
+async def test_a_message_read_as_off_topic_is_answered_only_when_the_help_centre_knows_it(
+    services,
+):
+    declining = {"declining": True, "help_centre_guess": True}
+    # the shop's own help centre says gift cards are its business
+    update, logged = await _knowledge_turn(services, "do gift cards expire?", **declining)
+    assert update.get("escalation_reason") is None and update["citations"]
+    # chatter it has nothing on is declined politely: no ticket, no gap logged
+    update, logged = await _knowledge_turn(services, "what's the weather in Lisbon", **declining)
+    assert update.get("escalation_reason") is None and "citations" not in update
+    assert "I can only help with" in update["reply"] and logged == []

@@ -20,8 +20,9 @@ from typer.testing import CliRunner
 
 from app.settings import Settings
 from cli.nlu import app
+from graph.routing import declines_unsure
 from nlu.classifier import MODEL_VERSION, IntentClassifier
-from nlu.corpus import CORPUS_PATH, read_background, read_corpus
+from nlu.corpus import CORPUS_PATH, read_background, read_corpus, read_negatives
 from nlu.corpus.build_corpus import norm_key
 from nlu.finetune import ENCODER_DIR, FinetuneConfig
 from nlu.parser import NLU
@@ -69,6 +70,16 @@ ITEM_LEVEL = [  # requests naming an item, the way customers of the imported sto
     ("exchange the headphones for the blue ones", "change_order"),
     ("change the payment method of W5507320 to my paypal", "change_order"),
 ]
+OFF_TOPIC_FRESH = [  # everyday requests and other businesses' questions, in no training file
+    "put cereal on the grocery list",
+    "what's the forecast for Boston this weekend",
+    "turn off the bedroom lights",
+    "book a table for two at an italian place tonight",
+    "how many tablespoons are in a cup",
+    "do you have a favourite movie",
+    "my landlord won't return my deposit",
+    "cancel my dentist appointment on thursday",
+]
 GIBBERISH = ["asdfgh", "hmm", "the thing", "qwop zxv", "blorp"]
 FLOOR = Settings(_env_file=None).ESCALATION_THRESHOLD
 """The confidence floor the service trains its models for."""
@@ -85,7 +96,9 @@ def trained(tmp_path_factory, encoder, intent_cache_dir):
 def test_nlu_test_sentences_are_not_training_data():
     texts, _ = read_corpus()
     seen = {norm_key(t) for t in [*texts, *read_background()]}
+    seen |= {norm_key(t) for _, t in read_negatives()}
     assert [t for t, _ in FRESH + ITEM_LEVEL if norm_key(t) in seen] == []
+    assert [t for t in OFF_TOPIC_FRESH if norm_key(t) in seen] == []
     assert [t for t in GIBBERISH if norm_key(t) in seen] == []
 
 
@@ -93,8 +106,13 @@ def test_nlu_model_metrics_on_the_held_out_split(trained):
     _, metrics, _ = trained
     n = metrics["n_examples"]
     assert metrics["n_train"] + metrics["n_val"] + metrics["n_test"] == n
-    assert abs(metrics["n_val"] - 0.15 * n) <= len(INTENTS)
-    assert abs(metrics["n_test"] - 0.15 * n) <= len(INTENTS)
+    # 70/15/15 of the corpus; the negatives' validating domains join the validation part
+    corpus = n - metrics["n_negatives"]
+    assert abs(metrics["n_val"] - metrics["n_val_negatives"] - 0.15 * corpus) <= len(INTENTS)
+    assert abs(metrics["n_test"] - 0.15 * corpus) <= len(INTENTS)
+    assert metrics["n_negatives"] >= 1000 and metrics["negative_domains"] >= 30
+    gate = metrics["scope_gate"]  # chosen on validation messages the head never trained on
+    assert gate["val_in_scope_rejected"] <= 0.01 and gate["val_off_topic_caught"] >= 0.8
     assert metrics["test_accuracy"] >= 0.92
     assert metrics["test_macro_f1"] >= 0.90
     assert metrics["test_in_scope_confident_fraction"] >= 0.80
@@ -106,6 +124,15 @@ def test_nlu_model_metrics_on_the_held_out_split(trained):
 def test_nlu_model_predicts_fresh_sentences_confidently(trained, text, intent):
     prediction = trained[2].predict([text])[0]
     assert (prediction.intent, prediction.confidence >= 0.6) == (intent, True)
+
+
+@pytest.mark.parametrize("text", OFF_TOPIC_FRESH)
+def test_nlu_model_reads_unseen_off_topic_requests_as_off_topic(trained, text):
+    # declined by the bot: out_of_scope outright, or no intent sure and the gate says so
+    p = trained[2].predict([text])[0]
+    confident_off_topic = p.intent == "out_of_scope" and p.confidence >= FLOOR
+    unsure_declined = p.confidence < FLOOR and declines_unsure(p.probabilities, p.off_topic, [])
+    assert confident_off_topic or unsure_declined, (p.intent, p.confidence, p.off_topic)
 
 
 def test_nlu_model_gives_gibberish_low_confidence(trained):
@@ -205,7 +232,7 @@ def test_nlu_cli_train_registers_a_version_and_promotes_only_when_asked(trained,
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert (out["version"], out["serving"]) == ("1.1.0", "1.0.0")
-    assert out["metrics"]["n_examples"] == 12 * len(INTENTS)
+    assert out["metrics"]["n_examples"] - out["metrics"]["n_negatives"] == 12 * len(INTENTS)
     registry = ModelRegistry(cli_env.models_dir)
     assert registry.metadata("1.1.0")["metrics"] == out["metrics"]
     assert (registry.folder("1.1.0") / "confusion.png").read_bytes()[:4] == b"\x89PNG"
