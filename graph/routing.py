@@ -304,17 +304,32 @@ def declines_unsure(
     return reads_off_topic(gate_says, entities)
 
 
-def repeated_fallback(declined: bool, transcript: Sequence[Mapping[str, Any]] | None) -> bool:
+def repeated_fallback(
+    declined: bool,
+    transcript: Sequence[Mapping[str, Any]] | None,
+    *,
+    includes_this_message: bool = False,
+) -> bool:
     """This turn is the second fallback in a row: this message is `declined` as off-topic
     and the customer's previous message got the fallback too, so a person should take
-    over (reason `repeated_fallback`)."""
+    over (reason `repeated_fallback`). The bot's last reply says whether it was the
+    fallback (a message read as off-topic may still have been answered from the help
+    centre). `includes_this_message`: the transcript already ends with this message's own
+    line (as it does after the classify node)."""
     if not declined:
         return False
-    said = [line for line in transcript or [] if line.get("role") == "customer"]
+    lines = list(transcript or [])
+    if includes_this_message:
+        while lines and lines[-1].get("role") != "customer":
+            lines.pop()
+        lines = lines[:-1]
+    said = [line for line in lines if line.get("role") == "customer"]
     if not said:
         return False
-    last = said[-1]
-    return bool(last.get("declined")) or last.get("intent") in FALLBACK_INTENTS
+    replies = [line for line in lines if line.get("role") == "assistant"]
+    if replies and "declined" in replies[-1]:  # what the bot actually answered last time
+        return bool(replies[-1]["declined"])
+    return said[-1].get("intent") in FALLBACK_INTENTS  # transcripts from before that
 
 
 def route_after_classify(state: TurnState) -> Route:

@@ -216,12 +216,13 @@ async def classify(state: TurnState, runtime: Rt) -> dict[str, Any]:
     # Declined as off-topic: the fallback, whether the head said out_of_scope or the
     # scope gate did (greetings and goodbyes are small talk, not declines).
     declined = route == "smalltalk" and repair is None and not carried and intent not in SMALL_TALK
-    if repeated_fallback(declined, state.get("transcript")):
-        route, reason = "escalate", "repeated_fallback"
-    elif declined and not held and (confidence < threshold or names_shop_things(entities)):
+    if declined and not held and (confidence < threshold or names_shop_things(entities)):
         # unsure it is off-topic, or it names a product or order of the shop's: declined
-        # unless the help centre has a passage close to it
+        # (or, a second time in a row, handed to a person) unless the help centre has a
+        # passage close to it
         route, guess = "knowledge", True
+    elif repeated_fallback(declined, state.get("transcript")):
+        route, reason = "escalate", "repeated_fallback"
 
     if route in ACCOUNT_ROUTES and not said_orders and order_id is None:
         order_id, _ = dialogue.referenced_order(message, memory.get("orders", []))
@@ -271,7 +272,6 @@ async def classify(state: TurnState, runtime: Rt) -> dict[str, Any]:
                 "confidence": round(float(parse.confidence), 4),
                 "model_version": parse.model_version,
                 "sentiment": sentiment,
-                "declined": declined,
             }
         ]
     return update

@@ -11,7 +11,7 @@ from typing import Any
 from graph.llm.composer import Answer
 from graph.llm.openai_composer import LLMUnavailable
 from graph.nodes.common import Rt, action, emit, record, say
-from graph.routing import ACCOUNT_ROUTES, INTENT_ROUTES
+from graph.routing import ACCOUNT_ROUTES, INTENT_ROUTES, repeated_fallback
 from graph.state import TurnState
 from knowledge.retrieval import Passage
 from knowledge.vectorstore import VectorStoreUnavailable
@@ -161,6 +161,13 @@ async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict[str, Any]
     declining = bool(state.get("declining"))  # off-topic unless a passage is close to it
     found = await search_and_compose(state, runtime, min_score, log_gaps=not declining)
     if found.answer is None and declining:
+        said = state.get("transcript")
+        if repeated_fallback(True, said, includes_this_message=True):
+            return {
+                "escalation_reason": "repeated_fallback",
+                "retrieval_score": found.best,
+                "actions": record(runtime, state, *found.actions),
+            }
         return {
             "reply": say("out_of_scope"),
             "pending": None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.nodes.common import Rt, emit, now_iso
+from graph.nodes.common import Rt, emit, now_iso, say
 from graph.routing import ACCOUNT_ROUTES
 from graph.state import Memory, TurnState
 
@@ -55,8 +55,11 @@ async def respond(state: TurnState, runtime: Rt) -> dict[str, Any]:
         orders = {"orders": remembered["orders"]} if "orders" in remembered else {}
         return update | {"earlier_replies": [*earlier, reply], "memory": orders}
     full = " ".join(r for r in [*earlier, reply] if r)
+    declined = reply.startswith(say("out_of_scope"))  # the polite off-topic fallback
     return update | {
         "reply": full,
-        "transcript": [{"role": "assistant", "content": full, "at": now_iso()}],
+        "transcript": [
+            {"role": "assistant", "content": full, "at": now_iso(), "declined": declined}
+        ],
         "memory": _remembered(state, full),
     }

@@ -220,3 +220,11 @@ def test_chat_a_shop_question_the_help_centre_covers_is_answered_not_declined(cl
     out = chat(client, "do gift cards expire?")
     assert out["escalated"] is False
     assert "gift-cards" in {c["doc_id"] for c in out["citations"]}
+
+
+def test_chat_a_shop_question_after_an_off_topic_one_is_still_answered(client):
+    first = chat(client, "put cereal on the grocery list")
+    assert "I can only help with" in first["reply"]
+    second = chat(client, "ok never mind. do gift cards expire?", session_id=first["session_id"])
+    assert second["escalated"] is False and second["citations"]
+    assert "expire" in second["reply"] and "I can only help with" not in second["reply"]

@@ -114,9 +114,17 @@ def test_unsure_noise_gets_a_question_back_and_unsure_off_topic_the_fallback():
 
 
 def test_a_second_declined_message_in_a_row_gets_a_person():
-    said = [{"role": "customer", "content": "add milk to my list", "declined": True}]
+    said = [
+        {"role": "customer", "content": "add milk to my list"},
+        {"role": "assistant", "content": "I'm sorry, I can only help with ...", "declined": True},
+    ]
     assert repeated_fallback(True, said)
     assert not repeated_fallback(False, said)  # this one was understood
-    assert not repeated_fallback(True, [{"role": "customer", "declined": False}])
-    # transcripts written before lines recorded `declined` still count the fallback intent
+    # read as off-topic but answered from the help centre: not a fallback
+    answered = [said[0], {**said[1], "declined": False}]
+    assert not repeated_fallback(True, answered)
+    # after the classify node the transcript already ends with this message
+    now = [*said, {"role": "customer", "content": "and the weather?"}]
+    assert repeated_fallback(True, now, includes_this_message=True)
+    # transcripts from before replies recorded it still count the fallback intent
     assert repeated_fallback(True, [{"role": "customer", "intent": "out_of_scope"}])
