@@ -283,7 +283,7 @@ def retrieval(
 
     Example: support evals retrieval --docs passages.jsonl --qa qa_shared.jsonl -k 5 --json
     """
-    from evals.off_topic import OFF_TOPIC_PATH, read_messages
+    from evals.off_topic_data import OFF_TOPIC_PATH, read_messages
     from evals.retrieval import DEMO_QA_PATH, DatasetError
     from evals.retrieval import run as run_retrieval
 

@@ -15,7 +15,7 @@ import typer
 from cli.common import fail, load_settings, print_json
 
 if TYPE_CHECKING:
-    from evals.off_topic import Message
+    from evals.off_topic_data import Message
 
 Paths = Annotated[
     list[Path] | None,
@@ -72,7 +72,7 @@ def _messages(
     nlupp: Path | None = None,
     nlupp_scope: Path | None = None,
 ) -> list[Message]:
-    from evals.off_topic import (
+    from evals.off_topic_data import (
         BANKING77_SCOPE_PATH,
         NLUPP_SCOPE_PATH,
         OFF_TOPIC_PATH,

@@ -34,7 +34,7 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -213,20 +213,27 @@ def evaluate_corpus_entities(
 
 def format_report(report: dict[str, Any]) -> str:
     """A plain-text table: one line per type, then the micro average."""
-    lines = [
+    title = (
         f"{report['file']}: {report['rows']} utterances, "
-        f"{report['ms_per_utterance']} ms per utterance",
-        f"{'type':<18}{'P':>7}{'R':>7}{'F1':>7}{'span F1':>9}{'tp':>5}{'fp':>5}{'fn':>5}",
-    ]
+        f"{report['ms_per_utterance']} ms per utterance"
+    )
+    return "\n".join([title, *type_table(report, BITEXT_TYPES, width=18)])
+
+
+def type_table(report: Mapping[str, Any], types: Sequence[str], *, width: int) -> list[str]:
+    """Lines of a per-type table (value P/R/F1, exact-span F1, counts), then micro; a type
+    with no span score shows '-'."""
+    lines = [f"{'type':<{width}}{'P':>7}{'R':>7}{'F1':>7}{'span F1':>9}{'tp':>5}{'fp':>5}{'fn':>5}"]
     value, span = report["value"], report["span"]
-    for name in (*BITEXT_TYPES, "micro"):
+    for name in (*types, "micro"):
         v = value["micro"] if name == "micro" else value["types"][name]
-        s = span["micro"] if name == "micro" else span["types"][name]
+        s = span["micro"] if name == "micro" else span["types"].get(name)
+        span_f1 = f"{s['f1']:>9.3f}" if s else f"{'-':>9}"
         lines.append(
-            f"{name:<18}{v['precision']:>7.3f}{v['recall']:>7.3f}{v['f1']:>7.3f}"
-            f"{s['f1']:>9.3f}{v['tp']:>5}{v['fp']:>5}{v['fn']:>5}"
+            f"{name:<{width}}{v['precision']:>7.3f}{v['recall']:>7.3f}{v['f1']:>7.3f}"
+            f"{span_f1}{v['tp']:>5}{v['fp']:>5}{v['fn']:>5}"
         )
-    return "\n".join(lines)
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:

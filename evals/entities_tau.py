@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evals.entities import _scores, _tally, normalise_value
+from evals.entities import _scores, _tally, normalise_value, type_table
 from nlu.catalog_match import CatalogMatcher
 from nlu.entities import Entity, extract_entities
 from tools.addresses import Address, find_address
@@ -279,18 +279,8 @@ def evaluate_tau_entities(
 
 def format_report(report: dict[str, Any]) -> str:
     """A plain-text table: value P/R/F1 and exact-span F1 per type, then micro."""
-    lines = [
+    title = (
         f"{report['db']}: {report['sentences']} sentences (seed {report['seed']}), "
-        f"{report['ms_per_sentence']} ms per sentence",
-        f"{'type':<14}{'P':>7}{'R':>7}{'F1':>7}{'span F1':>9}{'tp':>5}{'fp':>5}{'fn':>5}",
-    ]
-    value, span = report["value"], report["span"]
-    for name in (*TYPES, "micro"):
-        v = value["micro"] if name == "micro" else value["types"][name]
-        s = span["micro"] if name == "micro" else span["types"].get(name)
-        sf = f"{s['f1']:>9.3f}" if s else f"{'-':>9}"
-        lines.append(
-            f"{name:<14}{v['precision']:>7.3f}{v['recall']:>7.3f}{v['f1']:>7.3f}"
-            f"{sf}{v['tp']:>5}{v['fp']:>5}{v['fn']:>5}"
-        )
-    return "\n".join(lines)
+        f"{report['ms_per_sentence']} ms per sentence"
+    )
+    return "\n".join([title, *type_table(report, TYPES, width=14)])

@@ -34,14 +34,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evals.off_topic import (
-    OFF_TOPIC,
-    SMALLTALK,
-    Message,
-    as_messages,
-    summarise,
-    summarise_in_scope,
-)
+from evals.off_topic import summarise, summarise_in_scope
+from evals.off_topic_data import OFF_TOPIC, SMALLTALK, Message, as_messages
 from graph.routing import FALLBACK_INTENTS
 from prompts import render
 from tools.store.catalog import SHOP_NAME

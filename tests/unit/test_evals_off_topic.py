@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import cli
-from evals.off_topic import (
+from evals.off_topic import off_topic_acceptance
+from evals.off_topic_data import (
     ACT,
     BANKING77,
     NLUPP,
@@ -21,7 +22,6 @@ from evals.off_topic import (
     load_scope,
     nlupp_folds,
     nlupp_scope,
-    off_topic_acceptance,
     read_banking77,
     read_domains,
     read_messages,

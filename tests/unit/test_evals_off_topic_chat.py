@@ -5,8 +5,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import cli
-from evals.off_topic import BANKING77, NLUPP, OFF_TOPIC, SMALLTALK, Message
 from evals.off_topic_chat import chat_arena, chat_off_topic, reply_outcome, second_turn_pairs
+from evals.off_topic_data import BANKING77, NLUPP, OFF_TOPIC, SMALLTALK, Message
 from prompts import render
 from tools.store.catalog import SHOP_NAME
 

@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pytest
 
-from evals.off_topic import read_messages
+from evals.off_topic_data import read_messages
 from graph.routing import decide_route, declines_unsure, repeated_fallback
 from nlu.corpus import NEGATIVES_PATH, read_corpus, read_negatives
 from nlu.scope import ScopeGate, knn_similarity
