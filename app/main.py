@@ -13,6 +13,7 @@ from app.approvals import ApprovalDesk
 from app.body_guard import BodyGuard
 from app.chat import ChatService
 from app.errors import install_error_handlers
+from app.http_metrics import HttpMetrics
 from app.notify import EscalationNotifier
 from app.routes import (
     agent,
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodyGuard)  # 422 for JSON text no store can hold
+    app.add_middleware(HttpMetrics)  # outermost: counts every answer, BodyGuard's 422s too
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(sessions.router)

@@ -156,6 +156,17 @@ class Settings(BaseSettings):
     TRACING_OTLP_ENDPOINT: str = Field(
         "", description="OTLP/gRPC collector for TRACING_EXPORTER=otlp, e.g. http://127.0.0.1:4317."
     )
+    METRICS_SCRAPE_TARGETS: str = Field(
+        "",
+        description="host:port,host:port Prometheus scrapes (`support ops prometheus-config`); "
+        "empty means this service's HOST:PORT.",
+    )
+    DRIFT_MIN_RELABELS: int = Field(
+        30,
+        ge=1,
+        description="Fewest agent-relabelled turns in the window for `support drift check` to "
+        "judge intent F1.",
+    )
     FAULT_PAUSE_AFTER_WRITE_SECONDS: float = Field(
         0.0,
         ge=0.0,

@@ -38,6 +38,7 @@ evals.app.command("off-topic-chat")(evals_off_topic.off_topic_chat)
 cli.add_typer(approvals.app, name="approvals")
 cli.command("kpi")(ops.kpi)
 cli.add_typer(ops.drift_app, name="drift", help="Drift of customer language and intent F1.")
+cli.add_typer(ops.ops_app, name="ops", help="Monitoring: the Prometheus config and alert rules.")
 
 
 def main() -> None:

@@ -1,74 +1,19 @@
-"""`support kpi` and `support drift check`: how the bot is doing, and whether it drifts."""
+"""`support kpi`, `support drift check` and `support ops`: how the bot is doing, whether it
+drifts, and the monitoring that watches it."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
 
 from cli.common import fail, load_settings, print_json
+from cli.kpi import kpi, parse_since
+from cli.prometheus import ops_app
+
+__all__ = ["drift_app", "kpi", "ops_app"]
 
 drift_app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
-_SPAN = re.compile(r"^(\d+)([hdw])$")
-
-
-def parse_since(value: str | None) -> datetime | None:
-    """'7d', '24h', '2w' (that long ago) or an ISO date/time (UTC); None for all time."""
-    if not value:
-        return None
-    span = _SPAN.match(value.strip())
-    if span:
-        n, unit = int(span[1]), span[2]
-        hours = {"h": 1, "d": 24, "w": 24 * 7}[unit] * n
-        return datetime.now(UTC) - timedelta(hours=hours)
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise typer.BadParameter(
-            f"{value!r} is neither a span like 7d / 24h / 2w nor an ISO date"
-        ) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def kpi(
-    since: Annotated[
-        str | None, typer.Option("--since", help="7d, 24h, 2w or an ISO date; default: all.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """Support KPIs from stored conversations: AHT, FCR, CSAT, escalation rate, containment.
-
-    Example: support kpi --since 7d --json
-    """
-    from tools.store.db import create_schema, make_engine
-    from tools.store.kpi import store_kpis
-
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
-    create_schema(engine)
-    result = store_kpis(engine, parse_since(since)).to_dict()
-    if as_json:
-        print_json(result)
-        return
-    for key, value in result.items():
-        typer.echo(f"{key:<26} {value}")
-
-
-def _labelled_turns(engine) -> tuple[list[str], list[str], list[str]]:
-    """(texts, agent labels, model predictions at the time) of relabelled turns, if any."""
-    from sqlalchemy import inspect, text
-
-    if "corrections" not in set(inspect(engine).get_table_names()):
-        return [], [], []
-    query = text(
-        "SELECT text, intent, predicted_intent FROM corrections "
-        "WHERE intent IS NOT NULL AND text IS NOT NULL"
-    )
-    with engine.connect() as conn:
-        rows = list(conn.execute(query))
-    return [r[0] for r in rows], [r[1] for r in rows], [r[2] or "" for r in rows]
 
 
 @drift_app.command("check")
@@ -84,10 +29,20 @@ def drift_check(
             "and register it for an A/B test; the serving model is not replaced.",
         ),
     ] = False,
+    min_relabels: Annotated[
+        int | None,
+        typer.Option(
+            "--min-relabels",
+            min=1,
+            help="Fewest agent-relabelled turns in the window to judge intent F1; "
+            "default: DRIFT_MIN_RELABELS (30).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Compare recent customer messages with the training data, and the serving model's
-    F1 on agent-labelled turns with its test F1; exit 1 when drift is flagged.
+    F1 on customer turns agents relabelled in the window with its test F1; exit 1 when
+    drift is flagged. Edited replies are not relabels; too few relabels give no verdict.
 
     Example: support drift check --window 7d --retrain
     """
@@ -96,31 +51,41 @@ def drift_check(
     from nlu.drift import F1_DROP_LIMIT, TOKEN_SHIFT_LIMIT, f1_drop, token_shift
     from nlu.registry import ModelRegistry, load_default
     from tools.store.db import create_schema, make_engine
+    from tools.store.ops_queries import relabels
     from tools.store.turnlog import turns_since
 
     settings = load_settings()
+    needed = min_relabels or settings.DRIFT_MIN_RELABELS
     engine = make_engine(settings.database_url)
     create_schema(engine)
     since = parse_since(window)
     recent = [t.message for t in turns_since(engine, since)]
     training, _ = read_corpus()
     shift = token_shift(recent, training)
+    labelled = relabels(engine, since)
     report: dict[str, Any] = {
         "window": window,
         "recent_messages": len(recent),
-        "limits": {"token_shift": TOKEN_SHIFT_LIMIT, "f1_drop": F1_DROP_LIMIT},
+        "limits": {
+            "token_shift": TOKEN_SHIFT_LIMIT,
+            "f1_drop": F1_DROP_LIMIT,
+            "min_relabels": needed,
+        },  # fmt: skip
         "token_shift": shift.to_dict() if shift else None,
+        "relabels": len(labelled),
+        "relabels_changed": sum(r.intent != r.predicted for r in labelled),
         "f1": None,
     }
-    texts, labels, _ = _labelled_turns(engine)
     registry = ModelRegistry(settings.models_dir)
     serving = registry.serving()
-    if texts and serving:
-        model = load_default(settings.models_dir, get_encoder(settings.EMBEDDING_MODEL))
-        predictions = [p.intent for p in model.predict(texts)]
-        reference = float(model.metadata["metrics"]["test_macro_f1"])
-        drop = f1_drop(labels, predictions, reference)
-        report["f1"] = drop.to_dict() if drop else None
+    if serving:
+        reference = float(registry.metadata(serving)["metrics"]["test_macro_f1"])
+        predictions: list[str] = []
+        if len(labelled) >= needed:  # load the model only when there is something to judge
+            model = load_default(settings.models_dir, get_encoder(settings.EMBEDDING_MODEL))
+            predictions = [p.intent for p in model.predict([r.text for r in labelled])]
+        drop = f1_drop([r.intent for r in labelled], predictions, reference, min_turns=needed)
+        report["f1"] = drop.to_dict()
         report["model_version"] = serving
     flagged = bool((shift and shift.flagged) or (report["f1"] and report["f1"]["flagged"]))
     report["flagged"] = flagged
@@ -174,13 +139,17 @@ def _print_drift(report: dict[str, Any]) -> None:
     else:
         typer.echo(f"token shift: {report.get('note')}")
     f1 = report["f1"]
-    if f1:
+    changed = f"{report['relabels_changed']} changed the model's label"
+    if f1 is None:
+        typer.echo("intent F1: no serving intent model")
+    elif not f1["judged"]:
+        typer.echo(f"intent F1: {f1['note']} ({changed})")
+    else:
         mark = "DRIFT" if f1["flagged"] else "ok"
         typer.echo(
-            f"intent macro-F1 on {f1['turns']} agent-labelled turns: {f1['recent_macro_f1']:.3f}"
-            f" vs test {f1['reference_macro_f1']:.3f} (drop {f1['drop']:.3f}) {mark}"
+            f"intent macro-F1 on {f1['turns']} agent-relabelled turns ({changed}): "
+            f"{f1['recent_macro_f1']:.3f} vs test {f1['reference_macro_f1']:.3f} "
+            f"(drop {f1['drop']:.3f}) {mark}"
         )
-    else:
-        typer.echo("intent F1: no agent-labelled turns yet")
     if report.get("candidate"):
         typer.echo(f"candidate: {report['candidate']['version']} — {report['candidate']['next']}")

@@ -7,8 +7,12 @@ from what the serving intent model was trained on?
   word. A small window differs from the corpus by chance alone, so the same distance is
   measured for random corpus samples of the window's size and that noise floor is
   subtracted. Flagged above `TOKEN_SHIFT_LIMIT` (15 points).
-- Intent F1 drop: macro-F1 of the serving model on recent turns an agent labelled,
-  against the model's own held-out test macro-F1. Flagged when it is lower by more than
+  Stop words ("is", "yes", "does" ...) and anything with a digit are left out: they say
+  nothing about what customers ask about.
+- Intent F1 drop: macro-F1 of the serving model on recent customer turns an agent
+  relabelled (edited replies and rejected suggestions are not labels), against the model's
+  own held-out test macro-F1. Judged only on at least `MIN_RELABELS` turns (one relabel
+  gives an F1 of 0 or 1 and says nothing); flagged when it is lower by more than
   `F1_DROP_LIMIT` (5 points).
 """
 
@@ -29,12 +33,35 @@ VOCABULARY = 400
 NOISE_DRAWS = 5
 MIN_MESSAGES = 20
 """Fewer recent messages than this say nothing about drift; the check reports 'too few'."""
-_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+MIN_RELABELS = 30
+"""Fewer agent-relabelled turns than this give no F1 verdict (the setting DRIFT_MIN_RELABELS
+overrides it in `support drift check`)."""
+# Whole words only: "2nd", "w1234567" or "10" are not words here.
+_WORD = re.compile(r"\b[a-z]+(?:'[a-z]+)?\b")
 _OTHER = "<other>"
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all am an and any are aren't as at be because been
+    before being below between both but by can can't could couldn't did didn't do does
+    doesn't doing don't down during each few for from further had hadn't has hasn't have
+    haven't having he he's her here here's hers herself him himself his how how's i i'd i'll
+    i'm i've if in into is isn't it it's its itself just let's me more most my myself no nor
+    not now of off on once only or other ought our ours ourselves out over own same she
+    she's should shouldn't so some such than that that's the their theirs them themselves
+    then there there's these they they'd they'll they're they've this those through to too
+    under until up very was wasn't we we'd we'll we're we've were weren't what what's when
+    when's where where's which while who who's whom why why's will with won't would wouldn't
+    you you'd you'll you're you've your yours yourself yourselves
+    yes yeah yep ok okay hi hello hey thanks thank please pls also would could get got im
+    """.split()
+)
+"""Function words and chat fillers, left out of the token shift."""
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+    """The content words of a message: lower case, no stop words, no digits."""
+    found = _WORD.findall(text.lower().replace("\u2019", "'"))
+    return [w for w in found if len(w) > 1 and w not in STOP_WORDS]
 
 
 def _distribution(texts: Sequence[str], vocabulary: set[str]) -> Counter[str]:
@@ -107,31 +134,53 @@ def token_shift(
 @dataclass(frozen=True)
 class F1Drop:
     turns: int
-    recent_macro_f1: float
+    """Agent-relabelled turns in the window."""
+    needed: int
+    """The fewest turns that give a verdict."""
+    judged: bool
+    """False with too few turns: no F1, never flagged."""
+    recent_macro_f1: float | None
     reference_macro_f1: float
-    drop: float
+    drop: float | None
     flagged: bool
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+def too_few_relabels(turns: int, needed: int = MIN_RELABELS) -> str:
+    return f"too few relabels (n={turns}, need {needed}) to judge drift"
+
+
 def f1_drop(
-    labels: Sequence[str], predictions: Sequence[str], reference_macro_f1: float
-) -> F1Drop | None:
-    """Macro-F1 on agent-labelled turns against the model's test macro-F1; None if none.
+    labels: Sequence[str],
+    predictions: Sequence[str],
+    reference_macro_f1: float,
+    *,
+    min_turns: int = MIN_RELABELS,
+) -> F1Drop:
+    """Macro-F1 on agent-labelled turns against the model's test macro-F1.
 
     Macro-F1 is taken over the intents that occur in the agents' labels, so a window
-    that never mentions some intent is not penalised for it."""
-    if not labels:
-        return None
+    that never mentions some intent is not penalised for it. Fewer than `min_turns`
+    labels give no verdict (`judged` False, a note saying so)."""
+    reference = round(reference_macro_f1, 4)
+    if len(labels) < max(min_turns, 1):
+        return F1Drop(
+            turns=len(labels), needed=min_turns, judged=False, recent_macro_f1=None,
+            reference_macro_f1=reference, drop=None, flagged=False,
+            note=too_few_relabels(len(labels), min_turns),
+        )  # fmt: skip
     present = sorted(set(labels))
     recent = float(f1_score(labels, predictions, labels=present, average="macro", zero_division=0))
     drop = reference_macro_f1 - recent
     return F1Drop(
         turns=len(labels),
+        needed=min_turns,
+        judged=True,
         recent_macro_f1=round(recent, 4),
-        reference_macro_f1=round(reference_macro_f1, 4),
+        reference_macro_f1=reference,
         drop=round(drop, 4),
         flagged=drop > F1_DROP_LIMIT,
     )

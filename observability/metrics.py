@@ -128,12 +128,17 @@ def record_llm_fallback(reason: str) -> None:
 
 
 def exported_metric_names() -> set[str]:
-    """Every series name this module exports (histograms with _bucket/_sum/_count)."""
-    names: set[str] = set()
+    """Every series name /metrics exports (histograms with _bucket/_sum/_count): this
+    module's, the HTTP metrics and the gauges read from the store at scrape time."""
+    from observability.http_metrics import HTTP_METRICS
+    from observability.store_gauges import GAUGE_NAMES
+
+    names: set[str] = set(GAUGE_NAMES)
     for metric in (
         TURNS, TURN_SECONDS, NODE_SECONDS, INTENT_CONFIDENCE, SENTIMENT, SENTIMENT_SCORE,
         ESCALATIONS, TOOL_CALLS, TOOL_FAILURES, RETRIEVAL_SCORE, LLM_TOKENS, LLM_SECONDS,
         LLM_FALLBACKS, FEEDBACK, FEEDBACK_RATING, CORRECTIONS, HELP_CENTRE_GUESSES,
+        *HTTP_METRICS,
     ):  # fmt: skip
         for family in metric.describe():
             suffixes = ("_total",) if family.type == "counter" else ("_bucket", "_sum", "_count")

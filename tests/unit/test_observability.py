@@ -14,6 +14,7 @@ from prometheus_client import REGISTRY
 from observability import tracing
 from observability.logs import JsonFormatter, log_context, redact
 from observability.metrics import exported_metric_names, record_feedback, record_turn
+from observability.store_gauges import render_store_gauges
 
 DASHBOARD = Path(__file__).parents[2] / "observability" / "grafana" / "dashboard.json"
 
@@ -114,3 +115,43 @@ def test_traced_node_makes_a_span_per_call():
     assert [s.name for s in tracing.memory_exporter.get_finished_spans()][-1] == "node.classify"
     with pytest.raises(ValueError, match="TRACING_EXPORTER"):
         tracing.configure_tracing("zipkin")
+
+
+def test_http_requests_are_counted_by_route_template_and_status():
+    from observability.http_metrics import record_request
+
+    labels = {"method": "GET", "route": "/v1/sessions/{session_id}", "status": "404"}
+    before = value("support_http_requests_total", **labels)
+    record_request("get", "/v1/sessions/{session_id}", 404, 0.02)
+    assert value("support_http_requests_total", **labels) == before + 1
+    odd = value("support_http_requests_total", method="other", route="<unmatched>", status="405")
+    record_request("BREW", None, 405, 0.001)  # no route, a made-up method: bounded labels
+    assert (
+        value("support_http_requests_total", method="other", route="<unmatched>", status="405")
+        == odd + 1
+    )
+    scrapes = value("support_http_request_seconds_count", method="GET", route="/metrics")
+    record_request("GET", "/metrics", 200, 0.001)  # scrapes are not traffic
+    assert value("support_http_request_seconds_count", method="GET", route="/metrics") == scrapes
+
+
+def test_store_gauges_count_unresolved_and_waiting_escalations_by_reason():
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = render_store_gauges(
+        {("explicit_request", "open"): 2, ("explicit_request", "claimed"): 1,
+         ("low_confidence", "handed_back"): 1},
+        relabels=(40, 12),
+    ).decode()  # fmt: skip
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert samples[("support_open_escalations", (("reason", "explicit_request"),))] == 3
+    assert samples[("support_unclaimed_escalations", (("reason", "explicit_request"),))] == 2
+    assert samples[("support_unclaimed_escalations", (("reason", "low_confidence"),))] == 1
+    assert samples[("support_agent_labelled_turns", (("window", "7d"),))] == 40
+    assert samples[("support_agent_relabelled_turns", (("window", "7d"),))] == 12
+    names = {name for name, _ in samples}
+    assert names <= exported_metric_names()
