@@ -5,31 +5,25 @@ from __future__ import annotations
 import sys
 import textwrap
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import fail, load_settings, print_json
+from cli.kb_ingest import CollectionOption, ingest, open_kb_collection
 from cli.kb_lint import lint
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
     from app.settings import Settings
-    from knowledge.ingest import ProgressCallback
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 
-CollectionOption = Annotated[
-    str | None,
-    typer.Option("--collection", help="Chroma collection (default: the KB_COLLECTION setting)."),
-]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 app.command("lint")(lint)
+__all__ = ["app", "ingest"]
 
 
 @app.callback()
@@ -40,110 +34,17 @@ def kb() -> None:
     """
 
 
-def ingest(
-    paths: Annotated[
-        list[Path],
-        typer.Argument(help="Files or folders (recursive): .md .txt .html .pdf .jsonl."),
-    ],
-    collection_name: CollectionOption = None,
-    delete_missing: Annotated[
-        bool,
-        typer.Option(
-            "--delete-missing",
-            help="Remove stored documents not found under PATHS (they are the whole KB).",
-        ),
-    ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
-    ] = False,
-    reviewed: Annotated[
-        bool,
-        typer.Option(
-            "--reviewed", help="Vouch for every document (a vetted corpus): lint flags none."
-        ),
-    ] = False,
-) -> None:
-    """Ingest help-centre files into the knowledge base, re-embedding only what changed.
-
-    Markdown (front matter title/url), plain text, HTML (main content only), PDF and
-    JSONL (one document per line: text, optional id, title, url). Unchanged documents are
-    skipped, edited ones replaced; bad files are listed on stderr and skipped. Passages that
-    `support kb lint` flags are stored but never used in answers; each gets a warning on
-    stderr. Prints one summary line.
-
-    Example: support ingest knowledge/demo_kb exports/faq.jsonl --delete-missing
-    """
-    from knowledge.ingest import ingest_paths
-    from knowledge.tokens import get_tokenizer
-
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        fail(f"no such file or folder: {', '.join(missing)}")
-    settings = load_settings()
-    tokenizer = get_tokenizer(str(settings.tiktoken_cache_dir))
-    collection = _open_collection(settings, collection_name)
-    with _progress_bar() as progress:
-        try:
-            summary = ingest_paths(
-                paths,
-                collection,
-                tokenizer,
-                delete_missing=delete_missing,
-                dry_run=dry_run,
-                reviewed=reviewed,
-                progress=progress,
-            )
-        except Exception as exc:  # Chroma server gone mid-run: documents stay whole
-            fail(f"ingest stopped, documents written so far are complete: {exc}")
-    for reason in summary.skipped:
-        print(f"skipped {reason}", file=sys.stderr)
-    for passage in summary.flagged:
-        print(f"warning: flagged {passage.line()} (kept out of answers)", file=sys.stderr)
-    typer.echo(summary.line())
-
-
-def _open_collection(settings: Settings, name: str | None = None) -> Collection:
-    """The help-centre collection, or one error line when Chroma can't be opened."""
-    from knowledge.vectorstore import open_collection
-
-    name = name or settings.KB_COLLECTION
-    try:
-        return open_collection(settings.knowledge, name)
-    except Exception as exc:  # bad CHROMA_URL or name, server down, unreadable folder
-        where = settings.CHROMA_URL or settings.chroma_path
-        fail(f"cannot open Chroma collection {name!r} at {where}: {exc}")
-
-
-@contextmanager
-def _progress_bar() -> Iterator[ProgressCallback | None]:
-    """A rich progress bar on stderr while chunks are embedded (None when not a terminal)."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(file=sys.stderr),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("Embedding chunks", total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
-
-
 def _non_empty(settings: Settings, name: str | None) -> Collection:
-    collection = _open_collection(settings, name)
+    collection = open_kb_collection(settings, name)
     if collection.count() == 0:
         fail(f"collection {collection.name!r} is empty; run: support ingest {settings.KB_DIR}")
     return collection
+
+
+PASSAGE_FIELDS = (
+    *("doc_id", "chunk_id", "title", "section", "source", "url"),
+    *("score", "bm25", "text"),
+)
 
 
 @app.command()
@@ -154,44 +55,57 @@ def search(
         str, typer.Option(help="hybrid (dense + BM25, fused), dense or bm25.")
     ] = "hybrid",
     collection_name: CollectionOption = None,
+    local: Annotated[
+        bool, typer.Option("--local", help="Search here, without asking the running service.")
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """Show the help-centre passages closest to a question, best first.
 
-    The score in brackets is the passage's cosine similarity to the question (what
-    KB_MIN_SCORE is compared with).
+    Asks the running service (HOST:PORT, an agent token minted from this DATA_DIR's
+    secret), which has the models loaded: well under 2 s. When none answers for this help
+    centre, it says so on stderr and loads the models here (~10 s). The score in brackets
+    is the passage's cosine similarity to the question (what KB_MIN_SCORE is compared with).
 
     Example: support kb search "my headphones won't pair" -k 3 --json
     """
-    from knowledge.retrieval import MODES, Retriever
+    from knowledge.modes import MODES
 
     if mode not in MODES:
         fail(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
     settings = load_settings()
+    rows = None
+    if not local and collection_name in (None, settings.KB_COLLECTION):
+        from cli.kb_service import ask_service
+
+        rows, why = ask_service(settings, query, k, mode)
+        if rows is None:
+            print(f"note: {why}; searching here (loads the models)", file=sys.stderr)
+    if rows is None:
+        rows = _search_here(settings, collection_name, query, k, mode)
+    if as_json:
+        print_json([{f: _rounded(row[f]) for f in PASSAGE_FIELDS} for row in rows])
+        return
+    for rank, row in enumerate(rows, start=1):
+        typer.echo(f"{rank}. [{row['score']:.3f}] {row['section']}  ({row['chunk_id']})")
+        text = str(row["text"])
+        prose = " ".join(ln for ln in text.splitlines() if ln and not ln.startswith("#"))
+        typer.echo(textwrap.indent(textwrap.shorten(prose, width=240, placeholder=" ..."), "   "))
+
+
+def _rounded(value: Any) -> Any:
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def _search_here(
+    settings: Settings, collection_name: str | None, query: str, k: int, mode: str
+) -> list[dict[str, Any]]:
+    """Passages from the collection opened in this process (loads the encoder)."""
+    from knowledge.retrieval import Retriever
+
     collection = _non_empty(settings, collection_name)
     passages = Retriever(collection).search(query, k, mode=mode)  # type: ignore[arg-type]
-    if as_json:
-        print_json(
-            [
-                {
-                    "doc_id": p.doc_id,
-                    "chunk_id": p.chunk_id,
-                    "title": p.title,
-                    "section": p.section,
-                    "source": p.source,
-                    "url": p.url,
-                    "score": round(p.score, 4),
-                    "bm25": round(p.bm25, 4),
-                    "text": p.text,
-                }
-                for p in passages
-            ]
-        )
-        return
-    for rank, p in enumerate(passages, start=1):
-        typer.echo(f"{rank}. [{p.score:.3f}] {p.section}  ({p.chunk_id})")
-        prose = " ".join(ln for ln in p.text.splitlines() if ln and not ln.startswith("#"))
-        typer.echo(textwrap.indent(textwrap.shorten(prose, width=240, placeholder=" ..."), "   "))
+    return [p.public() for p in passages]
 
 
 @app.command()
@@ -203,7 +117,7 @@ def stats(collection_name: CollectionOption = None, as_json: AsJson = False) -> 
     from knowledge.ingest import stored_documents
 
     settings = load_settings()
-    collection = _open_collection(settings, collection_name)
+    collection = open_kb_collection(settings, collection_name)
     docs = stored_documents(collection)
     formats = Counter(d.format for d in docs.values())
     report: dict[str, Any] = {
@@ -233,20 +147,25 @@ def stats(collection_name: CollectionOption = None, as_json: AsJson = False) -> 
 def delete(
     doc_id: Annotated[str, typer.Argument(help="Document id, as `support kb stats`/search show.")],
     collection_name: CollectionOption = None,
+    as_json: AsJson = False,
 ) -> None:
-    """Remove one document (all its chunks) from the knowledge base.
+    """Remove one document (all its chunks) from the knowledge base. A running service
+    stops citing it within a couple of seconds.
 
-    Example: support kb delete refund-timing
+    Example: support kb delete refund-timing --json
     """
     from knowledge.vectorstore import bump_revision
 
     settings = load_settings()
-    collection = _open_collection(settings, collection_name)
+    collection = open_kb_collection(settings, collection_name)
     ids = collection.get(where={"doc_id": doc_id}, include=[])["ids"]
     if not ids:
         fail(f"no document {doc_id!r} in collection {collection.name!r}")
     collection.delete(ids=ids)
     bump_revision(collection)
+    if as_json:
+        print_json({"deleted": doc_id, "chunks": len(ids)})
+        return
     typer.echo(f"deleted {doc_id} ({len(ids)} chunks)")
 
 

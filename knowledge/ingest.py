@@ -7,6 +7,10 @@ failure (a crash, the encoder, the Chroma server) leaves each document either at
 version or at its new one; only then are the changed documents' surplus old chunks
 deleted. With ``delete_missing`` documents no longer found are removed last.
 
+Nothing at all is written when a file fails (unless ``keep_going``), when no document was
+found, or when ``delete_missing`` would remove more than ``max_delete_share`` of the
+collection: the summary's ``refused`` says why, and its ``delete_plan`` lists what would go.
+
 Every chunk is linted (``knowledge.lint``) on the way in: one that tells the reader to do
 something risky (share a card number, call a premium line, ignore the rules) is stored with
 ``flagged: true`` and a ``flag_reason``, and the retriever never uses it for an answer,
@@ -15,17 +19,27 @@ unless its document's front matter says ``reviewed: true``.
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knowledge.chunking import Chunk, Tokenizer, chunk_sections
+from knowledge.ingest_summary import IngestSummary
 from knowledge.lint import RULES_VERSION, FlaggedPassage, flag_metadata, lint_chunks
-from knowledge.loaders import FORMATS, Document, LoadError, load_file
+from knowledge.loaders import Document, LoadError, load_file
+from knowledge.sources import SourceFile, doc_id_for, find_files
 from knowledge.vectorstore import bump_revision
+
+__all__ = [
+    "IngestSummary",
+    "SourceFile",
+    "doc_id_for",
+    "find_files",
+    "ingest_paths",
+    "stored_documents",
+]
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -38,42 +52,6 @@ Large enough that the encoder works at full batch speed (profiled: ~99 % of an i
 is spent in the encoder)."""
 
 
-@dataclass
-class IngestSummary:
-    """What one ingest run did; ``chunks`` counts chunks embedded and written by it."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    chunks: int = 0
-    seconds: float = 0.0
-    dry_run: bool = False
-    skipped: list[str] = field(default_factory=list)
-    """One ``'path: reason'`` per file (or JSONL line) that was not ingested."""
-    flagged: list[FlaggedPassage] = field(default_factory=list)
-    """Passages written by this run that the lint flagged (kept out of answers)."""
-
-    def line(self) -> str:
-        flagged = f", flagged {len(self.flagged)}" if self.flagged else ""
-        text = (
-            f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-            f"deleted {self.deleted}, chunks {self.chunks}, skipped {len(self.skipped)}"
-            f"{flagged} in {self.seconds:.1f} s"
-        )
-        return f"dry run, nothing written: would have {text}" if self.dry_run else text
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """A supported file found under one of the paths given to ingest."""
-
-    path: Path
-    source: str
-    """Path relative to the folder it was found in (POSIX separators)."""
-    doc_id: str
-
-
 @dataclass(frozen=True)
 class StoredDocument:
     """What the collection holds for one doc_id."""
@@ -83,50 +61,6 @@ class StoredDocument:
     """``content_hash|chunker`` of its chunks; more than one means a half-finished update."""
     source: str
     format: str
-
-
-def doc_id_for(relative: Path) -> str:
-    """Stable id from a relative path: 'Billing/Invoices & VAT.md' -> 'billing/invoices-vat'."""
-    parts = [*relative.parent.parts, relative.stem]
-    slugs = [re.sub(r"[^a-z0-9]+", "-", part.lower()).strip("-") for part in parts]
-    return "/".join(s for s in slugs if s) or "document"
-
-
-def _hidden(relative: Path) -> bool:
-    return any(part.startswith(".") for part in relative.parts)
-
-
-def find_files(paths: Iterable[Path]) -> tuple[list[SourceFile], list[str]]:
-    """Files under the paths (folders searched recursively, hidden ones ignored) and skips.
-
-    Files of an unsupported type are reported, not silently dropped, so the content team
-    sees a .docx that was never ingested.
-    """
-    found: list[SourceFile] = []
-    skipped: list[str] = []
-    resolved: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            candidates = [
-                (p, p.relative_to(path))
-                for p in sorted(path.rglob("*"))
-                if p.is_file() and not _hidden(p.relative_to(path))
-            ]
-            if not candidates:
-                skipped.append(f"{path}: no files")
-        elif path.is_file():
-            candidates = [(path, Path(path.name))]
-        else:
-            skipped.append(f"{path}: does not exist")
-            continue
-        for file, rel in candidates:
-            if file.suffix.lower() not in FORMATS:
-                skipped.append(f"{file}: unsupported file type {file.suffix or '(no suffix)'!r}")
-                continue
-            if file.resolve() not in resolved:  # the same file named twice is read once
-                resolved.add(file.resolve())
-                found.append(SourceFile(file, rel.as_posix(), doc_id_for(rel)))
-    return found, skipped
 
 
 ProgressCallback = Callable[[int, int], None]
@@ -156,16 +90,20 @@ def ingest_paths(
     delete_missing: bool = False,
     dry_run: bool = False,
     reviewed: bool = False,
+    keep_going: bool = True,
+    max_delete_share: float | None = None,
     progress: ProgressCallback | None = None,
 ) -> IngestSummary:
     """Chunk, embed and store the documents under ``paths``; idempotent.
 
     A document whose content hash (and chunker settings) match what is stored is left
-    alone; a changed one is replaced; bad files are listed in ``skipped`` and the rest
-    of the run goes on. ``delete_missing`` removes stored documents not found under
-    ``paths`` (the paths are then the whole knowledge base), except those of files that
-    exist but could not be read this time. ``dry_run`` reports without writing.
-    ``reviewed``: the caller vouches for every document (a vetted corpus), none is flagged.
+    alone; a changed one is replaced. A file that cannot be read is listed in ``failed``;
+    with ``keep_going`` the rest is written, without it nothing is. ``delete_missing``
+    removes stored documents not found under ``paths`` (the paths are then the whole
+    knowledge base), except those of files that exist but could not be read this time;
+    when that is more than ``max_delete_share`` of the stored documents, nothing is
+    written (``refused`` says why). ``dry_run`` reports without writing. ``reviewed``: the
+    caller vouches for every document (a vetted corpus), none is flagged.
     """
     started = time.perf_counter()
     summary = IngestSummary(dry_run=dry_run)
@@ -180,16 +118,16 @@ def ingest_paths(
         try:
             loaded = load_file(file.path, file.source, file.doc_id)
         except LoadError as exc:
-            summary.skipped.append(f"{file.path}: {exc}")
+            summary.failed.append(f"{file.path}: {exc}")
             seen.add(file.doc_id)  # a file that is there but unreadable keeps its old version
             protected_sources.add(file.source)
             continue
-        summary.skipped += loaded.problems
+        summary.failed += loaded.problems
         if loaded.problems:
             protected_sources.add(file.source)
         for document in loaded.documents:
             if document.doc_id in seen:
-                summary.skipped.append(
+                summary.failed.append(
                     f"{file.path}: doc_id {document.doc_id!r} is used twice; kept the first"
                 )
                 continue
@@ -204,32 +142,52 @@ def ingest_paths(
                 document.sections, tokenizer=tokenizer, max_tokens=max_tokens, overlap=overlap
             )
             if not chunks:
-                summary.skipped.append(f"{file.path}: no text outside headings ({document.doc_id})")
+                summary.failed.append(f"{file.path}: no text outside headings ({document.doc_id})")
                 continue
             new_ids = {chunk_id(document.doc_id, c.index) for c in chunks}
             stale = [i for i in previous.chunk_ids if i not in new_ids] if previous else []
             flagged = {p.chunk_index: p for p in lint_chunks(document, chunks)}
             planned.append(_Planned(document, chunks, stale, previous is not None, flagged))
 
-    missing = [
+    missing = sorted(
         doc_id
         for doc_id, doc in stored.items()
         if doc_id not in seen and doc.source not in protected_sources
-    ]
+    )
+    summary.stored = len(stored)
     summary.added = sum(not p.is_update for p in planned)
     summary.updated = sum(p.is_update for p in planned)
     summary.chunks = sum(len(p.chunks) for p in planned)
     summary.flagged = [f for p in planned for f in p.flagged.values()]
-    summary.deleted = len(missing) if delete_missing else 0
-    if not dry_run:
+    if delete_missing:
+        summary.delete_plan = [(d, stored[d].source) for d in missing]
+        summary.deleted = len(missing)
+    summary.refused = _refusal(summary, keep_going, max_delete_share)
+    if summary.written:
         _write(collection, planned, chunker, progress)
-        if delete_missing:
-            for doc_id in missing:
-                collection.delete(ids=stored[doc_id].chunk_ids)
+        for doc_id, _ in summary.delete_plan:
+            collection.delete(ids=stored[doc_id].chunk_ids)
         if planned or summary.deleted:
             bump_revision(collection)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _refusal(summary: IngestSummary, keep_going: bool, max_delete_share: float | None) -> str:
+    """Why the run must write nothing, or ''."""
+    if not summary.added + summary.updated + summary.unchanged and not summary.failed:
+        return "no document to ingest under the paths given"
+    if summary.failed and not keep_going:
+        return f"{len(summary.failed)} file(s) failed (--keep-going ingests the others)"
+    if max_delete_share is not None and summary.stored and summary.deleted:
+        share = summary.deleted / summary.stored
+        if share > max_delete_share:
+            return (
+                f"--delete-missing would delete {summary.deleted} of {summary.stored} "
+                f"documents ({share:.0%}), more than the {max_delete_share:.0%} allowed "
+                "without --yes"
+            )
+    return ""
 
 
 def chunk_id(doc_id: str, index: int) -> str:

@@ -1,9 +1,11 @@
 """Read help-centre files into documents: Markdown, plain text, HTML, PDF and JSONL.
 
-Each format has one parser: front matter and headings for Markdown (``knowledge.chunking``),
-trafilatura for HTML (main content only, converted to Markdown so headings survive),
-pypdf for PDF (one section per page), ``json`` for JSONL (one document per line). A file
-that cannot be read raises ``LoadError`` with a reason a person can act on.
+Each format has one parser: YAML front matter (``knowledge.frontmatter``) and headings for
+Markdown (``knowledge.chunking``), trafilatura for HTML (main content only, converted to
+Markdown so headings survive), pypdf for PDF (one section per page), ``json`` for JSONL
+(one document per line). A file that cannot be read raises ``LoadError`` with a reason a
+person can act on. Text is decoded by ``knowledge.encoding`` (declared charset, else
+UTF-8, else detected).
 
 ``reviewed: true`` in a Markdown file's front matter (or a JSONL record) says the content
 team has read the document: `support kb lint` does not flag its passages.
@@ -20,12 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from knowledge.chunking import (
-    Section,
-    markdown_sections,
-    parse_front_matter,
-    text_sections,
-)
+from knowledge.chunking import Section, markdown_sections, text_sections
+from knowledge.encoding import decode_html, decode_text
+from knowledge.errors import LoadError
+from knowledge.frontmatter import split_front_matter, text_field
 
 FORMATS = {
     ".md": "markdown",
@@ -42,8 +42,7 @@ FORMATS = {
 JSONL_ID_FIELDS = ("id", "doc_id", "document_id")
 
 
-class LoadError(Exception):
-    """A file that cannot be ingested; ``str()`` is the reason, e.g. 'empty document'."""
+__all__ = ["FORMATS", "Document", "LoadError", "Loaded", "load_file"]
 
 
 @dataclass(frozen=True)
@@ -85,11 +84,10 @@ def load_file(path: Path, source: str, doc_id: str) -> Loaded:
     if kind == "jsonl":
         return _jsonl(raw, path, source, doc_id)
     parse = {"markdown": _markdown, "text": _text, "html": _html, "pdf": _pdf}[kind]
-    title, url, sections = parse(raw, doc_id)
+    title, url, sections, reviewed = parse(raw, doc_id)
     if not any("".join(s.lines).strip() for s in sections):
         raise LoadError("empty document")
     digest = hashlib.sha256(raw).hexdigest()
-    reviewed = kind == "markdown" and is_reviewed(parse_front_matter(_decode(raw))[0])
     return Loaded([Document(doc_id, title, url, source, kind, digest, sections, reviewed)])
 
 
@@ -109,15 +107,6 @@ def _clean_title(title: str) -> str:
     return " ".join(title.split())
 
 
-def _decode(raw: bytes) -> str:
-    if b"\x00" in raw[:8192]:
-        raise LoadError("binary file, not text")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LoadError("not UTF-8 text") from exc
-
-
 def _first_h1(body: str) -> str:
     for section in markdown_sections(body, ""):
         if section.level == 1 and section.path:
@@ -127,15 +116,19 @@ def _first_h1(body: str) -> str:
     return ""
 
 
-def _markdown(raw: bytes, doc_id: str) -> tuple[str, str, list[Section]]:
-    meta, body = parse_front_matter(_decode(raw))
-    title = _clean_title(meta.get("title") or _first_h1(body) or humanise(doc_id))
-    return title, meta.get("url", ""), markdown_sections(body, title)
+Parsed = tuple[str, str, list[Section], bool]
+"""Title, url, sections, and whether the document says it was reviewed."""
 
 
-def _text(raw: bytes, doc_id: str) -> tuple[str, str, list[Section]]:
+def _markdown(raw: bytes, doc_id: str) -> Parsed:
+    meta, body = split_front_matter(decode_text(raw))
+    title = text_field(meta, "title") or _clean_title(_first_h1(body) or humanise(doc_id))
+    return title, text_field(meta, "url"), markdown_sections(body, title), is_reviewed(meta)
+
+
+def _text(raw: bytes, doc_id: str) -> Parsed:
     title = humanise(doc_id)
-    return title, "", text_sections(_decode(raw), title)
+    return title, "", text_sections(decode_text(raw), title), False
 
 
 _BOILERPLATE = (
@@ -148,10 +141,10 @@ _BOILERPLATE = (
 """Page chrome that HTML marks as such; trafilatura's heuristics handle the rest."""
 
 
-def _without_boilerplate(raw: bytes) -> str:
+def _without_boilerplate(page: str) -> str:
     from lxml import html as lxml_html
 
-    tree = lxml_html.document_fromstring(raw)
+    tree = lxml_html.document_fromstring(page)
     # lxml-stubs type xpath() as any XPath result; this expression selects elements only.
     elements = cast("list[lxml_html.HtmlElement]", tree.xpath(_BOILERPLATE))
     for element in elements:
@@ -159,17 +152,18 @@ def _without_boilerplate(raw: bytes) -> str:
     return lxml_html.tostring(tree, encoding="unicode")
 
 
-def _html(raw: bytes, doc_id: str) -> tuple[str, str, list[Section]]:
+def _html(raw: bytes, doc_id: str) -> Parsed:
     import trafilatura
 
     if b"\x00" in raw[:8192]:
         raise LoadError("binary file, not HTML")
+    page = decode_html(raw)  # lxml would read undeclared UTF-8 as Latin-1: "215 Ã 130 cm"
     try:
         # Semantic page chrome goes first; trafilatura then finds the main content of
         # what is left, in recall mode so the short pages of a help centre keep their
         # headings, and writes Markdown so chunking sees the heading structure.
         markdown = trafilatura.extract(
-            _without_boilerplate(raw),
+            _without_boilerplate(page),
             output_format="markdown",
             include_formatting=True,
             include_tables=True,
@@ -178,17 +172,17 @@ def _html(raw: bytes, doc_id: str) -> tuple[str, str, list[Section]]:
             include_comments=False,
             favor_recall=True,
         )
-        meta = trafilatura.extract_metadata(raw)
+        meta = trafilatura.extract_metadata(page)
     except Exception as exc:  # lxml and trafilatura raise many types on broken markup
         raise LoadError(f"unreadable HTML ({exc.__class__.__name__})") from exc
     if not markdown or not markdown.strip():
         raise LoadError("no main content found in the HTML")
     title = _clean_title((meta.title if meta else "") or _first_h1(markdown) or humanise(doc_id))
     url = (meta.url if meta else "") or ""
-    return title, url, markdown_sections(markdown, title)
+    return title, url, markdown_sections(markdown, title), False
 
 
-def _pdf(raw: bytes, doc_id: str) -> tuple[str, str, list[Section]]:
+def _pdf(raw: bytes, doc_id: str) -> Parsed:
     from pypdf import PdfReader
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # it warns about every oddity
@@ -209,12 +203,12 @@ def _pdf(raw: bytes, doc_id: str) -> tuple[str, str, list[Section]]:
     for number, text in enumerate(pages, start=1):
         label = f"Page {number}" if len(pages) > 1 else ""
         sections += text_sections(text, title, label)
-    return title, "", sections
+    return title, "", sections, False
 
 
 def _jsonl(raw: bytes, path: Path, source: str, file_id: str) -> Loaded:
     loaded = Loaded()
-    for number, line in enumerate(_decode(raw).splitlines(), start=1):
+    for number, line in enumerate(decode_text(raw).splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -242,7 +236,7 @@ def _jsonl_document(line: str, source: str, fallback_id: str) -> Document:
     url = str(record.get("url") or "")
     reviewed = is_reviewed(record)
     if str(record.get("format", "")).lower() == "markdown":
-        meta, body = parse_front_matter(text)
+        meta, body = split_front_matter(text)
         sections = markdown_sections(body, title)
         reviewed = reviewed or is_reviewed(meta)
     else:

@@ -1,9 +1,13 @@
 """Search the help centre: hybrid (dense + BM25, fused by reciprocal rank) with citations.
 
 The Chroma collection is the single source of truth. The BM25 index is built in memory
-from the collection's documents and rebuilt when the collection's revision (bumped by
-every ingest, see ``knowledge.ingest``) or chunk count changes, so a Chroma server
-shared by several processes works too.
+from the collection's documents. Every ingest bumps the collection's revision (its
+metadata, see ``knowledge.ingest``); a retriever reads the revision and chunk count at
+most every ``refresh_every`` seconds and, when they changed, reopens the collection (an
+embedded Chroma engine does not see vectors another process wrote until it does, see
+``knowledge.vectorstore.open_client``) and rebuilds its BM25 index. So articles ingested
+while the service runs are answered, and deleted ones no longer cited, within a second or
+two, by every worker process, with embedded Chroma or a Chroma server.
 
 Retrieved text is data, not instructions: chunks that ingest's lint flagged (``flagged`` in
 their metadata: they ask for a card number, point to a phone line, address the assistant)
@@ -14,15 +18,17 @@ reviewed their document.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from knowledge.config import KnowledgeConfig
 from knowledge.fusion import fuse_by_document
 from knowledge.lexical import LexicalIndex
+from knowledge.modes import MODES, Mode
 from knowledge.querylog import QueryLog
 from knowledge.vectorstore import collection_revision, open_collection, query_embedder
 
@@ -31,11 +37,10 @@ if TYPE_CHECKING:
 
     from chromadb.api.models.Collection import Collection
 
-Mode = Literal["hybrid", "dense", "bm25"]
 HYBRID_RRF_K = 20
 """Below the usual 60: a sharper rank discount lets a document that one retriever ranks
 near the top beat one that both rank in the middle (chosen on MTRAG, see the README)."""
-MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
+__all__ = ["MODES", "Mode", "Passage", "Retriever", "build_retriever"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,7 @@ class Retriever:
         rrf_k: int = HYBRID_RRF_K,
         weights: tuple[float, float] = (1.0, 1.0),
         log: QueryLog | None = None,
+        refresh_every: float = 1.0,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -98,6 +104,9 @@ class Retriever:
         self._lock = threading.Lock()
         self._lexical: LexicalIndex | None = None
         self._lexical_version: tuple[str, int] | None = None
+        self.refresh_every = refresh_every
+        """Seconds between two checks of the collection's revision (0: every search)."""
+        self._checked = float("-inf")
         self._withheld: frozenset[str] = frozenset()
         """Ids of the flagged chunks, read with the BM25 index."""
 
@@ -226,10 +235,19 @@ class Retriever:
         return sorted(passages, key=lambda p: p.score, reverse=True)[:k]
 
     def _lexical_index(self) -> LexicalIndex:
-        """The BM25 index, rebuilt from the collection when it changed since the last build."""
-        version = (collection_revision(self._collection), self._collection.count())
+        """The BM25 index, rebuilt from the collection when it changed since the last build
+        (checked at most every ``refresh_every`` seconds; the collection is reopened first,
+        when it can be, so dense search sees the change too)."""
         with self._lock:
+            now = time.monotonic()
+            if self._lexical is not None and now - self._checked < self.refresh_every:
+                return self._lexical
+            version = (collection_revision(self._collection), self._collection.count())
+            self._checked = now
             if self._lexical is None or version != self._lexical_version:
+                reopen = getattr(self._collection, "reopen", None)
+                if self._lexical is not None and callable(reopen):
+                    reopen()  # a LazyCollection (the service's): re-read the engine
                 ids, texts, docs, withheld = _all_texts(self._collection)
                 self._lexical = LexicalIndex(ids, texts, docs)
                 self._withheld = frozenset(withheld)

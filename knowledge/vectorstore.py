@@ -36,8 +36,15 @@ class VectorStoreUnavailable(RuntimeError):
     """Chroma could not be reached or failed; `str()` says which one, for operators."""
 
 
-def open_client(config: KnowledgeConfig) -> ClientAPI:
-    """A Chroma client: HttpClient for config.chroma_url, else a PersistentClient."""
+def open_client(config: KnowledgeConfig, *, fresh: bool = False) -> ClientAPI:
+    """A Chroma client: HttpClient for config.chroma_url, else a PersistentClient.
+
+    ``fresh``: an embedded client that reads the folder anew. Chroma keeps one engine per
+    folder and process, and that engine's vector index never sees what another process
+    wrote (measured with chromadb 1.5: count() and get() see new chunks, query() keeps
+    returning the old ones, deleted ids included, until the process opens the folder
+    again). The service asks for a fresh one when the help centre's revision changed.
+    """
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if config.chroma_url:
         url = urlsplit(config.chroma_url)
@@ -53,7 +60,19 @@ def open_client(config: KnowledgeConfig) -> ClientAPI:
             settings=chroma_settings,
         )
     config.chroma_path.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        _forget_engine(str(config.chroma_path))
     return chromadb.PersistentClient(path=str(config.chroma_path), settings=chroma_settings)
+
+
+def _forget_engine(path: str) -> None:
+    """Make the next PersistentClient for ``path`` start its own engine (chromadb has no
+    public call for it). Collections opened before keep the old engine until dropped; it
+    is not stopped here, so a search running on it in another thread still finishes."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    with SharedSystemClient._refcount_lock:
+        SharedSystemClient._identifier_to_system.pop(path, None)
 
 
 def open_collection(
@@ -62,13 +81,15 @@ def open_collection(
     *,
     embedding_function: EmbeddingFunction | None = None,
     client: ClientAPI | None = None,
+    fresh: bool = False,
 ) -> Collection:
     """The named collection (default config.collection), created on first use.
 
     Cosine space; embeddings by MiniLMEmbeddingFunction(config.embedding_model)
     unless ``embedding_function`` is given (tests pass one that counts calls).
+    ``fresh``: see `open_client`.
     """
-    client = client or open_client(config)
+    client = client or open_client(config, fresh=fresh)
     collection = client.get_or_create_collection(
         name or config.collection,
         metadata=dict(COLLECTION_METADATA),
@@ -133,16 +154,27 @@ class LazyCollection:
         self._config = config
         self._ef = embedding_function
         self._collection: Collection | None = None
+        self._fresh = False
         self._lock = threading.Lock()
 
     def unavailable(self) -> VectorStoreUnavailable:
         return VectorStoreUnavailable(f"knowledge base ({self.where}) unreachable")
 
+    def reopen(self) -> None:
+        """Open the collection afresh on the next call: the help centre changed under this
+        process (another process ingested), and the embedded engine must re-read it."""
+        with self._lock:
+            self._collection = None
+            self._fresh = True
+
     def _opened(self) -> Collection:
         with self._lock:
             if self._collection is None:
                 try:
-                    self._collection = open_collection(self._config, embedding_function=self._ef)
+                    self._collection = open_collection(
+                        self._config, embedding_function=self._ef, fresh=self._fresh
+                    )
+                    self._fresh = False
                 except (ValueError, *UNAVAILABLE_ERRORS) as exc:  # HttpClient: ValueError
                     log.warning("cannot open the help centre at %s: %s", self.where, exc)
                     raise self.unavailable() from exc

@@ -18,7 +18,7 @@ import pytest
 from knowledge.ingest import ingest_paths
 from knowledge.retrieval import Retriever
 from knowledge.tokens import get_tokenizer
-from knowledge.vectorstore import open_client, open_collection
+from knowledge.vectorstore import LazyCollection, open_client, open_collection
 
 ARTICLES = {
     "refund-timing.md": "# Refund timing\n\nRefunds reach your card within 5 to 10 business days.",
@@ -98,7 +98,8 @@ def test_chroma_server_retriever_sees_another_clients_ingest(server_settings, tm
     (kb_dir / "pairing.md").write_text(ARTICLES["pairing.md"], encoding="utf-8")
     tokenizer = get_tokenizer(str(server_settings.tiktoken_cache_dir))
     ingest_paths([kb_dir], open_collection(server_settings.knowledge), tokenizer)
-    serving = Retriever(open_collection(server_settings.knowledge))
+    # The service's retriever (app/runtime.py), checking the revision on every search.
+    serving = Retriever(LazyCollection(server_settings.knowledge), refresh_every=0)
     assert serving.search("Ostrava pickup", k=3, mode="bm25") == []
 
     # Another process's client (a fresh one here) ingests a new article ...
@@ -110,5 +111,11 @@ def test_chroma_server_retriever_sees_another_clients_ingest(server_settings, tm
     )
     ingest_paths([kb_dir], other, tokenizer)
 
-    # ... and the serving retriever's BM25 index follows the collection's revision.
+    # ... and the serving retriever follows the collection's revision, in every mode.
     assert [p.doc_id for p in serving.search("Ostrava pickup", k=3, mode="bm25")] == ["pickup"]
+    assert serving.search("Ostrava pickup point", k=1)[0].doc_id == "pickup"
+    (kb_dir / "pickup.md").unlink()
+    assert ingest_paths([kb_dir], other, tokenizer, delete_missing=True).deleted == 1
+    for mode in ("dense", "bm25", "hybrid"):
+        found = serving.search("Ostrava pickup point", k=3, mode=mode)  # type: ignore[arg-type]
+        assert "pickup" not in [p.doc_id for p in found], mode

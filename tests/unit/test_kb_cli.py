@@ -32,8 +32,8 @@ Hold the power button for 5 seconds until the light flashes blue and white.
 """
 
 SUMMARY = re.compile(
-    r"^(?:dry run, nothing written: would have )?added (\d+), updated (\d+), unchanged (\d+), "
-    r"deleted (\d+), chunks (\d+), skipped (\d+) in \d+\.\d s$"
+    r"^(?:dry run, nothing written: would have |.*; it would have )?added (\d+), updated (\d+), "
+    r"unchanged (\d+), deleted (\d+), chunks (\d+), skipped (\d+)(?:, failed \d+)? in \d+\.\d s$"
 )
 
 
@@ -44,6 +44,8 @@ def cli_env(settings, monkeypatch, tmp_path):
     monkeypatch.setenv("DATA_DIR", str(settings.DATA_DIR))
     monkeypatch.setenv("CHROMA_URL", "")
     monkeypatch.delenv("KB_COLLECTION", raising=False)
+    monkeypatch.setenv("HOST", "127.0.0.1")
+    monkeypatch.setenv("PORT", "9")  # no service there: `kb search` searches locally
     return settings
 
 
@@ -66,7 +68,7 @@ def kb_dir(tmp_path):
 
 
 def _summary(output: str) -> tuple[int, ...]:
-    match = SUMMARY.match(output.strip())
+    match = SUMMARY.match(output.strip().splitlines()[-1])
     assert match, output
     return tuple(int(n) for n in match.groups())
 
@@ -82,13 +84,128 @@ def test_kb_cli_ingest_prints_summary_line_and_is_idempotent(cli_env, ingest_app
 
 
 def test_kb_cli_ingest_lists_skipped_files_on_stderr(cli_env, ingest_app, kb_dir, encoder):
-    (kb_dir / "empty.md").write_text("", encoding="utf-8")
+    (kb_dir / "notes.docx").write_bytes(b"PK\x03\x04")
 
     result = runner.invoke(ingest_app, ["ingest", str(kb_dir)])
 
     assert result.exit_code == 0, result.output
     assert _summary(result.stdout) == (2, 0, 0, 0, 2, 1)
-    assert result.stderr == f"skipped {kb_dir / 'empty.md'}: empty document\n"
+    assert result.stderr == f"skipped {kb_dir / 'notes.docx'}: unsupported file type '.docx'\n"
+
+
+def _documents() -> set[str]:
+    rows = json.loads(runner.invoke(kb.app, ["search", "refunds pairing", "--json"]).stdout)
+    return {r["doc_id"] for r in rows}
+
+
+def _stored() -> int:
+    return json.loads(runner.invoke(kb.app, ["stats", "--json"]).stdout)["documents"]
+
+
+def test_kb_cli_ingest_a_failed_file_writes_nothing_and_exits_1(
+    cli_env, ingest_app, kb_dir, encoder
+):
+    (kb_dir / "empty.md").write_text("", encoding="utf-8")
+
+    result = runner.invoke(ingest_app, ["ingest", str(kb_dir)])
+
+    assert result.exit_code == 1
+    assert result.stderr == f"failed {kb_dir / 'empty.md'}: empty document\n"
+    assert result.stdout.startswith(
+        "refused, nothing written: 1 file(s) failed (--keep-going ingests the others); "
+        "it would have added 2,"
+    )
+    assert _stored() == 0
+
+
+def test_kb_cli_ingest_keep_going_ingests_the_good_files_and_still_exits_1(
+    cli_env, ingest_app, kb_dir, encoder
+):
+    (kb_dir / "empty.md").write_text("", encoding="utf-8")
+
+    result = runner.invoke(ingest_app, ["ingest", str(kb_dir), "--keep-going"])
+
+    assert result.exit_code == 1
+    assert result.stderr == f"failed {kb_dir / 'empty.md'}: empty document\n"
+    assert result.stdout.startswith("added 2, updated 0, unchanged 0, deleted 0, chunks 2,")
+    assert ", failed 1 in " in result.stdout
+    assert _documents() == {"refund-timing", "headphones-pairing"}
+
+
+def test_kb_cli_ingest_broken_front_matter_is_a_clear_failure(cli_env, ingest_app, kb_dir, encoder):
+    broken = kb_dir / "broken.md"
+    broken.write_text("---\ntitle: [unclosed\n---\n## Gift wrap\n\nWe wrap gifts.\n", "utf-8")
+
+    result = runner.invoke(ingest_app, ["ingest", str(kb_dir)])
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"failed {broken}: front matter is not valid YAML: line 2: while parsing a flow "
+        "sequence; line 3, column 1: expected ',' or ']', but got '<stream end>'"
+    ]
+    assert _stored() == 0  # no half-written record, no title "[unclosed"
+
+    kept = runner.invoke(ingest_app, ["ingest", str(kb_dir), "--keep-going"])
+    assert kept.exit_code == 1
+    stats = json.loads(runner.invoke(kb.app, ["stats", "--json"]).stdout)
+    assert stats["documents"] == 2
+    rows = json.loads(runner.invoke(kb.app, ["search", "gift wrap", "--json"]).stdout)
+    assert "[unclosed" not in {r["title"] for r in rows}
+    assert "broken" not in {r["doc_id"] for r in rows}
+
+
+def test_kb_cli_ingest_nothing_to_ingest_exits_1(cli_env, ingest_app, tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "faq.docx").write_bytes(b"PK\x03\x04")
+
+    result = runner.invoke(ingest_app, ["ingest", str(folder)])
+
+    assert result.exit_code == 1
+    assert result.stderr == f"skipped {folder / 'faq.docx'}: unsupported file type '.docx'\n"
+    assert result.stdout.startswith(
+        "refused, nothing written: no document to ingest under the paths given;"
+    )
+
+
+TENT_HTML = (
+    "<html><head><title>Summit tent</title></head><body><main><h1>Summit tent</h1>"
+    "<p>The Summit tent measures 215 × 130 cm when pitched and weighs 2.1 kg.</p>"
+    "</main></body></html>"
+)
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8"])
+def test_kb_cli_ingest_html_without_charset_is_not_garbled(
+    cli_env, ingest_app, tmp_path, encoding, encoder
+):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "summit-tent.html").write_bytes(TENT_HTML.encode(encoding))
+
+    assert runner.invoke(ingest_app, ["ingest", str(folder)]).exit_code == 0
+    result = runner.invoke(kb.app, ["search", "how big is the summit tent", "-k", "1", "--json"])
+
+    (row,) = json.loads(result.stdout)
+    assert "215 × 130 cm" in row["text"]
+    assert "Ã" not in row["text"]
+
+
+def test_kb_cli_ingest_json_is_one_parseable_object(cli_env, ingest_app, kb_dir, encoder):
+    (kb_dir / "empty.md").write_text("", encoding="utf-8")
+
+    result = runner.invoke(ingest_app, ["ingest", str(kb_dir), "--keep-going", "--json"])
+
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert {k: report[k] for k in ("added", "unchanged", "deleted", "written", "refused")} == {
+        "added": 2,
+        "unchanged": 0,
+        "deleted": 0,
+        "written": True,
+        "refused": None,
+    }
+    assert report["failed"] == [f"{kb_dir / 'empty.md'}: empty document"]
 
 
 def test_kb_cli_ingest_missing_path_exits_1(cli_env, ingest_app, tmp_path):
@@ -125,6 +242,10 @@ def test_kb_cli_search_prints_readable_list(cli_env, ingest_app, kb_dir, encoder
     result = runner.invoke(kb.app, ["search", "my headphones won't pair", "-k", "1"])
 
     assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "note: no service answered at http://127.0.0.1:9 (ConnectError); "
+        "searching here (loads the models)\n"
+    )
     lines = result.stdout.splitlines()
     assert re.fullmatch(
         r"1\. \[0\.\d{3}\] Headphones pairing > Pairing mode  \(headphones-pairing#0\)", lines[0]
@@ -135,7 +256,7 @@ def test_kb_cli_search_prints_readable_list(cli_env, ingest_app, kb_dir, encoder
 
 
 def test_kb_cli_search_empty_collection_exits_1(cli_env):
-    result = runner.invoke(kb.app, ["search", "refund"])
+    result = runner.invoke(kb.app, ["search", "refund", "--local"])
 
     assert result.exit_code == 1
     assert result.stderr.startswith(
@@ -146,7 +267,7 @@ def test_kb_cli_search_empty_collection_exits_1(cli_env):
 def test_kb_cli_search_unreachable_chroma_server_exits_1(cli_env, monkeypatch):
     monkeypatch.setenv("CHROMA_URL", "http://127.0.0.1:1")
 
-    result = runner.invoke(kb.app, ["search", "refund"])
+    result = runner.invoke(kb.app, ["search", "refund", "--local"])
 
     assert result.exit_code == 1
     assert result.stderr.startswith(
@@ -162,12 +283,55 @@ def test_kb_cli_ingest_dry_run_then_delete_missing(cli_env, ingest_app, kb_dir, 
     assert _summary(dry.stdout) == (2, 0, 0, 0, 2, 0)
     assert runner.invoke(kb.app, ["stats", "--json"]).stdout.count('"documents": 0') == 1
 
+    for n in range(3):
+        (kb_dir / f"note-{n}.md").write_text(f"# Note {n}\n\nShop note number {n}.\n", "utf-8")
     runner.invoke(ingest_app, ["ingest", str(kb_dir)])
     (kb_dir / "headphones-pairing.md").unlink()
     pruned = runner.invoke(ingest_app, ["ingest", str(kb_dir), "--delete-missing"])
 
     assert pruned.exit_code == 0, pruned.output
-    assert _summary(pruned.stdout) == (0, 0, 1, 1, 0, 0)
+    assert pruned.stdout.splitlines()[0] == "delete headphones-pairing (headphones-pairing.md)"
+    assert _summary(pruned.stdout) == (0, 0, 4, 1, 0, 0)
+
+
+def test_kb_cli_ingest_delete_missing_refuses_to_empty_the_help_centre(
+    cli_env, ingest_app, kb_dir, tmp_path, encoder
+):
+    for n in range(3):
+        (kb_dir / f"note-{n}.md").write_text(f"# Note {n}\n\nShop note number {n}.\n", "utf-8")
+    runner.invoke(ingest_app, ["ingest", str(kb_dir)])
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "gift-wrap.md").write_text("# Gift wrap\n\nWe wrap gifts for $3.\n", "utf-8")
+
+    dry = runner.invoke(ingest_app, ["ingest", str(new), "--delete-missing", "--dry-run"])
+    real = runner.invoke(ingest_app, ["ingest", str(new), "--delete-missing"])
+
+    plan = [
+        "would delete headphones-pairing (headphones-pairing.md)",
+        "would delete note-0 (note-0.md)",
+        "would delete note-1 (note-1.md)",
+        "would delete note-2 (note-2.md)",
+        "would delete refund-timing (refund-timing.md)",
+    ]
+    refusal = (
+        "--delete-missing would delete 5 of 5 documents (100%), more than the 20% allowed "
+        "without --yes; it would have added 1,"
+    )
+    assert dry.exit_code == 1
+    assert dry.stdout.splitlines()[:5] == plan
+    assert dry.stdout.splitlines()[5].startswith(f"would be refused: {refusal}")
+    assert real.exit_code == 1
+    assert real.stdout.splitlines()[:5] == plan
+    assert real.stdout.splitlines()[5].startswith(f"refused, nothing written: {refusal}")
+    assert _stored() == 5
+
+    confirmed = runner.invoke(ingest_app, ["ingest", str(new), "--delete-missing", "--yes"])
+
+    assert confirmed.exit_code == 0, confirmed.output
+    assert confirmed.stdout.splitlines()[:5] == [line.removeprefix("would ") for line in plan]
+    assert _summary(confirmed.stdout) == (1, 0, 0, 5, 1, 0)
+    assert _stored() == 1
 
 
 def test_kb_cli_ingest_into_a_named_collection(cli_env, ingest_app, kb_dir, encoder):
@@ -212,8 +376,9 @@ def test_kb_cli_delete_removes_one_document(cli_env, ingest_app, kb_dir, encoder
 
     assert result.exit_code == 0, result.output
     assert result.stdout == "deleted refund-timing (1 chunks)\n"
-    rows = json.loads(runner.invoke(kb.app, ["search", "refunds", "--json"]).stdout)
-    assert {r["doc_id"] for r in rows} == {"headphones-pairing"}
+    other = json.loads(runner.invoke(kb.app, ["delete", "headphones-pairing", "--json"]).stdout)
+    assert other == {"deleted": "headphones-pairing", "chunks": 1}
+    assert _stored() == 0
     again = runner.invoke(kb.app, ["delete", "refund-timing"])
     assert again.exit_code == 1
     assert again.stderr == "error: no document 'refund-timing' in collection 'help_center'\n"

@@ -164,21 +164,35 @@ def test_ingest_paths_reports_bad_files_by_name_and_ingests_the_rest(kb_dir, col
 
     summary = ingest_paths([kb_dir], collection, tokenizer)
 
-    assert summary.added == 3
-    assert [s.split(": ", 1)[0] for s in sorted(summary.skipped)] == [
-        str(kb_dir / n) for n in ("empty.md", "latin1.md", "manual.pdf", "notes.txt", "photo.jpg")
+    assert summary.added == 4  # latin1.md is read in its code page
+    assert summary.skipped == [f"{kb_dir / 'photo.jpg'}: unsupported file type '.jpg'"]
+    assert [s.split(": ", 1)[0] for s in sorted(summary.failed)] == [
+        str(kb_dir / n) for n in ("empty.md", "manual.pdf", "notes.txt")
     ]
-    reasons = dict(s.split(": ", 1) for s in summary.skipped)
+    reasons = dict(s.split(": ", 1) for s in summary.failed)
     assert reasons[str(kb_dir / "empty.md")] == "empty document"
-    assert reasons[str(kb_dir / "latin1.md")] == "not UTF-8 text"
     assert reasons[str(kb_dir / "manual.pdf")].startswith("corrupt or unreadable PDF")
     assert reasons[str(kb_dir / "notes.txt")] == "binary file, not text"
-    assert reasons[str(kb_dir / "photo.jpg")] == "unsupported file type '.jpg'"
     assert sorted(stored_documents(collection)) == [
         "headphones-pairing",
+        "latin1",
         "returns-and-refunds",
         "shipping-costs",
     ]
+    text = collection.get(where={"doc_id": "latin1"}, include=["documents"])["documents"]
+    assert text == ["# Latin1\n\nCafé crème"]
+
+
+def test_ingest_paths_without_keep_going_writes_nothing_when_a_file_fails(
+    kb_dir, collection, tokenizer
+):
+    (kb_dir / "broken.md").write_text("---\ntitle: [unclosed\n---\nBody.\n", encoding="utf-8")
+
+    summary = ingest_paths([kb_dir], collection, tokenizer, keep_going=False)
+
+    assert summary.refused.startswith("1 file(s) failed")
+    assert summary.failed[0].startswith(f"{kb_dir / 'broken.md'}: front matter is not valid YAML")
+    assert collection.count() == 0
 
 
 def test_ingest_paths_reads_every_format_in_one_folder(kb_dir, collection, tokenizer):

@@ -152,7 +152,22 @@ def test_load_file_jsonl_reads_one_document_per_line_and_reports_bad_lines(tmp_p
         ("empty.md", "  \n", "empty document"),
         ("front-matter-only.md", "---\ntitle: x\n---\n", "empty document"),
         ("blob.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file, not text"),
-        ("latin1.md", "Caf\xe9".encode("latin-1"), "not UTF-8 text"),
+        (
+            "broken.md",
+            "---\ntitle: [unclosed\n---\nBody.\n",
+            "front matter is not valid YAML: line 2: while parsing a flow sequence; "
+            "line 3, column 1: expected ',' or ']', but got '<stream end>'",
+        ),
+        (
+            "open.md",
+            "---\ntitle: x\nBody.\n",
+            "front matter opened with '---' on line 1 is never closed with '---'",
+        ),
+        (
+            "list.md",
+            "---\n- a\n- b\n---\nBody.\n",
+            "front matter must be 'key: value' lines, not a YAML list",
+        ),
         ("image.png", b"\x89PNG", "unsupported file type '.png'"),
         (
             "nav-only.html",
@@ -182,3 +197,73 @@ def test_load_file_pdf_without_text_is_reported(tmp_path):
     path = _write(tmp_path, "scan.pdf", bytes(pdf.output()))
     with pytest.raises(LoadError, match="no extractable text"):
         load_file(path, "scan.pdf", "scan")
+
+
+TENT_PAGE = """<html><head><title>Summit tent</title></head><body><main>
+<h1>Summit tent</h1>
+<p>The Summit tent measures 215 × 130 cm when pitched and weighs 2.1 kg.</p>
+<p>Ceci est un résumé très détaillé: the fly sheet is rated to 3000 mm.</p>
+</main></body></html>"""
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252", "latin-1"])
+def test_load_file_html_without_declared_charset_is_decoded_not_garbled(tmp_path, encoding):
+    path = _write(tmp_path, "tent.html", TENT_PAGE.encode(encoding))
+
+    (doc,) = load_file(path, "tent.html", "tent").documents
+
+    text = " ".join(line for s in doc.sections for line in s.lines)
+    assert "215 × 130 cm" in text
+    assert "résumé très détaillé" in text
+    assert "Ã" not in text
+
+
+def test_load_file_html_declared_charset_is_honoured(tmp_path):
+    page = TENT_PAGE.replace("<head>", '<head><meta charset="windows-1251">')
+    page = page.replace("Ceci est un résumé très détaillé", "Палатка лёгкая")
+    path = _write(tmp_path, "tent.html", page.replace(" × ", " x ").encode("cp1251"))
+
+    (doc,) = load_file(path, "tent.html", "tent").documents
+
+    assert "Палатка лёгкая" in " ".join(line for s in doc.sections for line in s.lines)
+
+
+def test_load_file_html_in_utf8_mislabelled_latin1_is_read_as_utf8(tmp_path):
+    page = TENT_PAGE.replace("<head>", '<head><meta charset="iso-8859-1">')
+    path = _write(tmp_path, "tent.html", page.encode("utf-8"))
+
+    (doc,) = load_file(path, "tent.html", "tent").documents
+
+    text = " ".join(line for s in doc.sections for line in s.lines)
+    assert "215 × 130 cm" in text and "Ã" not in text
+
+
+def test_load_file_text_and_markdown_in_a_legacy_code_page_are_decoded(tmp_path):
+    md = _write(
+        tmp_path, "cafe.md", "# Café\n\nOpen Monday – Friday, prices in €.\n".encode("cp1252")
+    )
+    txt = _write(tmp_path, "size.txt", "Größe: 215 × 130 cm.\n".encode("cp1252"))
+
+    (doc,) = load_file(md, "cafe.md", "cafe").documents
+    (text,) = load_file(txt, "size.txt", "size").documents
+
+    assert doc.title == "Café"
+    assert "Monday – Friday, prices in €." in " ".join(ln for s in doc.sections for ln in s.lines)
+    assert "Größe: 215 × 130 cm." in " ".join(text.sections[0].lines)
+
+
+def test_load_file_front_matter_is_yaml(tmp_path):
+    path = _write(
+        tmp_path,
+        "returns.md",
+        '---\ntitle: "Returns: the short version"\nurl: https://help.example/r\n'
+        "reviewed: yes\ntags: [returns, refunds]\n---\nReturn within 30 days.\n",
+    )
+
+    (doc,) = load_file(path, "returns.md", "returns").documents
+
+    assert (doc.title, doc.url, doc.reviewed) == (
+        "Returns: the short version",
+        "https://help.example/r",
+        True,
+    )

@@ -190,7 +190,7 @@ def test_retriever_hybrid_finds_a_lexical_match_that_dense_misses(small_kb):
 
 def test_retriever_rebuilds_bm25_after_an_ingest_changes_the_collection(small_kb):
     folder, collection, tokenizer = small_kb
-    retriever = Retriever(collection)
+    retriever = Retriever(collection, refresh_every=0)
     assert retriever.search("Ostrava pickup point", k=3, mode="bm25") == []
 
     (folder / "pickup.md").write_text(
@@ -203,6 +203,34 @@ def test_retriever_rebuilds_bm25_after_an_ingest_changes_the_collection(small_kb
     # A document deleted from the collection disappears from BM25 results too.
     collection.delete(where={"doc_id": "pickup"})
     assert [p.doc_id for p in retriever.search("Ostrava", k=3, mode="bm25")] == []
+
+
+def test_service_retriever_sees_what_another_chroma_engine_wrote_and_deleted(small_kb, settings):
+    # What another process (`support ingest` beside `support serve`) does to the same
+    # folder: a second engine writes. The service's engine keeps its old vector index
+    # until it reopens the collection, which the retriever does when the revision moved.
+    from knowledge.vectorstore import LazyCollection
+
+    folder, _, tokenizer = small_kb
+    retriever = Retriever(LazyCollection(settings.knowledge), refresh_every=0)
+    question = "can I collect my parcel at the Ostrava pickup point"
+    assert "pickup" not in [p.doc_id for p in retriever.search(question, k=3, mode="dense")]
+
+    (folder / "pickup.md").write_text(
+        "# Pickup points\n\nCollect parcels at the Ostrava pickup point.", encoding="utf-8"
+    )
+    writer = open_collection(settings.knowledge, fresh=True)  # an engine of its own
+    assert ingest_paths([folder], writer, tokenizer).added == 1
+
+    for mode in ("dense", "hybrid"):
+        found = retriever.search(question, k=3, mode=mode)  # type: ignore[arg-type]
+        assert [p.doc_id for p in found][:1] == ["pickup"], mode
+
+    (folder / "pickup.md").unlink()
+    assert ingest_paths([folder], writer, tokenizer, delete_missing=True).deleted == 1
+    for mode in ("dense", "bm25", "hybrid"):
+        found = retriever.search(question, k=3, mode=mode)  # type: ignore[arg-type]
+        assert "pickup" not in [p.doc_id for p in found], mode
 
 
 def test_collections_search_with_a_wide_hnsw_candidate_list(settings):
