@@ -399,6 +399,16 @@ def run_suites(
             "evals/data/conversations, e.g. the held-out evals/data/conversations_heldout.",
         ),
     ] = None,
+    kb: Annotated[
+        str | None,
+        typer.Option(
+            "--kb",
+            help="Help centre the rag, escalation and conversations suites answer from: "
+            "'pinned' (default: the demo articles of knowledge/demo_kb, ingested into a "
+            "throw-away collection, so new articles cannot move the gates), 'live' (the one "
+            "the service answers from), or a folder of articles to pin instead.",
+        ),
+    ] = None,
 ) -> None:
     """Run the evaluation suites as a quality gate: exit 1 when a gate fails.
 
@@ -415,8 +425,11 @@ def run_suites(
     Example: support evals run --suite conversations --tau-db db.json --script refund
 
     Example: support evals run --suite conversations --scripts-dir evals/data/conversations_heldout
+
+    Example: support evals run --suite rag --kb live
     """
     from evals.gates import ConfigError, baseline_payload, load_baseline
+    from evals.help_centre import parse_kb
     from evals.report import summary_text, write_report
     from evals.run import RunRequest, run_evals
     from evals.suites import SUITE_NAMES
@@ -425,6 +438,12 @@ def run_suites(
         fail(f"--suite must be one of {', '.join(SUITE_CHOICES)}, not {suite!r}", code=2)
     if (tau_db or script or scripts_dir) and suite not in ("all", "conversations"):
         fail("--tau-db, --script and --scripts-dir apply to the conversations suite", code=2)
+    if kb is not None and suite in ("intent", "entities"):
+        fail("--kb applies to the rag, escalation and conversations suites", code=2)
+    try:
+        help_centre = parse_kb(kb or "pinned")
+    except ValueError as exc:
+        fail(str(exc), code=2)
     if script is not None or scripts_dir is not None:
         from evals.suites.conversation_script import SCRIPTS_DIR, load_scripts, select_scripts
 
@@ -443,6 +462,7 @@ def run_suites(
         data={"conversations": scripts_dir} if scripts_dir is not None else {},
         tau_db=tau_db,
         script=script,
+        kb=help_centre,
         progress=lambda line: print(line, file=sys.stderr),
     )
     try:
@@ -463,6 +483,8 @@ def run_suites(
         print_json(result)
     else:
         typer.echo(summary_text(result))
+        if result.get("help_centre"):
+            typer.echo(f"help centre: {result['help_centre']['text']}")
         typer.echo(f"report: {paths['html']} (also report.md, report.json)")
     if not result["passed"]:
         raise typer.Exit(1)

@@ -197,6 +197,7 @@ def run(
             "documents": summary.added,
             "chunks": summary.chunks,
             "files_skipped": summary.skipped,
+            "files_failed": summary.failed,
             "ingest_seconds": round(summary.seconds, 1),
             "rrf_k": retriever.rrf_k,
             "weights": list(retriever.weights),

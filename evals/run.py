@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evals.gates import BASELINE_PATH, GATES_PATH, judge_suite, load_baseline, load_gates
+from evals.help_centre import DEMO_KB, KbChoice
 from evals.suites import NEEDS_GRAPH, SUITE_NAMES, suite_runner
 from evals.suites.base import SuiteContext, SuiteResult
 from evals.suites.harness import EnvironmentNotReady, EvalEnv
@@ -44,10 +45,17 @@ class RunRequest:
     own evals/data/tau_store.json."""
     script: str | None = None
     """Run only the conversation scripts whose name or file name contains this."""
+    kb: KbChoice = DEMO_KB
+    """The help centre the graph suites answer from: articles pinned in a throw-away
+    collection (default: the project's demo help centre), or "live" (DATA_DIR's)."""
     services: Services | None = None
     """Pre-built services (tests); None loads the serving models from settings."""
     judge_http_client: Any = None
     progress: Callable[[str], None] | None = None
+
+
+ANSWERS_FROM_KB = frozenset({"rag", "escalation", "conversations", "security"})
+"""Suites whose conversations answer from the run's help centre (EvalEnv.help_centre)."""
 
 
 def judge_config(settings: Settings) -> tuple[JudgeConfig | None, str]:
@@ -116,7 +124,11 @@ def run_evals(request: RunRequest) -> dict[str, Any]:
         ctx = SuiteContext(
             settings=request.settings,
             env_factory=lambda: EvalEnv.build(
-                request.settings, Path(tmp), services=request.services, tau_dump=request.tau_db
+                request.settings,
+                Path(tmp),
+                services=request.services,
+                tau_dump=request.tau_db,
+                kb=request.kb,
             ),
             k=k,
             judge=judge,
@@ -131,10 +143,13 @@ def run_evals(request: RunRequest) -> dict[str, Any]:
             if request.progress:
                 request.progress(f"suite {name} ...")
             result = _run_one(name, ctx)
+            if name in ANSWERS_FROM_KB and ctx.env_built:
+                result.notes.append(f"Help centre: {ctx.env.help_centre.describe()}.")
             suites[name] = judge_suite(result, gates, baseline)
             if request.progress:
                 request.progress(f"suite {name}: {suites[name]['status']} in {result.seconds:.1f}s")
         composer = ctx.env.services.composer.name if ctx.env_built else None
+        help_centre = ctx.env.help_centre.public() if ctx.env_built else None
     failures = [
         g["message"]
         for s in suites.values()
@@ -146,6 +161,7 @@ def run_evals(request: RunRequest) -> dict[str, Any]:
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": git_commit(),
         "composer": composer,
+        "help_centre": help_centre,
         "judge": judge.model if judge else None,
         "k": k,
         "graph_suites": sorted(NEEDS_GRAPH & set(suites)),

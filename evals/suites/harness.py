@@ -1,7 +1,9 @@
 """The real turn graph over a fresh seeded store: what the conversation-driven suites run on.
 
-`EvalEnv` loads the serving models once (NLU, encoder, help-centre index under DATA_DIR,
-the configured composer) and seeds a throw-away demo store in a work folder. Every
+`EvalEnv` loads the serving models once (NLU, encoder, the configured composer), seeds a
+throw-away demo store in a work folder and picks the help centre the graph answers from:
+by default the project's demo articles ingested into a throw-away collection there (so the
+gates measure the bot, not today's content), or the live index under DATA_DIR. Every
 `conversation()` gets its own copy of that store and its own session, so one script's
 refund never leaks into the next one's end state.
 
@@ -22,7 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from evals.help_centre import DEMO_KB, LIVE, HelpCentre, KbChoice
+
 if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+
     from app.chat import ChatService
     from app.settings import Settings
     from evals.suites.store_facts import StoreFacts
@@ -87,13 +93,16 @@ class EvalEnv:
         workdir: Path,
         *,
         tau_dump: Path | None = None,
+        help_centre: HelpCentre | None = None,
     ) -> None:
         from langgraph.checkpoint.memory import InMemorySaver
 
         from graph.builder import build_graph
 
         self.settings = settings
-        self.services = services
+        self.help_centre = help_centre or _live(settings, services)
+        """The help centre every conversation answers from (services.retriever is its)."""
+        self.services = dataclasses.replace(services, retriever=self.help_centre.retriever)
         self.workdir = workdir
         self.template = workdir / "seeded-store.sqlite"
         self.tau_dump = Path(tau_dump) if tau_dump else TAU_DUMP
@@ -116,9 +125,12 @@ class EvalEnv:
         *,
         services: Services | None = None,
         tau_dump: Path | None = None,
+        kb: KbChoice = DEMO_KB,
     ) -> EvalEnv:
         """Seed the store in workdir and load the serving models (or reuse `services`);
-        `tau_dump` is the τ-format dump the "tau" store imports (default: the project's)."""
+        `tau_dump` is the τ-format dump the "tau" store imports (default: the project's);
+        `kb` the articles to pin in a throw-away collection in workdir, or LIVE: the
+        services' own help centre."""
         from sqlalchemy import create_engine
 
         from tools.store.db import create_schema
@@ -146,11 +158,26 @@ class EvalEnv:
                     f"cannot load the serving models in {settings.data_dir} ({exc!r}); "
                     "retrain with `support setup --force`"
                 ) from exc
-        if services.retriever.count() == 0:
-            raise EnvironmentNotReady(
-                f"the help-centre index in {settings.data_dir} is empty: run `support setup`"
-            )
-        return cls(settings, services, workdir, tau_dump=tau_dump)
+        if kb == LIVE:
+            if services.retriever.count() == 0:
+                raise EnvironmentNotReady(
+                    f"the help-centre index in {settings.data_dir} is empty: run `support setup`"
+                )
+            help_centre = _live(settings, services)
+        else:
+            from evals.help_centre import pin
+
+            help_centre = pin(kb, workdir / "help-centre", settings.EMBEDDING_MODEL)
+        return cls(settings, services, workdir, tau_dump=tau_dump, help_centre=help_centre)
+
+    def kb_collection(self) -> Collection:
+        """The Chroma collection of the run's help centre (the pinned one, or the live one
+        of the settings)."""
+        if self.help_centre.collection is not None:
+            return self.help_centre.collection
+        from knowledge.vectorstore import open_collection
+
+        return open_collection(self.settings.knowledge)
 
     def template_of(self, kind: StoreKind) -> Path:
         """The SQLite file every fresh store of `kind` copies; the τ one is built on first use.
@@ -233,6 +260,13 @@ class EvalEnv:
         finally:
             if own:
                 store.engine.dispose()
+
+
+def _live(settings: Settings, services: Services) -> HelpCentre:
+    from evals.help_centre import live
+    from knowledge.vectorstore import location
+
+    return live(services.retriever, location(settings.knowledge))
 
 
 # -- references to seeded records in scripted text ------------------------------------

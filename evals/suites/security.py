@@ -63,7 +63,7 @@ def _help_centre(env: Any, folder: Path, articles: Path) -> tuple[Any, list[Any]
     from knowledge.vectorstore import bump_revision, open_collection
 
     settings = env.settings
-    source = open_collection(settings.knowledge)
+    source = env.kb_collection()
     client = chromadb.PersistentClient(str(folder), ChromaSettings(anonymized_telemetry=False))
     target = open_collection(settings.knowledge, "security_kb", client=client)
     chunks = source.get(include=["documents", "metadatas", "embeddings"])

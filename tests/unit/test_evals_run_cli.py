@@ -138,3 +138,50 @@ def test_scripts_dir_problems_are_usage_errors_before_anything_runs(tmp_path, mo
     assert result.exit_code == 2
     assert "apply to the conversations suite" in result.output
     assert requests == []
+
+
+# -- --kb: which help centre the graph suites answer from ------------------------------
+
+
+def run_suite(tmp_path, suite, *args):
+    return CliRunner().invoke(
+        cli,
+        ["evals", "run", "--suite", suite, "--report", str(tmp_path / "r"), *args],
+        env={"DATA_DIR": str(tmp_path / "data"), "EVAL_LLM_BASE_URL": ""},
+    )
+
+
+def test_kb_is_pinned_to_the_demo_help_centre_unless_live_or_a_folder_is_named(
+    tmp_path, monkeypatch
+):
+    from evals.help_centre import DEMO_KB
+
+    requests = fake_run(monkeypatch)
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "parking.md").write_text("# Parking\n\nPark in lot B.\n")
+    for args in ([], ["--kb", "pinned"], ["--kb", "live"], ["--kb", str(articles)]):
+        result = run_suite(tmp_path, "rag", *args)
+        assert result.exit_code == 0, result.output
+    assert [r.kb for r in requests] == [DEMO_KB, DEMO_KB, "live", articles]
+
+
+def test_kb_problems_are_usage_errors_before_anything_runs(tmp_path, monkeypatch):
+    requests = fake_run(monkeypatch)
+    result = run_suite(tmp_path, "rag", "--kb", str(tmp_path / "missing"))
+    assert result.exit_code == 2
+    assert "--kb must be 'pinned', 'live' or a folder of articles" in result.output
+
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    (odd / "notes.docx").write_bytes(b"PK")
+    result = run_suite(tmp_path, "escalation", "--kb", str(odd))
+    assert result.exit_code == 2
+    assert (
+        "no article ingest can read" in result.output and "unsupported file type" in result.output
+    )
+
+    result = run_suite(tmp_path, "intent", "--kb", "live")
+    assert result.exit_code == 2
+    assert "--kb applies to the rag, escalation and conversations suites" in result.output
+    assert requests == []
