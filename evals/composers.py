@@ -14,61 +14,47 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from evals.answer_checks import QAItem, answers_first, load_qa, summarise
+from evals.help_centre import demo_retriever
 from evals.metrics import RougeL, citation_precision, fact_recall, groundedness
 
 if TYPE_CHECKING:
     from graph.llm.composer import Composer
     from knowledge.retrieval import Passage, Retriever
 
-DEFAULT_QA = Path(__file__).resolve().parent / "data" / "kb_qa.jsonl"
+DEFAULT_QA = Path(__file__).resolve().parent / "data" / "answer_qa.jsonl"
+KB_QA = Path(__file__).resolve().parent / "data" / "kb_qa.jsonl"
 DEFAULT_KB = Path(__file__).resolve().parent.parent / "knowledge" / "demo_kb"
 SHOP = "Northwind Supply"
 
 
-# -- the QA set and the run ------------------------------------------------
+# -- the run ---------------------------------------------------------------
+
+Gate = Callable[[str, Sequence["Passage"]], bool]
+"""Whether the pipeline around a composer lets the question be answered from passages."""
 
 
-@dataclass(frozen=True)
-class QAItem:
-    """One question with its reference answer, required facts and relevant doc ids."""
+def node_gate(retriever: Retriever, sure: float) -> Gate:
+    """The knowledge node's rule (graph.nodes.knowledge): a word no article uses needs a
+    passage at KB_SURE_SCORE."""
 
-    question: str
-    reference: str
-    facts: list[str]
-    relevant_ids: list[str]
+    def gate(question: str, passages: Sequence[Passage]) -> bool:
+        best = max((p.score for p in passages), default=0.0)
+        return best >= sure or not retriever.unknown_words(question)
 
-
-def load_qa(path: Path) -> list[QAItem]:
-    """The QA items of a JSON-lines file (blank lines ignored)."""
-    items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            items.append(
-                QAItem(row["question"], row["reference"], row["facts"], row["relevant_ids"])
-            )
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}:{n}: not a QA row ({exc})") from exc
-    return items
-
-
-def _mean(values: Sequence[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return fmean(present) if present else None
+    return gate
 
 
 async def _evaluate(
     name: str,
     composer: Composer,
+    gate: Gate | None,
     items: Sequence[QAItem],
     passages: Sequence[Sequence[Passage]],
     rouge: RougeL,
@@ -85,20 +71,25 @@ async def _evaluate(
     for item, found in zip(items, passages, strict=True):
         error = ""
         started = time.perf_counter()
+        text, cited = "", []
         try:
-            answer = await composer.answer(item.question, found)
-            text, cited = answer.text.strip(), [p.doc_id for p in answer.citations]
+            if found and (gate is None or gate(item.question, found)):
+                answer = await composer.answer(item.question, found)
+                text, cited = answer.text.strip(), [p.doc_id for p in answer.citations]
         except LLMUnavailable as exc:
-            text, cited, error = "", [], str(exc)
+            error = str(exc)
         latency_ms = (time.perf_counter() - started) * 1000
         rows.append(
             {
                 "question": item.question,
+                "ask": item.ask,
+                "expects": item.expects,
                 "answer": text,
                 "cited": cited,
                 "error": error,
                 "latency_ms": round(latency_ms, 1),
                 "fact_recall": fact_recall(text, item.facts),
+                "answer_first": answers_first(text, item.answer_first) if text else False,
                 "rouge_l": await rouge.score(text, item.reference),
                 "citation_precision": citation_precision(cited, item.relevant_ids),
                 "groundedness": groundedness(text, [p.text for p in found]),
@@ -106,14 +97,9 @@ async def _evaluate(
         )
         if progress:
             progress(f"{name}: {len(rows)}/{len(items)}")
-    answered = [r for r in rows if r["answer"]]
     return {
-        "fact_recall": fmean(r["fact_recall"] for r in rows),
+        **summarise(items, rows),
         "rouge_l": fmean(r["rouge_l"] for r in rows),
-        "citation_precision": _mean([r["citation_precision"] for r in rows]),
-        "cited_rate": _mean([float(bool(r["cited"])) for r in answered]),
-        "groundedness": _mean([r["groundedness"] for r in rows]),
-        "empty_rate": 1 - len(answered) / len(rows),
         "errors": sum(bool(r["error"]) for r in rows),
         "latency_ms": fmean(r["latency_ms"] for r in rows),
         "answers": rows,
@@ -126,17 +112,24 @@ def compare_composers(
     retriever: Retriever,
     k: int = 4,
     progress: Callable[[str], None] | None = None,
+    *,
+    min_score: float = 0.0,
+    gates: dict[str, Gate] | None = None,
 ) -> dict[str, Any]:
     """Score each composer on the QA set; passages are retrieved once and shared by all.
 
-    Returns ``{"questions", "k", "retrieval_hit_rate", "composers": {name: metrics}}``;
-    each metrics dict also holds the per-question ``answers``. Citation precision is
-    averaged over answers that cite something, groundedness over non-empty answers.
+    As in the knowledge node, only passages at least `min_score` similar are given to a
+    composer, and a composer's `gates` entry may withhold the question (the node's rule
+    for words the passages never use). Returns ``{"questions", "k",
+    "retrieval_hit_rate", "composers": {name: metrics}}``; each metrics dict also holds
+    the per-question ``answers``.
     """
     items = load_qa(qa_path)
     if not items:
         raise ValueError(f"{qa_path}: no questions")
-    passages = [retriever.search(item.question, k) for item in items]
+    passages = [
+        [p for p in retriever.search(item.question, k) if p.score >= min_score] for item in items
+    ]
     hits = [
         any(p.doc_id in item.relevant_ids for p in found)
         for item, found in zip(items, passages, strict=True)
@@ -145,13 +138,17 @@ def compare_composers(
     async def run_all() -> dict[str, Any]:
         rouge = RougeL()
         return {
-            name: await _evaluate(name, composer, items, passages, rouge, progress)
+            name: await _evaluate(
+                name, composer, (gates or {}).get(name), items, passages, rouge, progress
+            )
             for name, composer in composers.items()
         }
 
     return {
         "questions": len(items),
+        "not_stated": sum(i.expects != "answer" for i in items),
         "k": k,
+        "min_score": min_score,
         "retrieval_hit_rate": sum(hits) / len(hits),
         "composers": asyncio.run(run_all()),
     }
@@ -164,44 +161,38 @@ def markdown_table(report: dict[str, Any]) -> str:
         return "–" if value is None else f"{value:.2f}"
 
     lines = [
-        "| composer | fact recall | ROUGE-L F1 | citation precision | cited | grounded "
-        "| empty | errors | mean latency (ms) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| composer | fact recall | answer first | median length (chars) | grounded "
+        '| citation precision | says "not stated" | unanswered (answerable) | ROUGE-L F1 '
+        "| errors | mean latency (ms) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, m in report["composers"].items():
+        length = "–" if m["median_length"] is None else f"{m['median_length']:.0f}"
         cells = [
-            fmt(m[key])
-            for key in (
-                "fact_recall",
-                "rouge_l",
-                "citation_precision",
-                "cited_rate",
-                "groundedness",
-                "empty_rate",
-            )
+            fmt(m["fact_recall"]),
+            fmt(m["answer_first"]),
+            length,
+            fmt(m["groundedness"]),
+            fmt(m["citation_precision"]),
+            fmt(m["says_not_stated"]),
+            fmt(m["unanswered_when_answerable"]),
+            fmt(m["rouge_l"]),
         ]
         lines.append(f"| {name} | {' | '.join(cells)} | {m['errors']} | {m['latency_ms']:.0f} |")
+    asks = sorted({a for m in report["composers"].values() for a in m["fact_recall_by_ask"]})
+    if asks:
+        lines += ["", "| composer | " + " | ".join(f"recall: {a}" for a in asks) + " |"]
+        lines.append("|---|" + "---|" * len(asks))
+        for name, m in report["composers"].items():
+            by_ask = m["fact_recall_by_ask"]
+            lines.append(f"| {name} | " + " | ".join(fmt(by_ask.get(a)) for a in asks) + " |")
     lines.append(
-        f"\n{report['questions']} questions, k={report['k']}, retrieval hit rate "
-        f"{report['retrieval_hit_rate']:.2f} (a relevant document among the passages)."
+        f"\n{report['questions']} questions ({report['not_stated']} about a property the help "
+        f"centre never states), k={report['k']}, passages at least {report['min_score']:.2f} "
+        f"similar; retrieval hit rate {report['retrieval_hit_rate']:.2f} (a relevant document "
+        "among the passages)."
     )
     return "\n".join(lines)
-
-
-def demo_retriever(data_dir: Path, kb_dir: Path) -> Retriever:
-    """A Retriever over kb_dir, ingested into an embedded Chroma store under data_dir."""
-    from app.settings import Settings
-    from knowledge.ingest import ingest_paths
-    from knowledge.retrieval import Retriever
-    from knowledge.tokens import get_tokenizer
-    from knowledge.vectorstore import open_collection
-
-    settings = Settings(DATA_DIR=data_dir, CHROMA_URL="", _env_file=None)  # type: ignore[call-arg]
-    collection = open_collection(settings.knowledge)
-    summary = ingest_paths([kb_dir], collection, get_tokenizer(str(settings.tiktoken_cache_dir)))
-    if not summary.chunks:
-        raise ValueError(f"{kb_dir}: nothing ingested ({'; '.join(summary.skipped)})")
-    return Retriever(collection)
 
 
 # -- CLI ---------------------------------------------------------------------
@@ -229,10 +220,14 @@ def run(
         bool, typer.Option("--json", help="Print the full report, answers included, as JSON.")
     ] = False,
 ) -> None:
-    """Compare the extractive composer (and an optional LLM endpoint) on the KB QA set.
+    """Compare today's extractive composer with the one before it (and an optional LLM
+    endpoint) on a QA set, in one run: the same passages, each behind its knowledge
+    node's rule for words the passages never use.
 
     Example: python -m evals.composers --llm-base-url http://127.0.0.1:8081/v1 --llm-model smollm2
     """
+    from app.settings import Settings
+    from evals.baseline_composer import BaselineComposer
     from graph.llm.extractive import ExtractiveComposer
     from graph.llm.openai_composer import build_openai_composer
     from knowledge.embeddings import get_encoder
@@ -240,21 +235,37 @@ def run(
     if bool(llm_base_url) != bool(llm_model):
         typer.echo("error: give --llm-base-url and --llm-model together", err=True)
         raise typer.Exit(2)
-    composers: dict[str, Composer] = {"extractive": ExtractiveComposer(get_encoder(""))}
-    if llm_base_url:
-        composers[f"llm:{llm_model}"] = build_openai_composer(
-            base_url=llm_base_url,
-            api_key=llm_api_key,
-            model=llm_model,
-            timeout=llm_timeout,
-            shop=SHOP,
-            max_tokens=llm_max_tokens,
-        )
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    sure, least = settings.KB_SURE_SCORE, settings.KB_MIN_SCORE
+    encoder = get_encoder("")
     with tempfile.TemporaryDirectory(prefix="evals-", ignore_cleanup_errors=True) as tmp:
         try:
             retriever = demo_retriever(Path(tmp), kb)
+            composers: dict[str, Composer] = {
+                "before (issue 18)": BaselineComposer(encoder),
+                "extractive": ExtractiveComposer(encoder),
+            }
+            gate = node_gate(retriever, sure)
+            gates = {"before (issue 18)": gate, "extractive": gate}
+            if llm_base_url:
+                name = f"llm:{llm_model}"
+                composers[name] = build_openai_composer(
+                    base_url=llm_base_url,
+                    api_key=llm_api_key,
+                    model=llm_model,
+                    timeout=llm_timeout,
+                    shop=SHOP,
+                    max_tokens=llm_max_tokens,
+                )
+                gates[name] = gate
             report = compare_composers(
-                qa, composers, retriever, k, progress=lambda line: print(line, file=sys.stderr)
+                qa,
+                composers,
+                retriever,
+                k,
+                progress=lambda line: print(line, file=sys.stderr),
+                min_score=least,
+                gates=gates,
             )
         except (OSError, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)

@@ -22,6 +22,8 @@ class Answer:
     text: str
     citations: list[Passage] = field(default_factory=list)
     streamed: bool = False
+    unanswered: list[str] = field(default_factory=list)
+    """With no text: the asked-about words the passages never mention ("weigh")."""
 
 
 class Composer(Protocol):

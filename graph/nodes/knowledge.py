@@ -102,7 +102,8 @@ async def search_and_compose(
         # cosine similarity reaches the bar, wherever fusion ranked it.
         best = max((p.score for p in passages), default=0.0)
         # A question with a word the help centre never uses ("gift wrapping", "drone") is
-        # answered only from a passage close to it: a loosely related one is a guess.
+        # answered only from a passage close to it: a loosely related one is a guess. (A
+        # word other articles use but the answering one doesn't is the composer's to judge.)
         sure = svc.thresholds.kb_sure_score
         unknown = svc.retriever.unknown_words(question) if best < sure else []
     except VectorStoreUnavailable as exc:
@@ -131,6 +132,8 @@ async def search_and_compose(
         failed = action("compose_answer", "error", str(exc))
         return Found("composer_unavailable", best, [searched, failed])
     if not answer.text:
+        if answer.unanswered:  # the answer's article never states what was asked
+            searched["detail"] += f"; the article doesn't say: {', '.join(answer.unanswered)}"
         return await found("no_answer")
     return await found("answered", answer)
 

@@ -6,8 +6,11 @@ import httpx
 import pytest
 from openai import AsyncOpenAI
 
-from graph.llm.extractive import ExtractiveComposer, split_sentences
+from graph.llm.asks import classify_ask
+from graph.llm.attributes import asked_attributes, unstated
+from graph.llm.extractive import ExtractiveComposer
 from graph.llm.openai_composer import LLMUnavailable, OpenAIComposer
+from graph.llm.units import passage_units
 from knowledge.retrieval import Passage
 from tests.fakes import ScriptedChatEndpoint
 
@@ -44,16 +47,120 @@ SHIPPING = article(
 )
 
 
-def test_split_sentences_drops_headings_and_questions_and_joins_bullet_lists():
+def test_passage_units_drop_headings_and_questions_and_keep_a_lead_in_with_its_list():
     text = (
-        "## Title\n\nForgot your password? First sentence is here. Second one follows!\n\n"
+        "## Title\n\nForgot your password? First sentence is here. To pay:\n\n"
         "- **Visa** credit and debit cards\n- PayPal balance."
     )
-    assert split_sentences(text) == [
+    units = passage_units(text, rank=0)
+    assert [u.text for u in units] == [
         "First sentence is here.",
-        "Second one follows!",
-        "Visa credit and debit cards; PayPal balance.",
+        "To pay:",
+        "Visa credit and debit cards",
+        "PayPal balance.",
     ]
+    assert units[1].items == ["Visa credit and debit cards", "PayPal balance."]
+
+
+@pytest.mark.parametrize(
+    ("question", "ask"),
+    [
+        ("Is the Hydra bottle dishwasher safe?", "yes_no"),
+        ("hi! quick one - can I return used headphones?", "yes_no"),
+        ("How much is express shipping?", "amount"),
+        ("how long until my refund shows up", "duration"),
+        ("When will my parcel arrive?", "duration"),
+        ("How do I start a return?", "steps"),
+        ("what payment methods do you take", "open"),
+    ],
+)
+def test_the_ask_of_a_question_is_read_from_its_wording(question, ask):
+    assert classify_ask(question) == ask
+
+
+GIFT_CARDS = article(
+    "gift-cards",
+    "Northwind gift cards",
+    "Gift cards are non-refundable",
+    0.72,
+    "Gift cards can't be returned, refunded or exchanged for cash once they've been "
+    "purchased. They don't expire and have no fees, so the full value stays available "
+    "until it's spent.",
+)
+RETURNS = article(
+    "returns-and-refunds",
+    "Returns and refunds policy",
+    "How to start a return",
+    0.6,
+    "Returns are free for orders in the US.\n\n"
+    "1. Go to Account > Orders and select the order.\n"
+    "2. Choose **Return items** and pick the items.\n"
+    "3. We email you a prepaid return label.",
+)
+TENT_CARE = article(
+    "product-care",
+    "Caring for your Northwind products",
+    "Summit 2-Person Tent",
+    0.55,
+    "Never pack the tent away wet: mold and mildew ruin the coating. Clean it with a sponge "
+    "and cold water, no detergent.",
+)
+
+
+async def test_a_yes_no_question_is_answered_yes_or_no_first(encoder):
+    answer = await ExtractiveComposer(encoder).answer(
+        "Can I get a refund for a gift card?", [GIFT_CARDS]
+    )
+    assert answer.text.startswith("No, gift cards can't be returned, refunded")
+    assert answer.text.count(".") <= 3 and "[1]" in answer.text
+
+
+async def test_how_long_leads_with_the_sentence_that_holds_the_duration(encoder):
+    answer = await ExtractiveComposer(encoder).answer(
+        "how long does it take before the refund is on my statement?", [REFUNDS]
+    )
+    first = answer.text.split(". ")[0]
+    assert "5–10 business days" in first
+
+
+async def test_how_do_i_gets_the_steps_as_a_numbered_list(encoder):
+    answer = await ExtractiveComposer(encoder).answer("How do I start a return?", [RETURNS])
+    assert answer.text.startswith("1. Go to Account > Orders and select the order.\n2. ")
+    assert answer.text.endswith("3. We email you a prepaid return label. [1]")
+
+
+@pytest.mark.parametrize(
+    ("question", "attributes"),
+    [
+        ("How much does the Lumen Action Camera weigh?", ["weight"]),
+        ("Is the Summit tent waterproof?", ["water resistance"]),
+        ("what colours does the halo lamp come in", ["colour"]),
+        ("how many oz does the hydra bottle hold", ["capacity"]),
+        ("How long does the Stride watch battery last?", ["battery life"]),
+        ("Can I swap my headphones for a different colour?", []),  # an exchange, not a colour
+        ("How long does a refund take?", []),
+    ],
+)
+def test_product_attributes_are_read_from_the_question(question, attributes):
+    assert [a.name for a in asked_attributes(question)] == attributes
+
+
+def test_an_attribute_counts_as_stated_by_its_wording_or_a_measurement():
+    camera = article("lumen", "Lumen Action Camera", "Specs", 0.6, "It weighs 158 g with battery.")
+    bottle = article("hydra", "Hydra bottle", "Specs", 0.6, "The 750 ml bottle keeps drinks cold.")
+    assert unstated("how heavy is the Lumen camera?", [camera]) == []
+    assert unstated("how many oz does the Hydra hold?", [bottle]) == []
+    assert unstated("is the Hydra bottle dishwasher safe?", [bottle]) == ["dishwasher"]
+
+
+async def test_a_property_the_article_never_states_gets_no_near_miss(encoder):
+    """The tent-care passage is about the tent but says nothing of it being waterproof:
+    "never pack it away wet" is a near miss, so nothing is quoted."""
+    composer = ExtractiveComposer(encoder)
+    answer = await composer.answer("Is the Summit tent waterproof?", [TENT_CARE])
+    assert (answer.text, answer.unanswered) == ("", ["water resistance"])
+    cleaning = await composer.answer("How do I clean the Summit tent?", [TENT_CARE])
+    assert "sponge and cold water" in cleaning.text
 
 
 async def test_extractive_answer_cites_the_passage_it_quotes(encoder):

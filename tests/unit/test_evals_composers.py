@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from evals.composers import DEFAULT_QA, load_qa, markdown_table
+from evals.answer_checks import answers_first, first_sentence, summarise
+from evals.composers import DEFAULT_QA, KB_QA, QAItem, load_qa, markdown_table
 from evals.metrics import (
     citation_precision,
     fact_present,
@@ -60,26 +61,34 @@ def test_groundedness_counts_sentences_mostly_made_of_passage_words() -> None:
 
 
 def test_markdown_table_formats_one_row_per_composer() -> None:
-    report = {
-        "questions": 2,
-        "k": 4,
-        "retrieval_hit_rate": 1.0,
-        "composers": {
-            "extractive": {
-                "fact_recall": 0.5,
-                "rouge_l": 0.25,
-                "citation_precision": None,
-                "cited_rate": 0.0,
-                "groundedness": 1.0,
-                "empty_rate": 0.5,
-                "errors": 0,
-                "latency_ms": 12.4,
-            }
-        },
-    }
-    assert markdown_table(report).splitlines()[2] == (
-        "| extractive | 0.50 | 0.25 | – | 0.00 | 1.00 | 0.50 | 0 | 12 |"
+    items = [
+        QAItem("how long?", "5 days.", ["5 days"], ["a"], "duration", "5 days"),
+        QAItem("is it red?", "", [], ["a"], "missing", "", "not_in_passage"),
+    ]
+    rows = [
+        {"answer": "Yes, fast. It takes 5 days. [1]", "fact_recall": 1.0, "cited": ["a"],
+         "citation_precision": 1.0, "groundedness": 1.0, "answer_first": False},
+        {"answer": "", "fact_recall": 1.0, "cited": [], "citation_precision": None,
+         "groundedness": None, "answer_first": False},
+    ]  # fmt: skip
+    metrics = summarise(items, rows) | {"rouge_l": 0.25, "errors": 0, "latency_ms": 12.4}
+    report = {"questions": 2, "not_stated": 1, "k": 4, "min_score": 0.36,
+              "retrieval_hit_rate": 1.0, "composers": {"extractive": metrics}}  # fmt: skip
+    lines = markdown_table(report).splitlines()
+    assert (
+        lines[2] == "| extractive | 1.00 | 0.00 | 27 | 1.00 | 1.00 | 1.00 | 0.00 | 0.25 | 0 | 12 |"
     )
+    assert "| extractive | 1.00 |" in lines[6]  # recall by ask: duration
+
+
+def test_answer_first_reads_only_the_first_sentence() -> None:
+    assert first_sentence("No, gift cards can't be refunded. [1] They never expire.") == (
+        "No, gift cards can't be refunded."
+    )
+    assert first_sentence("1. Go to Account.\n2. Pick the items. [1]") == "1. Go to Account."
+    assert answers_first("Refunds take 5–10 business days. [1]", "5-10 business days") is True
+    assert answers_first("We approve it first. It takes 5–10 business days.", "5-10") is False
+    assert answers_first("anything", "") is None
 
 
 def test_load_qa_names_the_bad_line(tmp_path: Path) -> None:
@@ -90,16 +99,24 @@ def test_load_qa_names_the_bad_line(tmp_path: Path) -> None:
         load_qa(path)
 
 
-def test_kb_qa_facts_are_stated_in_a_relevant_article() -> None:
-    """Every QA item points at existing articles, and each fact is written in one of them."""
+@pytest.mark.parametrize(
+    ("path", "count"),
+    [(KB_QA, 25), (DEFAULT_QA, 147), (DEFAULT_QA.with_name("answer_qa_dev.jsonl"), 134)],
+)
+def test_qa_facts_are_stated_in_a_relevant_article(path: Path, count: int) -> None:
+    """Every QA item points at existing articles, and each fact of an answerable one is
+    written in one of them (so a composer quoting the article can state it)."""
     articles = {
         doc_id_for(p.relative_to(KB_DIR)): p.read_text("utf-8") for p in KB_DIR.rglob("*.md")
     }
-    items = load_qa(DEFAULT_QA)
-    assert len(items) == 25
+    items = load_qa(path)
+    assert len(items) == count
     for item in items:
-        assert item.facts and item.reference
         assert set(item.relevant_ids) <= set(articles), item.question
+        if item.expects != "answer":
+            assert not item.facts, item.question
+            continue
+        assert item.facts and item.reference
         for fact in item.facts:
             # Markdown emphasis and table pipes are not part of the wording.
             texts = [articles[d].replace("**", "").replace("|", " ") for d in item.relevant_ids]

@@ -79,6 +79,11 @@ async def test_a_word_the_help_centre_never_uses_needs_a_close_passage(services)
     assert update.get("escalation_reason") is None and update["citations"]
     assert "not in the help centre" not in update["actions"][-1]["detail"]
 
+    # A property the camera's article never states is not answered with a near miss.
+    update, logged = await _knowledge_turn(services, "How much does the Lumen Action Camera weigh?")
+    assert update["escalation_reason"] == "missing_knowledge" and "reply" not in update
+    assert "weigh" in update["actions"][-1]["detail"]
+
 
 async def test_a_message_read_as_off_topic_is_answered_only_when_the_help_centre_knows_it(
     services,
