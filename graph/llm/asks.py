@@ -25,7 +25,7 @@ _DURATION_ASK = re.compile(
     re.I,
 )
 _AMOUNT_ASK = re.compile(
-    r"\bhow (?:much|many|big|heavy|deep|far|large|high)\b|\bwhat(?:'s| is| are| does| do)? "
+    r"\bhow (?:much|many|big|heavy|deep|far|large|high)\b|\bwhat(?:'s|s| is| are| does| do)? "
     r"(?:the |it |your |a )?(?:cost|price|fee|charge|limit|minimum|maximum|discount|rate|"
     r"percentage|amount)s?\b|\bhow expensive\b",
     re.I,
@@ -127,6 +127,20 @@ def asked_words(question: str) -> list[str]:
     return [w for w in _content_words(ask_clause(question)) if w not in _GENERIC]
 
 
+_EXISTENCE = re.compile(
+    r"^(?:is there|are there|do (?:you|u|you guys|they) (?:have|offer|sell|give|do|run)|"
+    r"does (?:northwind|the shop|your shop|the store) (?:have|offer)|any)\b",
+    re.I,
+)
+
+
+def asks_existence(question: str) -> bool:
+    """'is there a student discount?', 'do you offer gift wrapping?': asked whether a thing
+    exists. A sentence about its conditions ("… cannot be combined with other codes")
+    does not answer it no."""
+    return bool(_EXISTENCE.match(ask_clause(question)))
+
+
 def focus_stem(question: str) -> str | None:
     """The stem of a yes/no question's predicate, its last asked-about word: "do gift cards
     *expire*?" -> 'expir'. A sentence that uses it is the one that says yes or no."""
@@ -144,3 +158,18 @@ def mentions(text: str, stem: str | None) -> bool:
     from knowledge.lexical import analyze
 
     return stem is not None and stem in analyze(text)
+
+
+def negates(text: str, stem: str | None) -> bool:
+    """Whether a negation comes just before the asked-about word ("we *don't* do direct
+    exchanges"), rather than somewhere else in the sentence ("the student discount cannot
+    be combined")."""
+    from knowledge.lexical import analyze
+
+    if stem is None:
+        return False
+    words = re.findall(r"[\w'-]+", text.lower())
+    for n, word in enumerate(words):
+        if stem in analyze(word):
+            return any(_NEGATION.fullmatch(w) for w in words[max(0, n - 3) : n])
+    return False

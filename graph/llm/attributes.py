@@ -52,10 +52,7 @@ ATTRIBUTES = (
     ),
     Attribute(
         "size",
-        _rx(
-            r"\bdimensions?\b|\bhow (?:big|tall|wide|small|large)\b|\bmeasurements?\b"
-            r"|\bpacked size\b"
-        ),
+        _rx(r"\bdimensions?\b|\bhow (?:tall|wide)\b|\bmeasurements?\b|\bpacked size\b"),
         _rx(rf"\bdimensions?\b|\bmeasure|\b\d+\s?[x×]\s?\d+|\b{_LENGTH}"),
     ),
     Attribute(

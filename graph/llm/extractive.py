@@ -19,7 +19,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from graph.llm.asks import Ask, asked_words, classify_ask, fits, focus_stem, mentions, negated
+from graph.llm.asks import (
+    Ask,
+    asked_words,
+    asks_existence,
+    classify_ask,
+    fits,
+    focus_stem,
+    mentions,
+    negated,
+    negates,
+)
 from graph.llm.attributes import unstated
 from graph.llm.composer import Answer, DeltaSink
 from graph.llm.units import Unit, list_of, passage_units
@@ -36,6 +46,8 @@ FIT_BONUS = 0.1
 SPREAD = 0.15
 """Sentences this close to the best one's similarity are said too (at most MAX_UNITS)."""
 MAX_UNITS = 3
+SAME_POINT = 0.8
+"""Two units this similar to each other make the same point: only the better one is said."""
 POSITION_PENALTY = 0.005
 """Taken off per sentence before it in its passage: a section states its point early."""
 MAX_LIST_ITEMS = 6
@@ -74,13 +86,15 @@ class ExtractiveComposer:
         self._max_passages = max_passages
         self._min_similarity = min_similarity
 
-    def _similarity(self, question: str, context: str, units: list[Unit]) -> np.ndarray:
-        """Each unit's similarity to the question, or to context + question when that is
-        higher, as retrieval searches ("and how long does that take?")."""
+    def _similarity(
+        self, question: str, context: str, units: list[Unit]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(each unit's similarity to the question, or to context + question when that is
+        higher, as retrieval searches ("and how long does that take?"); the units' vectors)."""
         queries = [question, f"{context} {question}"] if context.strip() else [question]
         vectors = self._encoder.encode(queries + [u.text for u in units])
         closeness: np.ndarray = (vectors[len(queries) :] @ vectors[: len(queries)].T).max(axis=1)
-        return closeness
+        return closeness, vectors[len(queries) :]
 
     def select(
         self, question: str, passages: Sequence[Passage], context: str = ""
@@ -92,7 +106,7 @@ class ExtractiveComposer:
         if not units:
             return [], [], []
         ask = classify_ask(question)
-        similarity = self._similarity(question, context, units)
+        similarity, vectors = self._similarity(question, context, units)
         focus = focus_stem(question)
         bonus = np.array([_bonus(ask, u, focus) for u in units])
         rank = np.array([u.rank for u in units])
@@ -103,10 +117,18 @@ class ExtractiveComposer:
         if best < self._min_similarity:
             return [], units, []
         floor = max(self._min_similarity, best - SPREAD)
-        picked = [i for i in order[:MAX_UNITS] if similarity[i] >= floor and bonus[i] >= 0]
+        picked: list[int] = []
+        for i in order:
+            if len(picked) == MAX_UNITS:
+                break
+            # a unit saying again what a better one said ("30 days" twice) is left out
+            repeats = any(vectors[i] @ vectors[j] >= SAME_POINT for j in picked)
+            if similarity[i] >= floor and bonus[i] >= 0 and not repeats:
+                picked.append(i)
         if not picked:
             return [], units, []
-        pieces = _answer_first(ask, [units[i] for i in picked], units, focus)
+        affirmative = asks_existence(question)
+        pieces = _answer_first(ask, [units[i] for i in picked], units, focus, affirmative)
         # A product attribute asked about ("is it waterproof?", "how much does it weigh?")
         # must be stated by the answer's own article (its retrieved passages), not only by
         # another article or by nothing at all: else a near miss would be quoted.
@@ -144,13 +166,19 @@ class ExtractiveComposer:
 
 
 def _answer_first(
-    ask: Ask, picked: list[Unit], units: list[Unit], focus: str | None
+    ask: Ask,
+    picked: list[Unit],
+    units: list[Unit],
+    focus: str | None,
+    affirmative: bool = False,
 ) -> list[Piece]:
     """What to say from the picked units (best first): in reading order, except that
     - the steps, when a step is the best unit of a "how do I" question, are the answer
       (with the one picked sentence that follows them, if any);
-    - the best unit giving what was asked (an amount, a duration) leads;
-    - two items or more of one bullet list are said as the whole list, once."""
+    - the best unit giving what was asked (an amount, a duration, the predicate of a
+      yes/no question; asked whether a thing exists, one that doesn't negate) leads;
+    - for an open or "how do I" question, two items or more of one bullet list are said
+      as the whole list, once."""
     best = picked[0]
     if ask == "steps" and best.ordered:
         last = max(u.position for u in list_of(best, units))
@@ -159,8 +187,12 @@ def _answer_first(
     distinct = {u.text.lower(): u for u in reversed(picked)}  # the same sentence twice: once
     picked = [u for u in picked if distinct[u.text.lower()] is u]
     in_order = sorted(picked, key=lambda u: (u.rank, u.position))
-    lead = next((u for u in picked if _gives(ask, u, focus)), in_order[0])
-    if ask in ("amount", "duration", "yes_no") and lead is not in_order[0]:
+    # Asked whether something exists, the sentence saying it does leads, not its conditions.
+    giving = [u for u in picked if _gives(ask, u, focus)]
+    if affirmative:
+        giving = [u for u in picked if not negated(u.text) or negates(u.text, focus)]
+    lead = next(iter(giving), in_order[0])
+    if ask in ("amount", "duration", "yes_no") and lead is not in_order[0]:  # it leads
         in_order = [lead, *(u for u in in_order if u is not lead)]
     lists: list[tuple[int, int | None]] = [
         (u.rank, u.list_id) for u in picked if u.list_id is not None and not u.ordered
@@ -172,7 +204,8 @@ def _answer_first(
         if u.items:  # a lead-in says its list
             pieces.append(Piece(u))
             continue
-        whole = u.list_id is not None and (lists.count(key) > 1 or (ask == "steps" and u.ordered))
+        several = lists.count(key) > 1 and ask in ("open", "steps")
+        whole = u.list_id is not None and (several or (ask == "steps" and u.ordered))
         if whole and key in said:
             continue
         said.add(key)
@@ -214,12 +247,31 @@ def _render(
         return _listed([u.text for u in list_of(unit, units)], numbered=unit.ordered)
     sentence = _sentence(unit.text)
     if first and ask == "yes_no" and not negated(question) and _about(unit.text, question):
-        # "No," for a sentence that says no; "Yes," only for one that says yes without a
-        # condition ("only", "must" …), which a bare "yes" would misstate.
-        word = "No" if negated(unit.text) else "" if _RESTRICTION.search(unit.text) else "Yes"
-        if word:
-            return f"{word}, {_lower_first(sentence, passages)}"
+        sentence = _sentence(_clause_with(unit.text, focus_stem(question)))
+        return _yes_or_no(sentence, question, passages)
     return sentence
+
+
+def _yes_or_no(sentence: str, question: str, passages: Sequence[Passage]) -> str:
+    """The sentence led by "No," when it says no, or "Yes," when it says yes without a
+    condition ("only", "must" …) a bare yes would misstate. Asked whether something
+    exists, a sentence about it never makes a no: its negations are about conditions."""
+    existence = asks_existence(question)
+    if existence and negated(sentence):
+        word = "No" if negates(sentence, focus_stem(question)) else ""
+    elif negated(sentence):
+        word = "No"
+    else:
+        word = "" if _RESTRICTION.search(sentence) and not existence else "Yes"
+    return f"{word}, {_lower_first(sentence, passages)}" if word else sentence
+
+
+def _clause_with(text: str, stem: str | None) -> str:
+    """Of a sentence in parts ("If you bought one by mistake, give it away: gift cards
+    don't expire"), the one part that uses the asked-about word, else the whole."""
+    parts = [p.strip() for p in re.split(r"[:;]\s+", text) if p.strip()]
+    using = [p for p in parts if mentions(p, stem)]
+    return using[0] if len(parts) > 1 and len(using) == 1 and len(using[0]) > 15 else text
 
 
 def _sentence(text: str) -> str:

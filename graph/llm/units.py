@@ -10,6 +10,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _NUMBERED = re.compile(r"^\s*\d+[.)]\s+")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_POINTS_AHEAD = re.compile(r"\b(?:the following|as follows|these (?:steps|ways|options))\b", re.I)
 
 
 @dataclass
@@ -60,10 +61,13 @@ def passage_units(text: str, rank: int) -> list[Unit]:
                 units.append(Unit(rank, len(units), item, list_id=b, ordered=ordered))
             continue
         joined = " ".join(_BULLET.sub("", ln).strip() for ln in lines)
-        for sentence in (s for s in _SENTENCE_END.split(joined) if s.strip()):
+        sentences = [s for s in _SENTENCE_END.split(joined) if s.strip()]
+        for sentence in sentences:
             unit = Unit(rank, len(units), plain(sentence))
             following = blocks[b + 1] if b + 1 < len(blocks) else []
-            if unit.text.endswith(":") and following and all(_BULLET.match(x) for x in following):
+            introduces = unit.text.endswith(":") or bool(_POINTS_AHEAD.search(unit.text))
+            last = sentence is sentences[-1]
+            if introduces and last and following and all(_BULLET.match(x) for x in following):
                 unit.items = [plain(_BULLET.sub("", x)).rstrip(";") for x in following]
                 unit.introduces = b + 1
             units.append(unit)

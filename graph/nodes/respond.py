@@ -6,6 +6,7 @@ into one, and the transcript gets one assistant line for the whole message.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from graph.nodes.common import Rt, emit, now_iso, say
@@ -37,6 +38,15 @@ def _remembered(state: TurnState, reply: str) -> Memory:
     return memory
 
 
+_CITED = re.compile(r"^.*\[\d+\]", re.S)
+
+
+def _own_question(reply: str) -> str:
+    """What to say again after a side question: the reply without the help-centre answer
+    that came before the bot's own question (everything up to the last citation)."""
+    return _CITED.sub("", reply).strip() or reply
+
+
 async def respond(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """Deliver the turn's reply and record it in the transcript."""
     reply = state.get("reply") or ""
@@ -48,7 +58,7 @@ async def respond(state: TurnState, runtime: Rt) -> dict[str, Any]:
         asked_in = state.get("route") or ""
         if asked_in == "verify" and pending.get("slot") != "verification":
             asked_in = ""  # verified this turn: the account branch asked, not verify
-        update["pending"] = {**pending, "prompt": reply, "route": asked_in}
+        update["pending"] = {**pending, "prompt": _own_question(reply), "route": asked_in}
     earlier = state.get("earlier_replies") or []
     if state.get("queue") and not state.get("escalation"):  # another request follows
         remembered = _remembered(state, reply)
