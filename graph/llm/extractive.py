@@ -301,11 +301,16 @@ def _about(sentence: str, question: str) -> bool:
 
 
 def _lower_first(sentence: str, passages: Sequence[Passage]) -> str:
-    """The sentence with its first letter lower-cased, unless its first word is a name
-    (written with a capital inside a sentence somewhere in the passages: "Northwind")."""
+    """The sentence with its first letter lower-cased, unless its first word is a name:
+    written with a capital inside a sentence ("… the Northwind app") and never in lower
+    case in the passages."""
     first = sentence.split(" ", 1)[0]
     text = " ".join(f"{p.title} {p.text}" for p in passages)
-    if first.lower() not in _FUNCTION_WORDS and re.search(rf"[a-z,] {re.escape(first)}\b", text):
+    lower = first.lower()
+    named = re.search(rf"[a-z,] {re.escape(first)}\b", text) and not re.search(
+        rf"\b{re.escape(lower)}\b", text
+    )
+    if named and lower not in _FUNCTION_WORDS:
         return sentence
     return sentence[0].lower() + sentence[1:]
 

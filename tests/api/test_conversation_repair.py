@@ -181,3 +181,14 @@ def test_orders_of_every_request_in_a_message_are_remembered(client, services, t
     other = chat(client, "no, the other order", headers, sid)
     assert other["suggestions"] == []
     assert other["reply"].startswith(f"I can't refund order {shipped}")
+
+
+def test_after_a_side_question_only_the_bots_own_question_is_asked_again(client):
+    """An anonymous "how do I start a return?" gets the help centre's steps and the offer to
+    check who they are; after a side question the offer comes back, the steps don't."""
+    first = chat(client, "how do I start a return?")
+    assert "1. Go to Account > Orders" in first["reply"] and "check it's you" in first["reply"]
+    side = chat(client, "do gift cards expire?", session_id=first["session_id"])
+    assert side["reply"].startswith("No, gift cards don't expire.")
+    restated = side["reply"].split("Back to your request:", 1)[1]
+    assert "check it's you" in restated and "Account > Orders" not in restated
