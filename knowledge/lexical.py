@@ -36,7 +36,7 @@ def _stop_words() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS) | frozenset(_CONTRACTIONS.split() + _CHAT.split())
 
 
-def _content_words(text: str) -> list[str]:
+def content_words(text: str) -> list[str]:
     """Lower-cased words without stop words and single letters."""
     stop = _stop_words()
     return [w for w in _WORD.findall(text.lower()) if w not in stop and (len(w) > 1 or w.isdigit())]
@@ -44,7 +44,7 @@ def _content_words(text: str) -> list[str]:
 
 def analyze(text: str) -> list[str]:
     """Lower-cased word stems without stop words: 'Refunds are taking' -> ['refund', 'take']."""
-    return _stemmer().stemWords(_content_words(text))
+    return _stemmer().stemWords(content_words(text))
 
 
 def misspelt(word: str, known: list[str]) -> bool:
@@ -77,7 +77,7 @@ class LexicalIndex:
         self._words: list[str] = []
         """Every content word as written (lower-cased), to tell a typo from a new word."""
         if self.ids:
-            words = [_content_words(t) for t in texts]
+            words = [content_words(t) for t in texts]
             stemmer = _stemmer()
             tokens = [stemmer.stemWords(w) or [""] for w in words]  # bm25s needs a token each
             self._bm25.index(tokens, show_progress=False)
@@ -96,7 +96,7 @@ class LexicalIndex:
         wrapping?' -> ['wrapping'] when no article mentions wrapping. Words with a digit
         (order numbers, years, model numbers) are not topic words and never count, nor
         do typos of known words ('refnud', see `misspelt`)."""
-        words = list(dict.fromkeys(_content_words(text)))
+        words = list(dict.fromkeys(content_words(text)))
         stems = _stemmer().stemWords(words)
         return [
             word

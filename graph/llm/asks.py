@@ -122,9 +122,9 @@ def negated(text: str) -> bool:
 def asked_words(question: str) -> list[str]:
     """Content words of the question's ask, minus those that only say what kind of answer
     is wanted: "can I return used headphones?" -> ['return', 'used', 'headphones']."""
-    from knowledge.lexical import _content_words  # TODO public name
+    from knowledge.lexical import content_words
 
-    return [w for w in _content_words(ask_clause(question)) if w not in _GENERIC]
+    return [w for w in content_words(ask_clause(question)) if w not in _GENERIC]
 
 
 _EXISTENCE = re.compile(
