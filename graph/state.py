@@ -182,6 +182,9 @@ class TurnState(TypedDict, total=False):
     """The escalation record created (or joined) this turn: {id, reason}."""
     retrieval_score: float | None
     """Cosine similarity of the best knowledge passage this turn (knowledge turns only)."""
+    unstated: list[str] | None
+    """Product attributes asked about this turn that the answering article never states
+    ("weight"): the customer is told so (graph.llm.attributes)."""
     approval: dict[str, Any] | None
     """A refund waiting for a human's decision: {id, order_id, amount_cents, destination,
     escalation_id}. While set, the graph is paused in `await_approval`."""
@@ -221,6 +224,7 @@ def new_turn(message: str) -> TurnState:
         "escalation": None,
         "verified_customer_id": None,
         "retrieval_score": None,
+        "unstated": None,
         "order_id": None,
         "held": None,
         "repair": None,

@@ -25,6 +25,30 @@ class Attribute:
     stated: re.Pattern[str]
 
 
+SAYS = {
+    "weight": "how much it weighs",
+    "colour": "which colours it comes in",
+    "size": "its dimensions",
+    "capacity": "how much it holds",
+    "material": "what it is made of",
+    "water resistance": "whether it is waterproof",
+    "battery life": "how long its battery lasts",
+    "dishwasher": "whether it is dishwasher-safe",
+    "microwave": "whether it is microwave-safe",
+    "bpa": "whether it is BPA-free",
+    "vegan": "whether it is vegan",
+    "origin": "where it is made",
+    "brightness": "how bright it is or whether it dims",
+    "resolution": "its resolution",
+}
+"""What the help centre does not say, in the customer's words, for each attribute."""
+
+
+def describe(names: Sequence[str]) -> str:
+    """The unstated attributes as a phrase: 'how much it weighs'."""
+    return " or ".join(SAYS.get(n, n) for n in names)
+
+
 def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from graph.llm.attributes import describe
 from graph.nodes.common import Rt, action, emit, now_iso, record, say
 from graph.nodes.waits import wait_words
 from graph.state import EscalationReason, TurnState
@@ -22,6 +23,8 @@ def _reply_name(state: TurnState, reason: EscalationReason) -> str:
     failed = [a.get("tool") for a in state.get("actions") or [] if a.get("status") == "error"]
     if reason == "tool_failure" and failed and failed[-1] in HELP_CENTRE_TOOLS:
         return "escalated_help_centre_down"
+    if reason == "missing_knowledge" and state.get("unstated"):
+        return "escalated_unstated"
     return f"escalated_{reason}"
 
 
@@ -69,7 +72,8 @@ async def escalate(state: TurnState, runtime: Rt) -> dict[str, Any]:
         reply = say("ticket_joined", ticket=ticket)
     else:
         done = action("create_escalation", "ok", f"{ticket}: {reason}")
-        reply = say(_reply_name(state, reason), ticket=ticket)
+        what = describe(state.get("unstated") or [])
+        reply = say(_reply_name(state, reason), ticket=ticket, what=what)
     return {
         "reply": reply,
         "streamed": False,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from graph.llm.attributes import unstated
 from graph.llm.composer import Answer
 from graph.llm.openai_composer import LLMUnavailable
 from graph.nodes.common import Rt, action, emit, record, say
@@ -84,6 +85,8 @@ class Found:
     actions: list[dict[str, str]]
     """For the turn's record: the search, and the failed compose_answer if it failed."""
     answer: Answer | None = None
+    unstated: list[str] | None = None
+    """Product attributes asked about that the answering article never states."""
 
 
 async def search_and_compose(
@@ -122,7 +125,9 @@ async def search_and_compose(
         return Found(outcome, best, [searched], answer)
 
     if best < min_score:
-        return await found("missing_knowledge")
+        # Of a product attribute asked about, say plainly that the closest article lacks it.
+        top = [p for p in passages if passages and p.doc_id == passages[0].doc_id]
+        return replace(await found("missing_knowledge"), unstated=unstated(question, top) or None)
     good = [p for p in passages if p.score >= min_score]
     try:
         answer = await svc.composer.answer(
@@ -134,7 +139,7 @@ async def search_and_compose(
     if not answer.text:
         if answer.unanswered:  # the answer's article never states what was asked
             searched["detail"] += f"; the article doesn't say: {', '.join(answer.unanswered)}"
-        return await found("no_answer")
+        return replace(await found("no_answer"), unstated=answer.unanswered or None)
     return await found("answered", answer)
 
 
@@ -181,6 +186,7 @@ async def answer_from_knowledge(state: TurnState, runtime: Rt) -> dict[str, Any]
         failed = found.outcome in ("composer_unavailable", "knowledge_unavailable")
         return {
             "escalation_reason": "tool_failure" if failed else "missing_knowledge",
+            "unstated": found.unstated,
             "retrieval_score": found.best,
             "actions": record(runtime, state, *found.actions),
         }

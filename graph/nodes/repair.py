@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph.llm.attributes import describe
 from graph.nodes.common import Rt, action, emit, record, say
 from graph.state import TurnState
 
@@ -36,7 +37,8 @@ async def resume_offer(state: TurnState, runtime: Rt) -> dict[str, Any]:
         return {"held": None}
     reply = state.get("reply") or ""
     if not reply and state.get("escalation_reason"):
-        reply = say("side_no_answer")
+        unstated = state.get("unstated")
+        reply = say("side_unstated", what=describe(unstated)) if unstated else say("side_no_answer")
     prompt = held.get("prompt") or ""
     restated = say("offer_restated", prompt=prompt) if reply and prompt else prompt
     if state.get("queue"):

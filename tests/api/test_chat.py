@@ -229,3 +229,12 @@ def test_chat_a_shop_question_after_an_off_topic_one_is_still_answered(client):
     second = chat(client, "ok never mind. do gift cards expire?", session_id=first["session_id"])
     assert second["escalated"] is False and second["citations"]
     assert "expire" in second["reply"] and "I can only help with" not in second["reply"]
+
+
+def test_chat_an_attribute_the_help_centre_never_states_is_said_plainly(client):
+    """The camera's article covers the camera, not its weight: no near miss is quoted, the
+    customer hears what is missing and a person takes the question."""
+    out = chat(client, "How much does the Lumen Action Camera weigh?")
+    assert out["reply"].startswith("Our help centre doesn't say how much it weighs")
+    assert out["escalated"] is True and out["escalation"]["reason"] == "missing_knowledge"
+    assert out["citations"] == []

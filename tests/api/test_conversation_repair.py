@@ -192,3 +192,7 @@ def test_after_a_side_question_only_the_bots_own_question_is_asked_again(client)
     assert side["reply"].startswith("No, gift cards don't expire.")
     restated = side["reply"].split("Back to your request:", 1)[1]
     assert "check it's you" in restated and "Account > Orders" not in restated
+    # a side question the help centre can't answer: said plainly, the offer kept, no ticket
+    weight = chat(client, "how much does the Lumen camera weigh?", session_id=first["session_id"])
+    assert weight["reply"].startswith("Our help centre doesn't say how much it weighs.")
+    assert "Back to your request:" in weight["reply"] and weight["escalated"] is False
