@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 from graph.context import Services
@@ -19,6 +20,27 @@ FALLBACK_SUGGESTION = (
 Suggestion = tuple[str, list[dict[str, Any]]]
 """A reply text and the citations it relies on."""
 
+_ANSWERING = re.compile(
+    r"^\W*(?:yes|yeah|yep|yup|ok(?:ay)?|sure|no|nope|thanks?|thank you|please|go ahead|"
+    r"do it|fine|correct|right)\b",
+    re.I,
+)
+_PERSON = re.compile(r"\b(?:human|agent|person|someone|representative|operator|staff)\b", re.I)
+
+
+def asked(said: list[str]) -> tuple[str, str]:
+    """(the customer's last message that asks something, the one before it): "yes", "ok
+    thanks" and "get me a human" ask the help centre nothing, so the suggestion answers
+    what came before them ("my package is a week late")."""
+    for n in range(len(said) - 1, -1, -1):
+        words = said[n].split()
+        if len(words) <= 3 and _ANSWERING.match(said[n]):
+            continue
+        if len(words) <= 8 and _PERSON.search(said[n]):
+            continue
+        return said[n], said[n - 1] if n else ""
+    return (said[-1], said[-2] if len(said) > 1 else "") if said else ("", "")
+
 
 class ReplySuggester:
     """Suggests a reply to an escalated conversation; computed once per escalation."""
@@ -32,16 +54,15 @@ class ReplySuggester:
         return self._cache.get(escalation_id, ("", []))[0]
 
     async def suggest(self, escalation_id: str, lines: list[dict[str, Any]]) -> Suggestion:
-        """The help centre's answer to the customer's last message, searched with the one
-        before as context (as the knowledge node searches), with its citations; the
+        """The help centre's answer to the customer's last message that asks something
+        (see `asked`), searched with the one before as context (as the knowledge node
+        searches), with its citations; the
         fallback text when no passage clears KB_MIN_SCORE or the search fails."""
         if escalation_id in self._cache:
             return self._cache[escalation_id]
         from graph.nodes.knowledge import citation
 
-        said = [ln["content"] for ln in lines if ln.get("role") == "customer"]
-        question = said[-1] if said else ""
-        context = said[-2] if len(said) > 1 else ""
+        question, context = asked([ln["content"] for ln in lines if ln.get("role") == "customer"])
         svc = self._services
         result: Suggestion = (FALLBACK_SUGGESTION, [])
         try:

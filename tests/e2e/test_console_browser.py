@@ -85,6 +85,16 @@ def test_agent_works_an_escalation_in_the_console(server, app_settings):
         assert esc in page.text_content("#title")
         assert order_id in page.text_content("#orders")
         assert f"I want a refund for order {order_id}" in page.text_content("#transcript")
+        # the relabel control starts at the model's reading of the chosen (last) turn
+        with httpx.Client(base_url=base, timeout=30) as http:
+            pkg = http.get(
+                f"/v1/agent/escalations/{esc}", headers={"Authorization": f"Bearer {agent_token}"}
+            ).json()
+        said = [ln for ln in pkg["transcript"] if ln["role"] == "customer"]
+        if said[-1].get("intent") in pkg["intents"]:
+            assert page.input_value("#relabel-intent") == said[-1]["intent"]
+        page.select_option("#relabel-turn", index=0)
+        assert page.input_value("#relabel-intent") == said[0]["intent"]
 
         def done(label: str) -> None:
             page.wait_for_function(

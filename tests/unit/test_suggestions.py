@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.suggestions import FALLBACK_SUGGESTION, ReplySuggester
+from app.suggestions import FALLBACK_SUGGESTION, ReplySuggester, asked
 
 ASKED = {"role": "customer", "content": "Do you ship to Canada?"}
 ANSWERED = {"role": "bot", "content": "Yes, we ship to Canada."}
@@ -29,3 +29,25 @@ async def test_suggestion_is_computed_once_per_escalation(services):
     again = await suggester.suggest("E1", [FOLLOW_UP])
     assert again == first and suggester.cached("E1") == first[0]
     assert suggester.cached("E9") == ""
+
+
+def test_the_suggestion_answers_what_was_asked_before_yes_or_a_request_for_a_person():
+    said = ["my package is a week late", "can I talk to a real person?", "yes please"]
+    assert asked(said) == ("my package is a week late", "")
+    assert asked(["Do you ship to Canada?", "and how long does that take?"]) == (
+        "and how long does that take?",
+        "Do you ship to Canada?",
+    )
+    assert asked(["yes"]) == ("yes", "")
+    assert asked([]) == ("", "")
+
+
+async def test_a_late_parcel_gets_a_late_parcel_suggestion(services):
+    lines = [
+        {"role": "customer", "content": "my package is a week late"},
+        {"role": "bot", "content": "Sorry about that."},
+        {"role": "customer", "content": "I want to talk to a human"},
+    ]
+    text, citations = await ReplySuggester(services).suggest("E1", lines)
+    assert "bad shape" not in text and citations
+    assert {c["doc_id"] for c in citations} & {"track-your-order", "delivery-times"}
