@@ -11,6 +11,7 @@ correction (relabelled turn, edited or rejected suggestion) is stored as labelle
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from app.approvals import ApprovalDesk
@@ -21,6 +22,11 @@ from graph.context import Services
 from nlu.taxonomy import INTENTS
 from observability.metrics import record_correction
 from tools.errors import NotAllowed, NotFound
+
+ORDER_ID = re.compile(r"\bW\d{7}\b")
+"""An order number as customers and the bot write it."""
+LATEST_ORDERS = 3
+"""Orders the package shows when the conversation names fewer."""
 
 
 class EscalationNotFound(ApiError):
@@ -147,7 +153,7 @@ class AgentDesk:
             "intent_history": history,
             "entities": entities,
             "sentiment": sentiment,
-            "orders": await self._orders(row, entities, approvals),
+            "orders": await self._orders(row, entities, approvals, lines),
             "citations": citations or list(values.get("citations") or []),
             "suggested_reply": suggestion,
             "approvals": approvals,
@@ -155,21 +161,29 @@ class AgentDesk:
         }
 
     async def _orders(
-        self, row: dict[str, Any], entities: list[Any], approvals: list[dict[str, Any]]
+        self,
+        row: dict[str, Any],
+        entities: list[Any],
+        approvals: list[dict[str, Any]],
+        lines: list[dict[str, Any]],
     ) -> list[dict[str, Any]]:
-        """Orders named in the conversation (entities, approvals), else the customer's latest
-        few; only orders of the escalation's customer are shown."""
+        """The orders the conversation is about first (the latest mentioned in it, then the
+        escalating turn's entities and approvals), then the customer's latest others, up
+        to three in all; only orders of the escalation's customer are shown."""
         store = self._services.store
+        said = " ".join(str(ln.get("content") or "") for ln in lines)
+        mentioned = list(reversed(ORDER_ID.findall(said.upper())))
         values = [e.get("value") for e in entities if isinstance(e, dict)]
-        wanted = [str(v).upper().lstrip("#") for v, e in zip(values, entities, strict=True)
-                  if e.get("type") == "order_id" and v]  # fmt: skip
-        wanted += [a["order_id"] for a in approvals]
+        mentioned += [str(v).upper().lstrip("#") for v, e in zip(values, entities, strict=True)
+                      if e.get("type") == "order_id" and v]  # fmt: skip
+        mentioned += [a["order_id"] for a in approvals]
+        wanted = list(dict.fromkeys(mentioned))
         customer = row["customer_id"]
-        if not wanted and customer:
+        if customer and len(wanted) < LATEST_ORDERS:
             summaries = await asyncio.to_thread(store.list_orders, customer)
-            wanted = [o.id for o in summaries[:3]]
+            wanted += [o.id for o in summaries if o.id not in wanted][: LATEST_ORDERS - len(wanted)]
         out = []
-        for order_id in dict.fromkeys(wanted):
+        for order_id in wanted:
             order = await asyncio.to_thread(store.get_order, order_id)
             if order is None or (customer and order.customer_id != customer):
                 continue
@@ -179,6 +193,7 @@ class AgentDesk:
                     "status": order.status,
                     "total": money(order.total_cents),
                     "placed_at": order.created_at.date().isoformat(),
+                    "mentioned": order.id in mentioned,
                 }  # fmt: skip
             )
         return out

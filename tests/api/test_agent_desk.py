@@ -113,3 +113,20 @@ def test_feedback_is_stored_for_the_callers_own_session(client, services, token_
     foreign = client.post("/v1/feedback", headers=token_for("C0002"),
                           json={"session_id": session_id, "rating": 1})  # fmt: skip
     assert foreign.status_code == 404
+
+
+def test_the_package_shows_the_order_the_conversation_is_about_first(
+    client, services, token_for, agent_headers
+):
+    """C0001 asked about their oldest order, not the latest: the agent sees that one first,
+    marked as mentioned, then the customer's latest others (three in all)."""
+    headers = token_for("C0001")
+    latest = [o.id for o in services.store.list_orders("C0001")]
+    oldest = latest[-1]
+    first = chat(client, f"where is my order {oldest}?", headers)
+    out = chat(client, "I want to talk to a person", headers, first["session_id"])
+    pkg = client.get(
+        f"/v1/agent/escalations/{out['escalation']['id']}", headers=agent_headers()
+    ).json()
+    assert [o["id"] for o in pkg["orders"]] == [oldest, *latest[:2]]
+    assert [o["mentioned"] for o in pkg["orders"]] == [True, False, False]
