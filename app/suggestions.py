@@ -31,7 +31,7 @@ _PERSON = re.compile(r"\b(?:human|agent|person|someone|representative|operator|s
 def asked(said: list[str]) -> tuple[str, str]:
     """(the customer's last message that asks something, the one before it): "yes", "ok
     thanks" and "get me a human" ask the help centre nothing, so the suggestion answers
-    what came before them ("my package is a week late")."""
+    what came before them ("my package is a week late"); ("", "") when nothing did."""
     for n in range(len(said) - 1, -1, -1):
         words = said[n].split()
         if len(words) <= 3 and _ANSWERING.match(said[n]):
@@ -39,7 +39,7 @@ def asked(said: list[str]) -> tuple[str, str]:
         if len(words) <= 8 and _PERSON.search(said[n]):
             continue
         return said[n], said[n - 1] if n else ""
-    return (said[-1], said[-2] if len(said) > 1 else "") if said else ("", "")
+    return "", ""  # nothing asked: the agent gets the neutral holding reply
 
 
 class ReplySuggester:
@@ -65,6 +65,9 @@ class ReplySuggester:
         question, context = asked([ln["content"] for ln in lines if ln.get("role") == "customer"])
         svc = self._services
         result: Suggestion = (FALLBACK_SUGGESTION, [])
+        if not question:
+            self._cache[escalation_id] = result
+            return result
         try:
             passages = await asyncio.to_thread(svc.retriever.search, question, 4, None, context)
             good = [p for p in passages if p.score >= svc.thresholds.kb_min_score]

@@ -126,3 +126,46 @@ def test_agent_works_an_escalation_in_the_console(server, app_settings):
     kinds = [c["kind"] for c in svc.store.list_corrections()]
     assert kinds == ["edited_reply", "relabel"]
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_console_works_by_keyboard_on_a_phone_width_screen(server, app_settings):
+    """At 400 px nothing is cut off or scrolls sideways; j / k walk the queue, r goes to
+    the reply box."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    base, _ = server
+    secret = app_settings.jwt_secret()
+    for customer in ("C0001", "C0002"):
+        headers = {"Authorization": f"Bearer {mint_token(customer, secret, 600)}"}
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as http:
+            assert http.post("/v1/chat", json={"message": "I want to talk to a person"}).json()[
+                "escalated"
+            ]
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 400, "height": 800})
+        page.goto(f"{base}/console")
+        page.fill("#token", mint_token("ann", secret, 600, role="agent"))
+        page.click("#save-token")
+        page.wait_for_selector("#queue li[data-id]")
+        ids = page.eval_on_selector_all("#queue li[data-id]", "els => els.map(e => e.dataset.id)")
+        assert len(ids) >= 2
+        page.click("h2")  # focus out of the token box: keys go to the console
+        page.keyboard.press("j")
+        page.wait_for_function(
+            "id => document.getElementById('title').textContent.includes(id)", arg=ids[0]
+        )
+        page.keyboard.press("j")
+        page.wait_for_function(
+            "id => document.getElementById('title').textContent.includes(id)", arg=ids[1]
+        )
+        page.keyboard.press("k")
+        page.wait_for_function(
+            "id => document.getElementById('title').textContent.includes(id)", arg=ids[0]
+        )
+        page.keyboard.press("r")
+        assert page.evaluate("document.activeElement.id") == "suggestion"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 400
+        box = page.locator("#package").bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 400
+        page.screenshot(path=str(SCREENSHOT.with_name("console-400px.png")), full_page=True)
+        browser.close()

@@ -38,7 +38,7 @@ def test_the_suggestion_answers_what_was_asked_before_yes_or_a_request_for_a_per
         "and how long does that take?",
         "Do you ship to Canada?",
     )
-    assert asked(["yes"]) == ("yes", "")
+    assert asked(["yes"]) == asked(["I want to talk to a person"]) == ("", "")
     assert asked([]) == ("", "")
 
 
@@ -51,3 +51,8 @@ async def test_a_late_parcel_gets_a_late_parcel_suggestion(services):
     text, citations = await ReplySuggester(services).suggest("E1", lines)
     assert "bad shape" not in text and citations
     assert {c["doc_id"] for c in citations} & {"track-your-order", "delivery-times"}
+
+
+async def test_a_bare_request_for_a_person_gets_the_holding_reply(services):
+    only = [{"role": "customer", "content": "I want to talk to a person"}]
+    assert await ReplySuggester(services).suggest("E1", only) == (FALLBACK_SUGGESTION, [])
