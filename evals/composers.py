@@ -44,9 +44,11 @@ def node_gate(retriever: Retriever, sure: float) -> Gate:
     """The knowledge node's rule (graph.nodes.knowledge): a word no article uses needs a
     passage at KB_SURE_SCORE."""
 
+    from graph.nodes.knowledge import words_needing_a_close_passage
+
     def gate(question: str, passages: Sequence[Passage]) -> bool:
         best = max((p.score for p in passages), default=0.0)
-        return best >= sure or not retriever.unknown_words(question)
+        return not words_needing_a_close_passage(retriever, question, best, sure)
 
     return gate
 

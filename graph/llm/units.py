@@ -84,3 +84,11 @@ def list_of(unit: Unit, units: list[Unit]) -> list[Unit]:
     if unit.list_id is None:
         return [unit]
     return [u for u in units if u.rank == unit.rank and u.list_id == unit.list_id]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """What the answer says from one unit: the unit alone, or the whole list it is in."""
+
+    unit: Unit
+    whole_list: bool = False

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from graph.context import Retriever
 from graph.llm.attributes import unstated
 from graph.llm.composer import Answer
 from graph.llm.openai_composer import LLMUnavailable
@@ -72,6 +73,16 @@ async def log_question(
         log.warning("could not record the knowledge question", exc_info=True)
 
 
+def words_needing_a_close_passage(
+    retriever: Retriever, question: str, best: float, sure: float
+) -> list[str]:
+    """Words of the question the help centre never uses ("gift wrapping", "drone") when the
+    best passage is under `sure`: such a question is answered only from a passage close to
+    it, a loosely related one is a guess. (A word other articles use but the answering one
+    doesn't is the composer's to judge: graph.llm.attributes.)"""
+    return retriever.unknown_words(question) if best < sure else []
+
+
 @dataclass(frozen=True)
 class Found:
     """What the help centre gave for a question: the composed answer, or why there is none."""
@@ -104,11 +115,9 @@ async def search_and_compose(
         # Hybrid results are ordered by fused rank; "good context" means a passage whose
         # cosine similarity reaches the bar, wherever fusion ranked it.
         best = max((p.score for p in passages), default=0.0)
-        # A question with a word the help centre never uses ("gift wrapping", "drone") is
-        # answered only from a passage close to it: a loosely related one is a guess. (A
-        # word other articles use but the answering one doesn't is the composer's to judge.)
-        sure = svc.thresholds.kb_sure_score
-        unknown = svc.retriever.unknown_words(question) if best < sure else []
+        unknown = words_needing_a_close_passage(
+            svc.retriever, question, best, svc.thresholds.kb_sure_score
+        )
     except VectorStoreUnavailable as exc:
         log.warning("help-centre search failed: %s", exc)
         failed = action("search_knowledge", "error", "the help centre is not answering")
@@ -126,7 +135,7 @@ async def search_and_compose(
 
     if best < min_score:
         # Of a product attribute asked about, say plainly that the closest article lacks it.
-        top = [p for p in passages if passages and p.doc_id == passages[0].doc_id]
+        top = [p for p in passages if p.doc_id == passages[0].doc_id]
         return replace(await found("missing_knowledge"), unstated=unstated(question, top) or None)
     good = [p for p in passages if p.score >= min_score]
     try:
