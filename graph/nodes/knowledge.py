@@ -80,7 +80,7 @@ def words_needing_a_close_passage(
     best passage is under `sure`: such a question is answered only from a passage close to
     it, a loosely related one is a guess. (A word other articles use but the answering one
     doesn't is the composer's to judge: graph.llm.attributes.)"""
-    return retriever.unknown_words(question) if best < sure else []
+    return list(retriever.unknown_words(question)) if best < sure else []
 
 
 @dataclass(frozen=True)
