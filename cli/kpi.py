@@ -68,6 +68,11 @@ def kpi_rows(k: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("conversations", str(k["conversations"]), "sessions with at least one customer turn"),
         ("turns", str(k["turns"]), "customer messages the bot answered"),
         ("AHT", _duration(k["aht_seconds"]), aht_meaning),
+        ("first response time", _duration(k["first_response_seconds"]),
+         f"escalation to an agent's first reply: mean of {k['responded_escalations']} "
+         f"(median {_duration(k['first_response_median_seconds'])})"
+         if k["first_response_seconds"] is not None
+         else "escalation to an agent's first reply: no agent reply yet"),
         ("bot response time", _duration(k["bot_response_seconds"]),
          "mean time the bot took to answer one message (not AHT)"),
         ("escalation rate", _share(k["escalation_rate"]),

@@ -50,6 +50,7 @@ from tools.store.db import (
     writer_factory,
 )
 from tools.store.desk_records import DeskRecords
+from tools.store.desk_shift import DeskShift
 from tools.store.models import (
     Approval,
     Customer,
@@ -72,7 +73,7 @@ from tools.store.swap_tx import write_swap
 __all__ = ["SqlStore", "StoreBackend"]
 
 
-class SqlStore(ConversationRecords, DeskRecords):
+class SqlStore(ConversationRecords, DeskRecords, DeskShift):
     """`StoreBackend` on SQLAlchemy: SQLite by default, PostgreSQL with the same code."""
 
     def __init__(self, engine: Engine) -> None:

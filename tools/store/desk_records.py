@@ -17,6 +17,7 @@ from sqlalchemy import select
 from tools.errors import NotAllowed, NotFound
 from tools.schemas import AuditEntry, EscalationView
 from tools.store import views
+from tools.store.desk_log import emit
 from tools.store.models import AuditLog, Correction, Escalation, Feedback, utcnow
 from tools.store.records import SqlRecords
 
@@ -41,15 +42,21 @@ def desk_row(row: Escalation) -> dict[str, Any]:
         "created_at": _iso(row.created_at),
         "claimed_at": _iso(row.claimed_at),
         "resolved_at": _iso(row.resolved_at),
+        "waiting_since": _iso(row.waiting_since),
+        "first_response_at": _iso(row.first_response_at),
     }
 
 
-# status -> the statuses it may move to (a repeat of the same move is a no-op)
+# status -> the statuses it may move to (a repeat of the same move is a no-op);
+# "open" from "resolved" is a reopen
 _MOVES = {
     "claimed": ("open", "handed_back", "claimed"),
     "handed_back": ("claimed", "open"),
     "resolved": ("open", "claimed", "handed_back"),
+    "open": ("resolved",),
 }
+_EVENT = {"claimed": "claimed", "handed_back": "handed_back", "resolved": "resolved",
+          "open": "reopened"}  # fmt: skip
 
 
 class DeskRecords(SqlRecords):
@@ -77,10 +84,13 @@ class DeskRecords(SqlRecords):
             entities=entities,
             transcript=transcript,
             status="open",
+            waiting_since=utcnow(),
         )
         with self._guard("create_escalation"), self._writer.begin() as s:
             s.add(row)
             s.flush()
+            emit(s, "escalation.created", escalation_id=row.id, session_id=session_id,
+                 actor="bot", data={"reason": reason, "customer_id": customer_id})  # fmt: skip
             return views.escalation(row)
 
     def list_escalations(self, status: str | None = None) -> list[EscalationView]:
@@ -141,18 +151,25 @@ class DeskRecords(SqlRecords):
             now = utcnow()
             if status == "claimed":
                 row.assignee, row.claimed_at = agent, now
+            elif status == "open":  # reopened: back in the queue, waiting again
+                row.assignee, row.resolved_at, row.waiting_since = None, None, now
             else:
                 row.resolved_at = now
+                if status == "resolved":
+                    row.waiting_since = None
+            after = {"status": row.status, "assignee": row.assignee}
             s.add(
                 AuditLog(
                     actor=f"agent:{agent}",
-                    action=f"escalation.{status}",
+                    action=f"escalation.{_EVENT[status]}",
                     entity="escalation",
                     entity_id=escalation_id,
                     before=before,
-                    after={"status": row.status, "assignee": row.assignee},
+                    after=after,
                 )
             )
+            emit(s, f"escalation.{_EVENT[status]}", escalation_id=escalation_id,
+                 session_id=row.session_id, actor=f"agent:{agent}", data=after)  # fmt: skip
             s.flush()
             return desk_row(row)
 
@@ -192,6 +209,10 @@ class DeskRecords(SqlRecords):
             row.intent, row.confidence = intent or row.intent, confidence
             if row.status == "handed_back":
                 row.status = "open"
+            if row.waiting_since is None:
+                row.waiting_since = utcnow()
+            emit(s, "escalation.joined", escalation_id=escalation_id, session_id=row.session_id,
+                 actor="bot", data={"reason": reason, "status": row.status})  # fmt: skip
             s.add(
                 AuditLog(
                     actor="bot",

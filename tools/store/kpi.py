@@ -4,8 +4,9 @@ messages and CSAT ratings).
 - conversations: sessions with at least one turn in the window.
 - average handle time (AHT): mean time an agent held an escalation, from its (last) claim
   to its resolution, over escalations resolved in the window; None until the desk has
-  resolved one. The bot's own speed is `bot_response_seconds` (mean time to answer one
-  customer turn), never called AHT.
+  resolved one. First response time: from the escalation to an agent's first reply, mean
+  and median over escalations first answered in the window. The bot's own speed is
+  `bot_response_seconds` (mean time to answer one customer turn), never called AHT.
 - escalation rate: share of conversations handed to a human; containment = 1 - that
   (resolved without a person).
 - first-contact resolution (FCR): share of conversations not escalated whose customer did
@@ -43,6 +44,8 @@ class EscalationRow:
     status: str
     claimed_at: datetime | None = None
     resolved_at: datetime | None = None
+    created_at: datetime | None = None
+    first_response_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ class Kpis:
     turns: int
     aht_seconds: float | None
     handled_escalations: int
+    first_response_seconds: float | None
+    first_response_median_seconds: float | None
+    responded_escalations: int
     bot_response_seconds: float | None
     escalation_rate: float | None
     containment_rate: float | None
@@ -128,6 +134,12 @@ def compute_kpis(
         if e.status == "resolved" and e.claimed_at and e.resolved_at
         and (since is None or e.resolved_at >= since)
     ]  # fmt: skip
+    first = [
+        (e.first_response_at - e.created_at).total_seconds()
+        for e in escalations
+        if e.first_response_at and e.created_at
+        and (since is None or e.first_response_at >= since)
+    ]  # fmt: skip
     latencies = [t.latency_ms / 1000 for t in turns if t.latency_ms is not None]
     n = len(by_session)
     escalation_rate = _ratio(len(escalated), n)
@@ -138,6 +150,9 @@ def compute_kpis(
         turns=len(turns),
         aht_seconds=_mean(handle, 1),
         handled_escalations=len(handle),
+        first_response_seconds=_mean(first, 1),
+        first_response_median_seconds=round(statistics.median(first), 1) if first else None,
+        responded_escalations=len(first),
         bot_response_seconds=_mean(latencies, 3),
         escalation_rate=escalation_rate,
         containment_rate=round(1 - escalation_rate, 4) if escalation_rate is not None else None,
@@ -160,10 +175,17 @@ def _escalations(engine: Engine, since: datetime | None) -> list[EscalationRow]:
     """Escalations created in the window, and those resolved in it (for handle times)."""
     query = select(
         Escalation.session_id, Escalation.reason, Escalation.status,
-        Escalation.claimed_at, Escalation.resolved_at,
+        Escalation.claimed_at, Escalation.resolved_at, Escalation.created_at,
+        Escalation.first_response_at,
     ).order_by(Escalation.created_at)  # fmt: skip
     if since is not None:
-        query = query.where(or_(Escalation.created_at >= since, Escalation.resolved_at >= since))
+        query = query.where(
+            or_(
+                Escalation.created_at >= since,
+                Escalation.resolved_at >= since,
+                Escalation.first_response_at >= since,
+            )
+        )
     with Session(engine) as s:
         return [EscalationRow(*row) for row in s.execute(query)]
 

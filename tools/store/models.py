@@ -300,6 +300,10 @@ class Escalation(Base):
     assignee: Mapped[str | None] = mapped_column(String(120))
     claimed_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
+    # Since when the customer has waited for a human: their oldest message no agent has
+    # answered yet (None: nobody is waiting). The queue's wait time and SLA colour.
+    waiting_since: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]  # the first agent reply
 
 
 ESCALATION_STATUSES = ("open", "claimed", "handed_back", "resolved")
@@ -349,3 +353,42 @@ class Correction(Base):
     kind: Mapped[str] = mapped_column(String(24))  # relabel | edited_reply | rejected_suggestion
     agent: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeskNote(Base):
+    """An agent's private note on an escalation; never shown to the customer."""
+
+    __tablename__ = "desk_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    escalation_id: Mapped[str] = mapped_column(String(40), index=True)
+    author: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeskMacro(Base):
+    """A saved reply with placeholders ({customer_name}, {order_id}, ...)."""
+
+    __tablename__ = "desk_macros"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeskEvent(Base):
+    """Something the desk should see live (a new escalation, a customer line, a claim...),
+    in id order: every worker's `/v1/agent/events` stream reads the same rows."""
+
+    __tablename__ = "desk_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    escalation_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    session_id: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(120))  # 'customer', 'bot', 'agent:ann'
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)

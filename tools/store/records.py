@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tools.errors import BackendUnavailable, ToolError
 from tools.schemas import SessionView, VerificationResult
 from tools.store import limits
+from tools.store.desk_log import emit, mark_agent_reply, mark_customer_line
 from tools.store.limits import AbuseLimits, Check
 from tools.store.models import AuditLog, ChatSession, ConversationMessage, utcnow
 from tools.store.turnlog import TurnRecord, write_turn
@@ -158,6 +159,14 @@ class ConversationRecords(SqlRecords):
         )
         with self._guard("add_message"), self._writer.begin() as s:
             s.add(row)
+            if escalation_id and role in ("agent", "customer"):
+                if role == "agent":
+                    mark_agent_reply(s, escalation_id)
+                else:
+                    mark_customer_line(s, escalation_id)
+                emit(s, f"message.{role}", escalation_id=escalation_id, session_id=session_id,
+                     actor=f"agent:{author}" if role == "agent" else "customer",
+                     data={"text": content[:200]})  # fmt: skip
             if role == "agent":
                 s.add(
                     AuditLog(
