@@ -11,22 +11,19 @@ correction (relabelled turn, edited or rejected suggestion) is stored as labelle
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 from app.approvals import ApprovalDesk
 from app.chat import FEEDBACK_PROMPT, ChatService
+from app.desk_package import PackageBuilder
+from app.desk_queue import View, queue
 from app.errors import ApiError
+from app.macros import PLACEHOLDERS, render, unknown_placeholders, values
 from app.suggestions import ReplySuggester
 from graph.context import Services
 from nlu.taxonomy import INTENTS
 from observability.metrics import record_correction
 from tools.errors import NotAllowed, NotFound
-
-ORDER_ID = re.compile(r"\bW\d{7}\b")
-"""An order number as customers and the bot write it."""
-LATEST_ORDERS = 3
-"""Orders the package shows when the conversation names fewer."""
 
 
 class EscalationNotFound(ApiError):
@@ -39,18 +36,27 @@ class DeskConflict(ApiError):
     code = "conflict"
 
 
-def money(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
+class InvalidDeskInput(ApiError):
+    status_code = 422
+    code = "invalid_input"
 
 
 class AgentDesk:
     """Queue, handoff packages, replies, ownership and corrections for human agents."""
 
-    def __init__(self, chat: ChatService, services: Services, approvals: ApprovalDesk) -> None:
+    def __init__(
+        self,
+        chat: ChatService,
+        services: Services,
+        approvals: ApprovalDesk,
+        sla: tuple[int, int] = (300, 900),
+    ) -> None:
         self._chat = chat
         self._services = services
         self._approvals = approvals
         self._suggester = ReplySuggester(services)
+        self._packages = PackageBuilder(chat, services, approvals, self._suggester)
+        self._warn, self._breach = sla
 
     async def _call(self, fn, *args, **kwargs):
         """A store call in a thread, its NotFound / NotAllowed as 404 / 409."""
@@ -68,135 +74,32 @@ class AgentDesk:
         return row
 
     # -- the queue ---------------------------------------------------------------
-    async def queue(self, status: str | None) -> list[dict[str, Any]]:
-        rows = await self._call(self._services.store.desk_escalations, status)
-        out = []
-        for row in rows:
-            last = next(
-                (
-                    ln["content"]
-                    for ln in reversed(row["transcript"])
-                    if ln.get("role") == "customer"
-                ),
-                "",
-            )
-            keep = ("id", "session_id", "reason", "status", "customer_id", "assignee")
-            out.append(
-                {
-                    **{k: row[k] for k in keep},
-                    "last_message": last[:200],
-                    "created_at": row["created_at"],
-                }  # fmt: skip
-            )
-        return out
+    async def queue(
+        self,
+        agent: str,
+        status: str | None = None,
+        view: View = "all",
+        reason: str | None = None,
+        q: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """One row per conversation (see `app.desk_queue.queue`); status "active" means
+        every unresolved one."""
+        store = self._services.store
+        rows = await self._call(store.desk_escalations, None if status == "active" else status)
+        if status == "active":
+            rows = [r for r in rows if r["status"] != "resolved"]
+        customers = sorted({r["customer_id"] for r in rows if r["customer_id"]})
+        names = await self._call(store.customer_names, customers)
+        latest = await self._call(store.latest_customer_lines, [r["id"] for r in rows])
+        return queue(rows, names, latest, agent=agent, view=view, reason=reason, q=q,
+                     warn=self._warn, breach=self._breach)  # fmt: skip
 
     # -- the handoff package ------------------------------------------------------
     async def package(self, escalation_id: str) -> dict[str, Any]:
         """Everything an agent needs: transcript, intent history, entities, sentiment,
-        the orders in question, KB citations, a suggested reply and pending approvals."""
-        row = await self._row(escalation_id)
-        session_id = row["session_id"]
-        values = await self._chat.state_values(session_id)
-        lines = await self._chat.transcript(session_id, values) if values else []
-        if not lines:  # an escalation without a checkpoint: its own snapshot of the chat
-            lines = [dict(ln) for ln in row["transcript"]]
-        history = [
-            {
-                "turn": i,
-                "intent": ln["intent"],
-                "confidence": ln.get("confidence"),
-                "at": ln.get("at"),
-            }  # fmt: skip
-            for i, ln in enumerate(lines)
-            if ln.get("role") == "customer" and ln.get("intent")
-        ]
-        sentiment = next(
-            (ln["sentiment"] for ln in reversed(lines) if ln.get("sentiment")),
-            values.get("sentiment"),
-        )
-        entities = row["entities"] or values.get("entities") or []
-        suggestion, citations = await self._suggester.suggest(escalation_id, lines)
-        approvals = [
-            {
-                "id": a.id,
-                "order_id": a.order_id,
-                "amount": money(a.amount_cents),
-                "amount_cents": a.amount_cents,
-                "status": a.status,
-            }  # fmt: skip
-            for a in await self._approvals.list(None)
-            if a.session_id == session_id
-        ]
-        return {
-            "escalation": {
-                k: row[k]
-                for k in (
-                    "id",
-                    "reason",
-                    "status",
-                    "assignee",
-                    "customer_id",
-                    "intent",
-                    "confidence",
-                    "session_id",
-                    "created_at",
-                )  # fmt: skip
-            },
-            "transcript": [
-                {
-                    k: ln[k]
-                    for k in ("role", "content", "at", "intent", "confidence", "author")
-                    if ln.get(k) is not None
-                }  # fmt: skip
-                for ln in lines
-            ],
-            "intent_history": history,
-            "entities": entities,
-            "sentiment": sentiment,
-            "orders": await self._orders(row, entities, approvals, lines),
-            "citations": citations or list(values.get("citations") or []),
-            "suggested_reply": suggestion,
-            "approvals": approvals,
-            "intents": list(INTENTS),
-        }
-
-    async def _orders(
-        self,
-        row: dict[str, Any],
-        entities: list[Any],
-        approvals: list[dict[str, Any]],
-        lines: list[dict[str, Any]],
-    ) -> list[dict[str, Any]]:
-        """The orders the conversation is about first (the latest mentioned in it, then the
-        escalating turn's entities and approvals), then the customer's latest others, up
-        to three in all; only orders of the escalation's customer are shown."""
-        store = self._services.store
-        said = " ".join(str(ln.get("content") or "") for ln in lines)
-        mentioned = list(reversed(ORDER_ID.findall(said.upper())))
-        values = [e.get("value") for e in entities if isinstance(e, dict)]
-        mentioned += [str(v).upper().lstrip("#") for v, e in zip(values, entities, strict=True)
-                      if e.get("type") == "order_id" and v]  # fmt: skip
-        mentioned += [a["order_id"] for a in approvals]
-        wanted = list(dict.fromkeys(mentioned))
-        customer = row["customer_id"]
-        if customer and len(wanted) < LATEST_ORDERS:
-            summaries = await asyncio.to_thread(store.list_orders, customer)
-            wanted += [o.id for o in summaries if o.id not in wanted][: LATEST_ORDERS - len(wanted)]
-        out = []
-        for order_id in wanted:
-            order = await asyncio.to_thread(store.get_order, order_id)
-            if order is None or (customer and order.customer_id != customer):
-                continue
-            out.append(
-                {
-                    "id": order.id,
-                    "status": order.status,
-                    "total": money(order.total_cents),
-                    "placed_at": order.created_at.date().isoformat(),
-                    "mentioned": order.id in mentioned,
-                }  # fmt: skip
-            )
-        return out
+        the orders in question, the customer's history, KB citations, a suggested reply,
+        pending approvals and private notes."""
+        return await self._packages.build(await self._row(escalation_id))
 
     # -- ownership ----------------------------------------------------------------
     async def claim(self, escalation_id: str, agent: str) -> dict[str, Any]:
@@ -205,6 +108,18 @@ class AgentDesk:
         return await self._call(
             self._services.store.move_escalation, escalation_id, "claimed", agent
         )
+
+    async def assign(self, escalation_id: str, agent: str, to: str | None) -> dict[str, Any]:
+        """Transfer the conversation to agent `to`, or (None) back to the queue."""
+        await self._row(escalation_id)
+        return await self._call(self._services.store.assign_escalation, escalation_id, to, agent)
+
+    async def reopen(self, escalation_id: str, agent: str) -> dict[str, Any]:
+        """Put a resolved conversation back in the queue (unassigned, waiting again)."""
+        row = await self._row(escalation_id)
+        if row["status"] != "resolved":
+            raise DeskConflict(f"escalation {escalation_id} is {row['status']}, not resolved")
+        return await self._call(self._services.store.move_escalation, escalation_id, "open", agent)
 
     async def handback(self, escalation_id: str, agent: str) -> dict[str, Any]:
         """Give the conversation back to the bot; it answers the next message normally."""
@@ -235,10 +150,15 @@ class AgentDesk:
         an edited suggestion is stored as a correction."""
         text = text.strip()
         if not text:
-            raise DeskConflict("reply text must not be empty")
+            raise InvalidDeskInput("reply text must not be empty")
         row = await self._row(escalation_id)
         if row["status"] == "resolved":
-            raise DeskConflict(f"escalation {escalation_id} is resolved; reopen a new one")
+            raise DeskConflict(f"escalation {escalation_id} is resolved; reopen it first")
+        if row["status"] == "claimed" and row["assignee"] not in (None, agent):
+            raise DeskConflict(
+                f"escalation {escalation_id} is claimed by {row['assignee']}; ask them to "
+                "transfer it"
+            )
         if row["status"] != "claimed" or row["assignee"] != agent:
             row = await self.claim(escalation_id, agent)
         store = self._services.store
@@ -254,8 +174,9 @@ class AgentDesk:
 
     async def reject_suggestion(self, escalation_id: str, agent: str) -> dict[str, Any]:
         row = await self._row(escalation_id)
-        lines = await self._chat.transcript(row["session_id"])
-        suggested, _ = await self._suggester.suggest(escalation_id, lines)
+        suggested = self._suggester.cached(escalation_id)
+        if not suggested:
+            suggested = (await self._packages.build(row))["suggested_reply"]
         return await self._correct(
             row, agent, "rejected_suggestion", suggested, intent=row["intent"]
         )
@@ -270,13 +191,11 @@ class AgentDesk:
     ) -> dict[str, Any]:
         """Store the right intent (and entities) of one customer turn as labelled data."""
         if intent not in INTENTS:
-            raise DeskConflict(f"unknown intent {intent!r}; use one of the taxonomy's intents")
+            raise InvalidDeskInput(f"unknown intent {intent!r}; use one of the taxonomy's intents")
         row = await self._row(escalation_id)
-        lines = await self._chat.transcript(row["session_id"])
-        if not lines:
-            lines = row["transcript"]
+        lines = await self._packages.lines(row)
         if not 0 <= turn < len(lines) or lines[turn].get("role") != "customer":
-            raise DeskConflict(f"turn {turn} is not a customer line of this conversation")
+            raise InvalidDeskInput(f"turn {turn} is not a customer line of this conversation")
         line = lines[turn]
         return await self._correct(
             row, agent, "relabel", line["content"], turn=turn,
@@ -313,3 +232,59 @@ class AgentDesk:
             raise EscalationNotFound(str(exc)) from exc
         except NotAllowed as exc:
             raise DeskConflict(str(exc)) from exc
+
+    # -- notes and saved replies ------------------------------------------------------------
+    async def add_note(self, escalation_id: str, agent: str, text: str) -> dict[str, Any]:
+        """A private note on the ticket: agents see it, the customer never does."""
+        text = text.strip()
+        if not text:
+            raise InvalidDeskInput("note text must not be empty")
+        await self._row(escalation_id)
+        return await self._call(self._services.store.add_note, escalation_id, agent, text)
+
+    async def macros(self) -> list[dict[str, Any]]:
+        return await self._call(self._services.store.list_macros)
+
+    async def add_macro(self, agent: str, name: str, text: str) -> dict[str, Any]:
+        name, text = name.strip(), text.strip()
+        if not name or not text:
+            raise InvalidDeskInput("a saved reply needs a name and a text")
+        if wrong := unknown_placeholders(text):
+            known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+            raise InvalidDeskInput(
+                f"unknown placeholder(s) {', '.join('{' + w + '}' for w in wrong)}; use {known}"
+            )
+        return await self._call(self._services.store.add_macro, name, text, agent)
+
+    async def delete_macro(self, agent: str, macro_id: int) -> None:
+        await self._call(self._services.store.delete_macro, macro_id, agent)
+
+    async def render_macro(
+        self, escalation_id: str, agent: str, macro_id: int, order_id: str | None
+    ) -> dict[str, Any]:
+        """The saved reply filled in for this conversation: the customer's name, and the
+        order `order_id` (one of theirs) or else the one the conversation is about."""
+        macro = await self._call(self._services.store.get_macro, macro_id)
+        if macro is None:
+            raise EscalationNotFound(f"no saved reply {macro_id}")
+        row = await self._row(escalation_id)
+        store = self._services.store
+        customer = None
+        if row["customer_id"]:
+            customer = await self._call(store.customer_profile, row["customer_id"])
+        order = None
+        if order_id is not None:
+            found = await self._call(store.get_order, order_id.strip().upper())
+            if found is None or found.customer_id != row["customer_id"]:
+                raise EscalationNotFound(f"order {order_id} is not one of this customer's")
+            order = {
+                "id": found.id,
+                "status": found.status,
+                "tracking_number": found.tracking_number,
+                "carrier": found.carrier,
+            }
+        else:
+            about = [o for o in (await self._packages.build(row))["orders"] if o["mentioned"]]
+            order = about[0] if about else None
+        text, missing = render(macro["text"], values(customer, agent, order))
+        return {"text": text, "missing": missing}

@@ -225,6 +225,12 @@ class ChatService:
         """Metrics and the turn log of a finished turn; never fails the turn."""
         seconds = time.perf_counter() - began
         record_turn(final, seconds)
+        if not final.get("escalation"):  # the bot answered; an open ticket still shows it
+            try:
+                await asyncio.to_thread(self._services.store.note_customer_line, session_id,
+                                        message)  # fmt: skip
+            except Exception:
+                log.warning("could not show the line on the desk", exc_info=True)
         try:
             row = turn_row(session_id, customer_id, message, final, seconds)
             await asyncio.to_thread(self._services.store.write_turn_log, row)

@@ -20,6 +20,8 @@ from app.routes import (
     billing,
     chat,
     console,
+    desk_actions,
+    desk_events,
     feedback,
     health,
     ops,
@@ -56,7 +58,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             app.state.notifier = notifier
             app.state.chat = ChatService(graph, svc, settings.MAX_MESSAGE_CHARS, notifier)
             app.state.approvals = ApprovalDesk(app.state.chat, svc)
-            app.state.desk = AgentDesk(app.state.chat, svc, app.state.approvals)
+            app.state.desk = AgentDesk(
+                app.state.chat, svc, app.state.approvals,
+                sla=(settings.DESK_SLA_WARN_SECONDS, settings.DESK_SLA_BREACH_SECONDS),
+            )  # fmt: skip
             log.info("ready: composer=%s", svc.composer.name)
             yield
             await app.state.chat.drain()  # turns left by clients that hung up
@@ -79,6 +84,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(billing.router)
     app.include_router(ops.router)
     app.include_router(agent.router)
+    app.include_router(desk_events.router)
+    app.include_router(desk_actions.router)
     app.include_router(feedback.router)
     app.include_router(session_events.router)
     app.include_router(console.router)

@@ -167,6 +167,18 @@ class Settings(BaseSettings):
         description="Fewest agent-relabelled turns in the window for `support drift check` to "
         "judge intent F1.",
     )
+    DESK_SLA_WARN_SECONDS: int = Field(
+        300,
+        ge=1,
+        description="Agent desk: a customer waiting this long for a human turns the queue row "
+        "amber.",
+    )
+    DESK_SLA_BREACH_SECONDS: int = Field(
+        900,
+        ge=1,
+        description="Agent desk: waiting this long breaches the response target; the row turns "
+        "red.",
+    )
     FAULT_PAUSE_AFTER_WRITE_SECONDS: float = Field(
         0.0,
         ge=0.0,

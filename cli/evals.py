@@ -344,7 +344,16 @@ def retrieval(
 # -- support evals run: every suite, gated against evals/gates.toml and the baseline --------
 
 EVALS_DIR = Path(__file__).resolve().parent.parent / "evals"
-SUITE_CHOICES = ("all", "rag", "intent", "entities", "escalation", "conversations", "security")
+SUITE_CHOICES = (
+    "all",
+    "rag",
+    "intent",
+    "entities",
+    "escalation",
+    "conversations",
+    "security",
+    "desk",
+)
 GATES_FILE = EVALS_DIR / "gates.toml"
 
 
@@ -403,7 +412,7 @@ def run_suites(
         str | None,
         typer.Option(
             "--kb",
-            help="Help centre the rag, escalation and conversations suites answer from: "
+            help="Help centre the rag, escalation, conversations and desk suites answer from: "
             "'pinned' (default: the demo articles of knowledge/demo_kb, ingested into a "
             "throw-away collection, so new articles cannot move the gates), 'live' (the one "
             "the service answers from), or a folder of articles to pin instead.",
@@ -417,8 +426,9 @@ def run_suites(
     escalation (precision/recall, in-scope escalation rate), conversations (scripted
     sessions on a fresh demo or τ-format store, pass^k) and security (the attack corpus of
     evals/data/security over HTTP: leaks, unauthorised writes and poisoned quotes, gated at
-    0). Writes report.json, report.md and report.html with charts, and shows deltas against
-    the baseline.
+    0) and desk (suggested replies to escalated conversations: fact recall and whether
+    they answer the last customer message, dev and held-out test). Writes report.json,
+    report.md and report.html with charts, and shows deltas against the baseline.
 
     Example: support evals run --suite all --report data/evals-report
 

@@ -54,7 +54,7 @@ class RunRequest:
     progress: Callable[[str], None] | None = None
 
 
-ANSWERS_FROM_KB = frozenset({"rag", "escalation", "conversations", "security"})
+ANSWERS_FROM_KB = frozenset({"rag", "escalation", "conversations", "security", "desk"})
 """Suites whose conversations answer from the run's help centre (EvalEnv.help_centre)."""
 
 

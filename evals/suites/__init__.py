@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from evals.suites.base import SuiteContext, SuiteResult
 
-SUITE_NAMES = ("rag", "intent", "entities", "escalation", "conversations", "security")
+SUITE_NAMES = ("rag", "intent", "entities", "escalation", "conversations", "security", "desk")
 """Every suite, in run order."""
-NEEDS_GRAPH = frozenset({"rag", "escalation", "conversations", "security"})
+NEEDS_GRAPH = frozenset({"rag", "escalation", "conversations", "security", "desk"})
 """Suites that run the real graph (and so load the serving models)."""
 
 

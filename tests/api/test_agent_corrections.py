@@ -33,11 +33,11 @@ def test_relabels_edits_and_rejections_are_stored_and_exported(
     turn = next(i for i, ln in enumerate(package["transcript"]) if ln["role"] == "customer")
 
     wrong = client.post(f"{url}/relabel", headers=ann, json={"turn": turn, "intent": "nope"})
-    assert wrong.status_code == 409 and "unknown intent" in wrong.json()["error"]["message"]
+    assert wrong.status_code == 422 and "unknown intent" in wrong.json()["error"]["message"]
     bot_line = next(i for i, ln in enumerate(package["transcript"]) if ln["role"] != "customer")
     not_customer = client.post(f"{url}/relabel", headers=ann,
                                json={"turn": bot_line, "intent": "greeting"})  # fmt: skip
-    assert not_customer.status_code == 409
+    assert not_customer.status_code == 422
     relabelled = client.post(
         f"{url}/relabel",
         headers=ann,

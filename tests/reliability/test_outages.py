@@ -118,6 +118,30 @@ def store_requests(session_id: str, escalation_id: str) -> dict[tuple[str, str],
         },
         ("POST", "/v1/agent/escalations/{escalation_id}/handback"): {"url": f"{esc}/handback"},
         ("POST", "/v1/agent/escalations/{escalation_id}/resolve"): {"url": f"{esc}/resolve"},
+        ("POST", "/v1/agent/escalations/{escalation_id}/assign"): {
+            "url": f"{esc}/assign",
+            "json": {"agent": "bob"},
+        },
+        ("POST", "/v1/agent/escalations/{escalation_id}/reopen"): {"url": f"{esc}/reopen"},
+        ("POST", "/v1/agent/escalations/{escalation_id}/notes"): {
+            "url": f"{esc}/notes",
+            "json": {"text": "private"},
+        },
+        ("POST", "/v1/agent/escalations/{escalation_id}/actions"): {
+            "url": f"{esc}/actions",
+            "json": {"action": "cancel", "order_id": "W0000001", "reason": "ordered by mistake"},
+        },
+        ("POST", "/v1/agent/escalations/{escalation_id}/macros/{macro_id}/render"): {
+            "url": f"{esc}/macros/1/render",
+            "json": {},
+        },
+        ("GET", "/v1/agent/macros"): {"url": "/v1/agent/macros"},
+        ("POST", "/v1/agent/macros"): {
+            "url": "/v1/agent/macros",
+            "json": {"name": "n", "text": "t"},
+        },
+        ("DELETE", "/v1/agent/macros/{macro_id}"): {"url": "/v1/agent/macros/1"},
+        ("GET", "/v1/agent/events"): {"url": "/v1/agent/events?max_seconds=1"},
         ("POST", "/v1/agent/approvals/{approval_id}/decide"): {
             "url": "/v1/agent/approvals/APR-1/decide",
             "json": {"approve": True},
@@ -151,7 +175,7 @@ def test_store_down_every_route_answers_503_with_retry_after(
             answers = {}
             for (method, path), kwargs in requests.items():
                 headers = agent if "/agent/" in path or path.endswith("/kpi") else customer
-                answers[path] = client.request(method, headers=headers, **kwargs)
+                answers[(method, path)] = client.request(method, headers=headers, **kwargs)
             alive = [
                 client.get(path, params={"q": "refund"}, headers=agent).status_code
                 for _, path in sorted(NO_STORE)
@@ -164,14 +188,14 @@ def test_store_down_every_route_answers_503_with_retry_after(
     finally:
         proxy.stop()
 
-    for path, response in answers.items():
+    for (_, path), response in answers.items():
         assert response.status_code == 503, (path, response.text)
         assert response.headers["Retry-After"] == ("5" if path == "/readyz" else "30"), path
-    for path, response in answers.items():
+    for (_, path), response in answers.items():
         if path != "/readyz":
             assert response.json()["error"]["code"] == "store_unavailable", path
             assert response.json()["error"]["message"].startswith(STORE_DOWN), path
-    ready_message = answers["/readyz"].json()["error"]["message"]
+    ready_message = answers[("GET", "/readyz")].json()["error"]["message"]
     assert f"store (postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test" in ready_message
     assert alive == [200] * len(NO_STORE)
     assert after.status_code == 200 and after.json()["session_id"] == session_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.suggestions import FALLBACK_SUGGESTION, ReplySuggester, asked
+from tools.store.backend import SqlStore
 
 ASKED = {"role": "customer", "content": "Do you ship to Canada?"}
 ANSWERED = {"role": "bot", "content": "Yes, we ship to Canada."}
@@ -23,11 +24,12 @@ async def test_follow_up_is_searched_with_the_customers_previous_message(service
     assert (alone, none) == (FALLBACK_SUGGESTION, [])
 
 
-async def test_suggestion_is_computed_once_per_escalation(services):
+async def test_suggestion_is_kept_until_the_customer_says_something_new(services):
     suggester = ReplySuggester(services)
     first = await suggester.suggest("E1", [ASKED])
-    again = await suggester.suggest("E1", [FOLLOW_UP])
-    assert again == first and suggester.cached("E1") == first[0]
+    assert await suggester.suggest("E1", [ASKED, ANSWERED]) == first  # the bot spoke: same
+    later = await suggester.suggest("E1", [ASKED, ANSWERED, FOLLOW_UP])
+    assert later != first and suggester.cached("E1") == later[0]
     assert suggester.cached("E9") == ""
 
 
@@ -39,6 +41,11 @@ def test_the_suggestion_answers_what_was_asked_before_yes_or_a_request_for_a_per
         "Do you ship to Canada?",
     )
     assert asked(["yes"]) == asked(["I want to talk to a person"]) == ("", "")
+    assert asked(["please cancel W5507320", "no, get me a person"]) == (
+        "please cancel W5507320",
+        "",
+    )
+    assert asked(["is it late?", "ok, thanks!"]) == ("is it late?", "")
     assert asked([]) == ("", "")
 
 
@@ -56,3 +63,80 @@ async def test_a_late_parcel_gets_a_late_parcel_suggestion(services):
 async def test_a_bare_request_for_a_person_gets_the_holding_reply(services):
     only = [{"role": "customer", "content": "I want to talk to a person"}]
     assert await ReplySuggester(services).suggest("E1", only) == (FALLBACK_SUGGESTION, [])
+
+
+# -- the orders in question ------------------------------------------------------------
+
+
+def order_of(store: SqlStore, customer: str, status: str):
+    summary = next(o for o in store.list_orders(customer) if o.status == status)
+    order = store.get_order(summary.id)
+    assert order is not None
+    return order
+
+
+def chat(*said: str) -> list[dict]:
+    lines = []
+    for text in said:
+        lines += [{"role": "customer", "content": text}, {"role": "bot", "content": "Sorry."}]
+    return lines[:-1]
+
+
+async def test_a_late_package_gets_its_real_carrier_and_tracking_number(services):
+    shipped = order_of(services.store, "C0001", "shipped")
+    lines = chat(f"my package {shipped.id} is a week late", "I want to talk to a human")
+
+    text, _ = await ReplySuggester(services).suggest("E1", lines, [shipped.id], "C0001")
+
+    assert shipped.tracking_number and shipped.tracking_number in text
+    assert f"with {shipped.carrier}" in text and shipped.id in text
+    assert text.index(shipped.tracking_number) < text.index("estimated date")  # facts first
+
+
+async def test_the_order_is_found_from_the_package_when_the_customer_names_none(services):
+    shipped = order_of(services.store, "C0002", "shipped")
+    pending = order_of(services.store, "C0002", "pending")
+    lines = chat("where is my package?", "can I speak to someone please")
+
+    text, _ = await ReplySuggester(services).suggest("E1", lines, [pending.id, shipped.id], "C0002")
+
+    assert shipped.tracking_number in text and pending.id not in text
+
+
+async def test_a_later_customer_message_changes_the_suggestion(services):
+    shipped = order_of(services.store, "C0001", "shipped")
+    processing = order_of(services.store, "C0001", "processing")
+    ids = [shipped.id, processing.id]
+    suggester = ReplySuggester(services)
+    lines = chat(f"where is my order {shipped.id}?", "get me a human")
+    first, _ = await suggester.suggest("E1", lines, ids, "C0001")
+
+    lines += chat(f"and please cancel order {processing.id}")
+    later, _ = await suggester.suggest("E1", lines, ids, "C0001")
+
+    assert shipped.tracking_number in first
+    assert processing.id in later and "$5.00 cancellation fee" in later
+    assert shipped.tracking_number not in later
+    assert suggester.cached("E1") == later
+
+
+async def test_another_customers_order_is_never_used(services):
+    theirs = order_of(services.store, "C0002", "shipped")
+    lines = chat(f"my package {theirs.id} is late", "I want to talk to a human")
+    suggester = ReplySuggester(services)
+
+    as_c0001, _ = await suggester.suggest("E1", lines, [theirs.id], "C0001")
+    anonymous, _ = await suggester.suggest("E2", lines, [theirs.id], None)
+
+    for text in (as_c0001, anonymous):
+        assert theirs.tracking_number not in text and theirs.id not in text
+        assert theirs.carrier is None or f"with {theirs.carrier}" not in text
+
+
+async def test_a_general_question_is_answered_from_the_help_centre_not_an_order(services):
+    pending = order_of(services.store, "C0001", "pending")
+    lines = chat("Do you ship to Canada?", "how long does that take?", "human please")
+
+    text, citations = await ReplySuggester(services).suggest("E1", lines, [pending.id], "C0001")
+
+    assert pending.id not in text and "business days" in text and citations

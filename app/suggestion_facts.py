@@ -1,0 +1,233 @@
+"""The order side of a suggested reply: the real facts of the order the customer's last
+message is about (status, carrier and tracking number, dates, items, payments, refunds),
+said for its concern (app/suggestion_topics.py) the way an agent would say them, under the
+shop's written policy (return window, cancellation fees, which orders may change address).
+
+Nothing here promises an action that was not taken: where the agent could act, the text
+offers it ("I can cancel it now if you'd like").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from graph.nodes.common import short_date
+from tools.policy import SupportPolicy
+from tools.schemas import OrderView, RefundView, money
+
+
+def _items(order: OrderView) -> str:
+    names = [f"{i.quantity} x {i.name}" if i.quantity > 1 else i.name for i in order.items]
+    return ", ".join(names)
+
+
+def _paid_with(order: OrderView) -> str:
+    payment = order.current_payment
+    return payment.label if payment else "the original payment method"
+
+
+def _days_since(moment: datetime | None, now: datetime) -> int | None:
+    if moment is None:
+        return None
+    when = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return (now - when).days
+
+
+def _what_happened(question: str) -> str:
+    if re.search(r"work|defective|faulty|leak|charge|turn on|power", question, re.I):
+        return "is faulty"
+    return "arrived damaged"
+
+
+def _item_named(order: OrderView, question: str) -> str:
+    words = set(re.findall(r"[a-z]{4,}", question.lower()))
+    for item in order.items:
+        if any(w in item.name.lower() for w in words):
+            return item.name
+    return order.items[0].name if len(order.items) == 1 else "item"
+
+
+class OrderFacts:
+    """Says one order's facts for one concern, under the shop's written policy."""
+
+    def __init__(self, policy: SupportPolicy, question: str, now: datetime | None = None) -> None:
+        self.policy = policy
+        self.question = question
+        self.now = now or datetime.now(UTC)
+
+    def say(self, concern: str, order: OrderView) -> str:
+        """The agent's answer to `concern` about `order` (facts first, then what they can do)."""
+        says: dict[str, Callable[[OrderView, str], str]] = {
+            "late_delivery": self._where,
+            "where_is_order": self._where,
+            "not_received": self._where,
+            "refund_status": self._refund_status,
+            "refund_request": self._refund_request,
+            "return_window": self._refund_request,
+            "damaged_item": self._problem,
+            "wrong_item": self._problem,
+            "missing_item": self._problem,
+            "cancel": self._cancel,
+            "address_change": self._address,
+            "double_charge": self._payments,
+            "charge": self._payments,
+            "invoice": self._invoice,
+        }
+        return says.get(concern, self._where)(order, concern)
+
+    def _where(self, o: OrderView, concern: str) -> str:
+        sorry = "Sorry for the wait. " if concern in ("late_delivery", "not_received") else ""
+        if o.status == "shipped":
+            return (
+                f"{sorry}Your order {o.id} ({_items(o)}) shipped on {short_date(o.shipped_at)} "
+                f"with {o.carrier}; the tracking number is {o.tracking_number}."
+            )
+        if o.status == "delivered":
+            return (
+                f"{o.carrier} shows order {o.id} as delivered on {short_date(o.delivered_at)} "
+                f"(tracking number {o.tracking_number})."
+            )
+        if o.status == "pending":
+            return (
+                f"{sorry}Order {o.id} ({_items(o)}) is still pending: it hasn't gone to the "
+                "warehouse yet, so it has no tracking number yet."
+            )
+        if o.status == "processing":
+            return (
+                f"{sorry}Order {o.id} ({_items(o)}) is processing: the warehouse is packing it, "
+                "and it gets a tracking number as soon as it ships."
+            )
+        return self._status(o)
+
+    def _status(self, o: OrderView) -> str:
+        if o.status == "cancelled":
+            return f"Order {o.id} was cancelled{self._refund_note(o)}"
+        return f"Order {o.id} ({_items(o)}) is {o.status}."
+
+    def _refund_note(self, o: OrderView) -> str:
+        if o.refunds:
+            return "; " + "; ".join(self._refund(o, r) for r in o.refunds) + "."
+        refunded = [p for p in o.payments if p.status == "refunded"]
+        if refunded:
+            p = refunded[0]
+            return f" and its payment of {money(p.amount_cents)} was refunded to {p.label}."
+        return "."
+
+    def _refund(self, o: OrderView, r: RefundView) -> str:
+        to = _paid_with(o) if r.destination in (None, "original") else r.destination
+        state = {
+            "requested": "was requested on {day} and is waiting for approval",
+            "approved": "was approved on {day}",
+            "completed": "was issued on {day}",
+        }.get(r.status, "is " + r.status + " ({day})")
+        day = short_date(r.created_at)
+        return f"the refund of {money(r.amount_cents)} {state.format(day=day)}, to {to}"
+
+    def _refund_status(self, o: OrderView, concern: str) -> str:
+        if o.status == "cancelled":
+            return self._status(o)
+        if o.refunds:
+            return f"Order {o.id}: " + self._refund_note(o).removeprefix("; ")
+        return (
+            f"I don't see a refund on order {o.id} yet ({o.status}, paid {money(o.total_cents)} "
+            f"with {_paid_with(o)})."
+        )
+
+    def _window(self, o: OrderView) -> tuple[int, bool]:
+        days = _days_since(o.delivered_at, self.now)
+        return (days or 0), days is not None and days <= self.policy.window_days
+
+    def _refund_request(self, o: OrderView, concern: str) -> str:
+        n = self.policy.window_days
+        if o.refunds or o.status == "cancelled":  # never offer what was already refunded
+            return self._refund_status(o, concern)
+        if o.status not in self.policy.refund_statuses:
+            cancellable = o.status in (*self.policy.cancel_statuses, "shipped")
+            return self._cancel(o, concern) if cancellable else self._status(o)
+        days, inside = self._window(o)
+        delivered = f"Order {o.id} was delivered on {short_date(o.delivered_at)}"
+        if not inside:
+            return (
+                f"{delivered}, {days} days ago, so it's past our {n}-day return window and "
+                "can't be refunded; an item with a fault may still be covered by our warranty."
+            )
+        return (
+            f"{delivered}, inside our {n}-day return window, so it can be returned for a "
+            f"refund of up to {money(o.total_cents)} to {_paid_with(o)}. I can start the "
+            "return and refund now if you'd like."
+        )
+
+    def _problem(self, o: OrderView, concern: str) -> str:
+        item = _item_named(o, self.question)
+        if o.status != "delivered":
+            return f"I'm sorry about the {item}. " + self._where(o, concern)
+        sorry = {
+            "wrong_item": f"I'm sorry you received the wrong item instead of the {item} from "
+            f"order {o.id}.",
+            "missing_item": f"I'm sorry the {item} was missing from order {o.id}.",
+        }.get(concern, f"I'm sorry the {item} from order {o.id} {_what_happened(self.question)}.")
+        days, inside = self._window(o)
+        n = self.policy.window_days
+        delivered = f"It was delivered on {short_date(o.delivered_at)}"
+        if not inside:
+            return (
+                f"{sorry} {delivered}, more than {n} days ago, so it's past the {n}-day report "
+                "window, but a fault may still be covered by our warranty."
+            )
+        photo = "" if concern == "missing_item" else " Could you send a photo of it and the box?"
+        return (
+            f"{sorry} {delivered}, within {n} days, so I can send a replacement or refund it "
+            f"to {_paid_with(o)}.{photo}"
+        )
+
+    def _cancel(self, o: OrderView, concern: str) -> str:
+        if o.status in self.policy.cancel_statuses:
+            fee = self.policy.cancel_fee_cents(o.status)
+            back = money(o.total_cents - fee)
+            charge = f"for the {money(fee)} cancellation fee" if fee else "free of charge"
+            return (
+                f"Order {o.id} ({_items(o)}) is {o.status}, so it can still be cancelled "
+                f"{charge}; {back} would go back to {_paid_with(o)}. I can cancel it now if "
+                "you'd like."
+            )
+        if o.status == "shipped":
+            return (
+                f"Order {o.id} has already shipped with {o.carrier} (tracking number "
+                f"{o.tracking_number}), so it can't be cancelled; once it's delivered it can be "
+                f"returned within {self.policy.window_days} days for a refund."
+            )
+        if o.status == "delivered":
+            return self._refund_request(o, concern)
+        return self._status(o)
+
+    def _address(self, o: OrderView, concern: str) -> str:
+        if o.status in self.policy.address_change_statuses:
+            return (
+                f"Order {o.id} is still {o.status}, so its shipping address can still be "
+                f"changed (it's going to {o.shipping_address}). Send me the new address and "
+                "I'll update it."
+            )
+        if o.status in ("shipped", "delivered"):
+            return (
+                f"Order {o.id} has already {o.status} with {o.carrier} (tracking number "
+                f"{o.tracking_number}), so its address can't be changed any more."
+            )
+        return (
+            f"Order {o.id} is {o.status}, so its address is locked and can't be changed any more."
+        )
+
+    def _payments(self, o: OrderView, concern: str) -> str:
+        paid = [f"{money(p.amount_cents)} on {p.label} ({p.status})" for p in o.payments]
+        count = "one payment" if len(paid) == 1 else f"{len(paid)} payments"
+        return f"On our side order {o.id} has {count}: {'; '.join(paid)}."
+
+    def _invoice(self, o: OrderView, concern: str) -> str:
+        if not o.invoices:
+            return f"Order {o.id} has no invoice ({o.status})."
+        inv = o.invoices[-1]
+        return (
+            f"The invoice for order {o.id} is {inv.id} ({money(inv.amount_cents)}, issued "
+            f"{short_date(inv.issued_at)})."
+        )
