@@ -72,6 +72,11 @@ headers = {{ Authorization = "Bearer {agent}" }}
 [[operations]]
 include-name = "GET /v1/sessions/{{session_id}}/events"
 parameters = {{ "query.max_seconds" = 0.2 }}  # a stream lasts max_seconds
+
+[[operations]]
+include-name = "GET /v1/agent/events"
+headers = {{ Authorization = "Bearer {agent}" }}
+parameters = {{ "query.max_seconds" = 0.2 }}
 """
 
 
