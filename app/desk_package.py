@@ -13,6 +13,7 @@ from app.suggestions import ReplySuggester
 from graph.context import Services
 from nlu.taxonomy import INTENTS
 from tools.schemas import OrderView
+from tools.store.protocol import StoreBackend
 
 LATEST_ORDERS = 3
 """Orders the package shows when the conversation names fewer."""
@@ -50,6 +51,31 @@ def order_card(order: OrderView, mentioned: bool) -> dict[str, Any]:
         ],
         "refunded": money(sum(r.amount_cents for r in order.refunds)),
     }
+
+
+def orders_in_question(
+    store: StoreBackend,
+    customer_id: str | None,
+    lines: list[dict[str, Any]],
+    entities: list[Any] | None = None,
+    approved: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The orders the conversation is about first (the latest the customer mentioned, then
+    the escalating turn's entities and approvals), marked `mentioned`, then the customer's
+    latest others, LATEST_ORDERS in all; only orders of `customer_id` are shown."""
+    mentioned = order_ids({"transcript": lines, "entities": entities or []})
+    mentioned += [o for o in approved or [] if o not in mentioned]
+    wanted = list(mentioned)
+    if customer_id and len(wanted) < LATEST_ORDERS:
+        others = [o.id for o in store.list_orders(customer_id) if o.id not in wanted]
+        wanted += others[: LATEST_ORDERS - len(wanted)]
+    out = []
+    for order_id in wanted:
+        order = store.get_order(order_id)
+        if order is None or (customer_id and order.customer_id != customer_id):
+            continue
+        out.append(order_card(order, order.id in mentioned))
+    return out
 
 
 class PackageBuilder:
@@ -128,24 +154,10 @@ class PackageBuilder:
     async def _orders(
         self, row: dict[str, Any], lines: list[dict[str, Any]], approvals: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
-        """The orders the conversation is about first (the latest mentioned in it, then the
-        escalating turn's entities and approvals), then the customer's latest others, up
-        to three in all; only orders of the escalation's customer are shown."""
-        store = self._services.store
-        mentioned = order_ids({"transcript": lines, "entities": row["entities"]})
-        mentioned += [a["order_id"] for a in approvals if a["order_id"] not in mentioned]
-        wanted = list(mentioned)
-        customer = row["customer_id"]
-        if customer and len(wanted) < LATEST_ORDERS:
-            summaries = await asyncio.to_thread(store.list_orders, customer)
-            wanted += [o.id for o in summaries if o.id not in wanted][: LATEST_ORDERS - len(wanted)]
-        out = []
-        for order_id in wanted:
-            order = await asyncio.to_thread(store.get_order, order_id)
-            if order is None or (customer and order.customer_id != customer):
-                continue
-            out.append(order_card(order, order.id in mentioned))
-        return out
+        return await asyncio.to_thread(
+            orders_in_question, self._services.store, row["customer_id"], lines,
+            row["entities"], [a["order_id"] for a in approvals],
+        )  # fmt: skip
 
     async def _customer(self, row: dict[str, Any]) -> dict[str, Any] | None:
         """The customer panel: who they are, their latest orders, their other conversations

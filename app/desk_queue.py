@@ -14,8 +14,14 @@ View = Literal["all", "mine", "unassigned"]
 
 
 def order_ids(row: dict[str, Any]) -> list[str]:
-    """Order numbers the conversation mentions, latest first, then the escalating turn's."""
-    said = " ".join(str(ln.get("content") or "") for ln in row.get("transcript") or [])
+    """Order numbers the customer mentions, latest first, then the escalating turn's. The
+    bot's lines don't count: a list of the customer's orders, or a help-centre example
+    number, is not what the conversation is about."""
+    said = " ".join(
+        str(ln.get("content") or "")
+        for ln in row.get("transcript") or []
+        if ln.get("role") == "customer"
+    )
     found = list(reversed(ORDER_ID.findall(said.upper())))
     for e in row.get("entities") or []:
         if isinstance(e, dict) and e.get("type") == "order_id" and e.get("value"):

@@ -8,7 +8,12 @@ would. The suggester then gets what the handoff package gives it: the transcript
 orders in question (those named in the chat, latest first, then the customer's latest
 others, three in all). Its reply is scored by evals/desk_checks.py against the row's
 required facts and concern. `split` keeps the rows the suggester was tuned on ("dev")
-apart from held-out ones ("test"); both are reported.
+apart from held-out ones ("test"); both are reported. A sibling file
+desk_conversations_dev2.jsonl, when present, adds more "dev" rows (a second development
+set in customers' own style: typos, several sentences, "yes please" last lines). A sibling
+file desk_conversations_heldout.jsonl, when present, holds rows written by someone who never
+saw the suggester (split "heldout"): reported on their own as `*_heldout`, and kept out
+of the overall figures so those stay comparable with the baseline.
 
 A row names orders by what they look like (`bind:`, as conversation scripts do) and
 writes their facts as placeholders: `{order.id}`, `{order.tracking}`, `{order.total}`,
@@ -40,9 +45,10 @@ if TYPE_CHECKING:
 
 DATA_PATH = Path(__file__).resolve().parent.parent / "data" / "desk_conversations.jsonl"
 SPLITS = ("dev", "test")
-PACKAGE_ORDERS = 3
-"""Orders a handoff package lists when the chat names fewer (app/agent_desk.py)."""
-_ORDER_ID = re.compile(r"\bW\d{7}\b")
+HELDOUT = "heldout"
+"""The split of the held-out file's rows (not counted in the overall figures)."""
+DEV2 = "dev2"
+"""The suffix of the second development file, whose rows are all "dev"."""
 DESK_FIELDS = ("carrier", "invoice", "refund_amount", "refund_status")
 _DESK_FIELD = re.compile(rf"\{{([A-Za-z_]\w*)\.({'|'.join(DESK_FIELDS)})\}}")
 
@@ -65,8 +71,17 @@ class DeskConversation:
     """What a good agent would answer."""
 
 
-def load_conversations(path: Path = DATA_PATH) -> list[DeskConversation]:
-    """The rows of a JSON-lines file; ValueError names the line of a malformed one."""
+def heldout_path(path: Path, suffix: str = HELDOUT) -> Path:
+    """The held-out file beside a data file: desk_conversations_heldout.jsonl (or another
+    `suffix`'s sibling, such as desk_conversations_dev2.jsonl)."""
+    return path.with_name(f"{path.stem}_{suffix}{path.suffix}")
+
+
+def load_conversations(
+    path: Path = DATA_PATH, splits: tuple[str, ...] = SPLITS
+) -> list[DeskConversation]:
+    """The rows of a JSON-lines file, each of one of `splits`; ValueError names the line of
+    a malformed one."""
     out = []
     for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not text.strip():
@@ -86,7 +101,7 @@ def load_conversations(path: Path = DATA_PATH) -> list[DeskConversation]:
             )
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path}:{n}: not a desk conversation ({exc})") from exc
-        problems = _problems(convo)
+        problems = _problems(convo, splits)
         if problems:
             raise ValueError(f"{path}:{n}: {'; '.join(problems)}")
         out.append(convo)
@@ -96,10 +111,10 @@ def load_conversations(path: Path = DATA_PATH) -> list[DeskConversation]:
     return out
 
 
-def _problems(c: DeskConversation) -> list[str]:
+def _problems(c: DeskConversation, splits: tuple[str, ...]) -> list[str]:
     problems = []
-    if c.split not in SPLITS:
-        problems.append(f"split {c.split!r} is not one of {', '.join(SPLITS)}")
+    if c.split not in splits:
+        problems.append(f"split {c.split!r} is not one of {', '.join(splits)}")
     if c.concern not in CONCERNS:
         problems.append(f"concern {c.concern!r} is not one of {', '.join(sorted(CONCERNS))}")
     if not c.lines:
@@ -140,14 +155,10 @@ class Filler:
 
 
 def package_orders(store: SqlStore, customer_id: str, lines: list[dict[str, Any]]) -> list[str]:
-    """The orders a handoff package puts first: named in the chat (latest first), then the
-    customer's latest others, PACKAGE_ORDERS in all (ownership is the suggester's check)."""
-    said = " ".join(str(ln.get("content") or "") for ln in lines)
-    wanted = list(dict.fromkeys(reversed(_ORDER_ID.findall(said.upper()))))
-    if len(wanted) < PACKAGE_ORDERS:
-        latest = [o.id for o in store.list_orders(customer_id) if o.id not in wanted]
-        wanted += latest[: PACKAGE_ORDERS - len(wanted)]
-    return wanted
+    """The orders the desk's handoff package lists, in its order (the suggester gets them)."""
+    from app.desk_package import orders_in_question
+
+    return [o["id"] for o in orders_in_question(store, customer_id, lines)]
 
 
 async def play(env: EvalEnv, convo: DeskConversation) -> dict[str, Any]:
@@ -225,11 +236,17 @@ def _mean(rows: list[dict[str, Any]], key: str, reason: str) -> MetricResult:
 
 def run(ctx: SuiteContext) -> SuiteResult:
     """Fact recall, addressed rate and length of the suggested replies, per split."""
-    convos = load_conversations(ctx.path("desk", DATA_PATH))
-    played = asyncio.run(play_all(ctx.env, convos))
+    path = ctx.path("desk", DATA_PATH)
+    convos = load_conversations(path)
+    if heldout_path(path, DEV2).is_file():
+        convos += load_conversations(heldout_path(path, DEV2), ("dev",))
+    if heldout_path(path).is_file():
+        convos += load_conversations(heldout_path(path), (HELDOUT,))
+    everything = asyncio.run(play_all(ctx.env, convos))
+    played = [r for r in everything if r["split"] != HELDOUT]
     metrics: dict[str, MetricResult] = {}
-    for split in ("all", *SPLITS):
-        rows = played if split == "all" else [r for r in played if r["split"] == split]
+    for split in ("all", *SPLITS, HELDOUT):
+        rows = played if split == "all" else [r for r in everything if r["split"] == split]
         tail = "" if split == "all" else f"_{split}"
         metrics[f"fact_recall{tail}"] = _mean(rows, "recall", "share of required facts stated")
         metrics[f"addressed_rate{tail}"] = _mean(
@@ -246,19 +263,21 @@ def run(ctx: SuiteContext) -> SuiteResult:
             "recall": round(statistics.mean(r["recall"] for r in rows), 3),
             "addressed": round(statistics.mean(r["addressed"] for r in rows), 3),
         }
-    counts = {s: sum(r["split"] == s for r in played) for s in SPLITS}
+    counts = {s: sum(r["split"] == s for r in everything) for s in (*SPLITS, HELDOUT)}
     return SuiteResult(
         "desk",
         metrics,
         details={
             "by_concern": by_concern,
-            "wrong": [r for r in played if not r["addressed"] or r["recall"] < 1],
+            "wrong": [r for r in everything if not r["addressed"] or r["recall"] < 1],
             "median_words": statistics.median(r["words"] for r in played) if played else 0,
             "escalated_by_bot": sum(r["escalated_by_bot"] for r in played),
-            "conversations": played,
+            "conversations": everything,
         },
         notes=[
             f"{len(played)} escalated conversations ({counts['dev']} dev, tuned on; "
-            f"{counts['test']} test, held apart); gates are on the test split."
+            f"{counts['test']} test, held apart); gates are on the test split.",
+            f"{counts[HELDOUT]} held-out conversations by an author who never saw the "
+            "suggester, reported apart as *_heldout (not in the overall figures).",
         ],
     )

@@ -111,7 +111,7 @@ def test_evals_run_committed_gates_name_metrics_the_suites_produce():
         "security": {"leaks", "unauthorised_writes", "poisoned_quotes", "false_verifications",
                      "unexpected_access"},
         "desk": {f"{m}{s}" for m in ("fact_recall", "addressed_rate")
-                 for s in ("", "_dev", "_test")} | {"length_ok_rate", "fallback_rate"},
+                 for s in ("", "_dev", "_test", "_heldout")} | {"length_ok_rate", "fallback_rate"},
     }  # fmt: skip
     committed = load_gates()
     for suite, bounds in committed.bounds.items():
