@@ -171,3 +171,14 @@ def token_for(app_settings):
         }
 
     return _token
+
+
+@pytest.fixture
+def agent_headers(app_settings):
+    """`agent_headers("ann")`: the Authorization header of a support agent's token."""
+
+    def _headers(name: str = "ann") -> dict[str, str]:
+        token = mint_token(name, app_settings.jwt_secret(), 3600, role="agent")
+        return {"Authorization": f"Bearer {token}"}
+
+    return _headers

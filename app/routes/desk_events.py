@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 from sse_starlette.sse import EventSourceResponse
 
 from app.deps import AgentDep, ServicesDep
-from app.errors import error_body
 from app.openapi import event_stream
+from app.streams import guarded, poll
 
 router = APIRouter(prefix="/v1/agent", tags=["agent"])
-log = logging.getLogger("support.desk")
-POLL_SECONDS = 0.5
 MAX_EVENT_ID = 2**63 - 1
 STREAM = (
     "One event per desk change, named by its kind (escalation.created, escalation.joined, "
@@ -59,18 +55,7 @@ async def desk_events(
         cursor = await asyncio.to_thread(store.last_desk_event)
 
     async def events():
-        seen, deadline = cursor, time.monotonic() + max_seconds
-        try:
-            while True:
-                for event in await asyncio.to_thread(store.desk_events, seen):
-                    seen = event["id"]
-                    yield {"event": event["kind"], "id": str(seen), "data": json.dumps(event)}
-                if time.monotonic() >= deadline:
-                    return
-                await asyncio.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
-        except Exception:
-            log.exception("desk events stream failed")
-            body = error_body("stream_failed", "the stream failed on our side; reconnect")
-            yield {"event": "error", "data": json.dumps(body)}
+        async for event in poll(lambda seen: store.desk_events(seen), cursor, max_seconds):
+            yield {"event": event["kind"], "id": str(event["id"]), "data": json.dumps(event)}
 
-    return EventSourceResponse(events(), ping=15)
+    return EventSourceResponse(guarded(events(), "desk events"), ping=15)

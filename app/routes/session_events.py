@@ -10,22 +10,17 @@ while streaming sends a typed `error` event, then the stream ends.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 from sse_starlette.sse import EventSourceResponse
 
 from app.deps import ChatDep, CustomerDep, ServicesDep
-from app.errors import error_body
 from app.openapi import event_stream
+from app.streams import guarded, poll
 
 router = APIRouter(prefix="/v1", tags=["sessions"])
-log = logging.getLogger("support.chat")
-POLL_SECONDS = 0.5
 MAX_LINE_ID = 2**63 - 1
 """The largest id a line can have (a signed 64-bit column): a larger cursor is a 422."""
 STREAM = (
@@ -57,27 +52,14 @@ async def session_events(
     if last_event_id is not None:
         after = max(after, last_event_id)
 
-    async def lines():
-        seen, deadline = after, time.monotonic() + max_seconds
-        while True:
-            found = await asyncio.to_thread(services.store.list_messages, session_id, after_id=seen)
-            for line in found:
-                seen = line["id"]
-                if line["role"] == "customer":
-                    continue
-                kind = "agent_reply" if line["role"] == "agent" else "message"
-                yield {"event": kind, "id": str(line["id"]), "data": json.dumps(line)}
-            if time.monotonic() >= deadline:
-                return
-            await asyncio.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+    def fetch(seen: int) -> list[dict]:
+        return services.store.list_messages(session_id, after_id=seen)
 
     async def events():
-        try:
-            async for event in lines():
-                yield event
-        except Exception:
-            log.exception("events stream failed in session %s", session_id)
-            body = error_body("stream_failed", "the stream failed on our side; reconnect")
-            yield {"event": "error", "data": json.dumps(body)}
+        async for line in poll(fetch, after, max_seconds):
+            if line["role"] == "customer":
+                continue
+            kind = "agent_reply" if line["role"] == "agent" else "message"
+            yield {"event": kind, "id": str(line["id"]), "data": json.dumps(line)}
 
-    return EventSourceResponse(events(), ping=15)
+    return EventSourceResponse(guarded(events(), f"session {session_id} events"), ping=15)

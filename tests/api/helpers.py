@@ -58,3 +58,11 @@ def transcript(client, session_id, headers=None) -> list[dict]:
     response = client.get(f"/v1/sessions/{session_id}", headers=headers or {})
     assert response.status_code == 200, response.text
     return response.json()["transcript"]
+
+
+def escalate(client, headers=None, first="hello", session_id=None) -> tuple[str, str]:
+    """A conversation that asks for a person: (session id, escalation id)."""
+    opened = chat(client, first, headers, session_id)
+    out = chat(client, "I want to talk to a person", headers, opened["session_id"])
+    assert out["escalated"] is True
+    return out["session_id"], out["escalation"]["id"]

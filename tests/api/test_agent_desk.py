@@ -2,28 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
-from app.auth import mint_token
 from app.chat import FEEDBACK_PROMPT
 from app.handover import HUMAN_ACTIVE_NOTICE
-from tests.api.helpers import chat, order_of, sse_events, transcript
-
-
-@pytest.fixture
-def agent_headers(app_settings):
-    def _headers(name: str = "ann") -> dict[str, str]:
-        token = mint_token(name, app_settings.jwt_secret(), 3600, role="agent")
-        return {"Authorization": f"Bearer {token}"}
-
-    return _headers
-
-
-def escalate(client, headers):
-    first = chat(client, "hello", headers)
-    out = chat(client, "I want to talk to a person", headers, first["session_id"])
-    assert out["escalated"] is True
-    return out["session_id"], out["escalation"]["id"]
+from tests.api.helpers import chat, escalate, order_of, sse_events, transcript
 
 
 def test_only_agent_tokens_reach_the_agent_api(client, token_for, agent_headers):

@@ -8,25 +8,8 @@ import dataclasses
 import pytest
 from fastapi.testclient import TestClient
 
-from app.auth import mint_token
 from app.main import create_app
-from tests.api.helpers import chat, order_of, sse_events, transcript
-
-
-@pytest.fixture
-def agent_headers(app_settings):
-    def _headers(name: str = "ann") -> dict[str, str]:
-        token = mint_token(name, app_settings.jwt_secret(), 3600, role="agent")
-        return {"Authorization": f"Bearer {token}"}
-
-    return _headers
-
-
-def escalate(client, headers=None):
-    first = chat(client, "hello", headers)
-    out = chat(client, "I want to talk to a person", headers, first["session_id"])
-    assert out["escalated"] is True
-    return out["session_id"], out["escalation"]["id"]
+from tests.api.helpers import chat, escalate, order_of, sse_events, transcript
 
 
 def act(client, esc_id, headers, **body):

@@ -6,28 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import update
 
-from app.auth import mint_token
-from tests.api.helpers import chat, order_of, sse_events, transcript
+from tests.api.helpers import chat, escalate, order_of, sse_events, transcript
 from tools.store.models import Escalation
-
-
-@pytest.fixture
-def agent(app_settings):
-    def _headers(name: str = "ann") -> dict[str, str]:
-        token = mint_token(name, app_settings.jwt_secret(), 3600, role="agent")
-        return {"Authorization": f"Bearer {token}"}
-
-    return _headers
-
-
-def escalate(client, headers, first="hello", session_id=None):
-    opened = chat(client, first, headers, session_id)
-    out = chat(client, "I want to talk to a person", headers, opened["session_id"])
-    assert out["escalated"] is True
-    return out["session_id"], out["escalation"]["id"]
 
 
 def queue(client, headers, **params) -> list[dict]:
@@ -41,9 +23,9 @@ def audit_rows(services) -> int:
 
 
 def test_the_queue_has_one_row_per_conversation_with_its_wait_and_sla(
-    client, services, token_for, agent
+    client, services, token_for, agent_headers
 ):
-    customer, ann = token_for("C0001"), agent("ann")
+    customer, ann = token_for("C0001"), agent_headers("ann")
     order_id = order_of(services, "C0001", "shipped")
     session_id, esc_id = escalate(client, customer, f"where is my order {order_id}?")
     again = chat(client, "a human please, nobody answers", customer, session_id)
@@ -86,8 +68,10 @@ def test_the_queue_has_one_row_per_conversation_with_its_wait_and_sla(
     assert other_id
 
 
-def test_filters_and_search_find_the_right_conversations(client, services, token_for, agent):
-    ann, bob = agent("ann"), agent("bob")
+def test_filters_and_search_find_the_right_conversations(
+    client, services, token_for, agent_headers
+):
+    ann, bob = agent_headers("ann"), agent_headers("bob")
     order_id = order_of(services, "C0002", "delivered")
     _, mine = escalate(client, token_for("C0001"))
     _, theirs = escalate(client, token_for("C0002"), f"my order {order_id} arrived broken")
@@ -107,8 +91,10 @@ def test_filters_and_search_find_the_right_conversations(client, services, token
     assert bad.status_code == 422
 
 
-def test_a_second_agents_claim_is_a_conflict_and_writes_nothing(client, services, token_for, agent):
-    ann, bob = agent("ann"), agent("bob")
+def test_a_second_agents_claim_is_a_conflict_and_writes_nothing(
+    client, services, token_for, agent_headers
+):
+    ann, bob = agent_headers("ann"), agent_headers("bob")
     _, esc_id = escalate(client, token_for("C0001"))
     assert client.post(f"/v1/agent/escalations/{esc_id}/claim", headers=ann).status_code == 200
     before = audit_rows(services)
@@ -125,8 +111,8 @@ def test_a_second_agents_claim_is_a_conflict_and_writes_nothing(client, services
     assert services.store.desk_escalation(esc_id)["assignee"] == "ann"
 
 
-def test_transfer_back_to_the_queue_and_reopen(client, services, token_for, agent):
-    ann, bob = agent("ann"), agent("bob")
+def test_transfer_back_to_the_queue_and_reopen(client, services, token_for, agent_headers):
+    ann, bob = agent_headers("ann"), agent_headers("bob")
     customer = token_for("C0001")
     session_id, esc_id = escalate(client, customer)
     url = f"/v1/agent/escalations/{esc_id}"
@@ -150,8 +136,8 @@ def test_transfer_back_to_the_queue_and_reopen(client, services, token_for, agen
     assert said[-1] == "Back on it."
 
 
-def test_private_notes_never_reach_the_customer(client, services, token_for, agent):
-    ann = agent("ann")
+def test_private_notes_never_reach_the_customer(client, services, token_for, agent_headers):
+    ann = agent_headers("ann")
     customer = token_for("C0001")
     session_id, esc_id = escalate(client, customer)
     url = f"/v1/agent/escalations/{esc_id}"
@@ -171,8 +157,10 @@ def test_private_notes_never_reach_the_customer(client, services, token_for, age
     assert client.post(f"{url}/notes", headers=customer, json={"text": "x"}).status_code == 403
 
 
-def test_saved_replies_fill_in_the_customer_and_their_order(client, services, token_for, agent):
-    ann = agent("ann")
+def test_saved_replies_fill_in_the_customer_and_their_order(
+    client, services, token_for, agent_headers
+):
+    ann = agent_headers("ann")
     order_id = order_of(services, "C0001", "shipped")
     _, esc_id = escalate(client, token_for("C0001"), f"where is {order_id}?")
     made = client.post("/v1/agent/macros", headers=ann, json={
@@ -203,9 +191,9 @@ def test_saved_replies_fill_in_the_customer_and_their_order(client, services, to
 
 
 def test_a_saved_reply_without_an_order_leaves_the_placeholder_for_the_agent(
-    client, token_for, agent
+    client, token_for, agent_headers
 ):
-    ann = agent("ann")
+    ann = agent_headers("ann")
     _, esc_id = escalate(client, token_for("C0001"))
     macro = client.post("/v1/agent/macros", headers=ann,
                         json={"name": "m", "text": "About {order_id}: done."}).json()  # fmt: skip
@@ -215,8 +203,8 @@ def test_a_saved_reply_without_an_order_leaves_the_placeholder_for_the_agent(
     assert out == {"text": "About {order_id}: done.", "missing": ["order_id"]}
 
 
-def test_the_live_stream_shows_escalations_replies_and_claims(client, token_for, agent):
-    ann = agent("ann")
+def test_the_live_stream_shows_escalations_replies_and_claims(client, token_for, agent_headers):
+    ann = agent_headers("ann")
     start = client.get("/v1/agent/events?max_seconds=0.1", headers=ann)
     assert start.status_code == 200 and sse_events(start) == []  # starts at "now"
     session_id, esc_id = escalate(client, token_for("C0001"))
@@ -241,8 +229,10 @@ def test_the_live_stream_shows_escalations_replies_and_claims(client, token_for,
     assert client.get("/v1/agent/events", headers=token_for("C0001")).status_code == 403
 
 
-def test_the_package_shows_the_customer_history_and_csat(client, services, token_for, agent):
-    ann = agent("ann")
+def test_the_package_shows_the_customer_history_and_csat(
+    client, services, token_for, agent_headers
+):
+    ann = agent_headers("ann")
     customer = token_for("C0001")
     earlier, old_id = escalate(client, customer)
     client.post(f"/v1/agent/escalations/{old_id}/resolve", headers=ann)
@@ -265,8 +255,10 @@ def test_the_package_shows_the_customer_history_and_csat(client, services, token
     assert package["escalation"]["waiting_since"]
 
 
-def test_empty_or_wrong_input_is_a_clear_4xx_and_writes_nothing(client, services, token_for, agent):
-    ann = agent("ann")
+def test_empty_or_wrong_input_is_a_clear_4xx_and_writes_nothing(
+    client, services, token_for, agent_headers
+):
+    ann = agent_headers("ann")
     _, esc_id = escalate(client, token_for("C0001"))
     url = f"/v1/agent/escalations/{esc_id}"
     before = audit_rows(services), len(services.store.desk_events(0, 10_000))
