@@ -69,11 +69,13 @@ def setup(
     Idempotent: existing data is kept, unchanged articles are not re-embedded.
     Example: support setup
     """
+    from app.macros import add_starter_macros
     from knowledge.embeddings import get_encoder
     from knowledge.ingest import ingest_paths
     from knowledge.tokens import get_tokenizer
     from knowledge.vectorstore import open_collection
     from nlu.registry import ModelRegistry, train_default, trained_default
+    from tools.store.backend import SqlStore
     from tools.store.db import create_schema, make_engine
     from tools.store.seed import seed_demo
 
@@ -83,6 +85,9 @@ def setup(
     create_schema(engine)
     counts = seed_demo(engine)
     typer.echo(f"store: {counts}")
+    starters = add_starter_macros(SqlStore(engine))
+    if starters:
+        typer.echo(f"desk: {starters} starter saved replies")
 
     encoder = get_encoder(settings.EMBEDDING_MODEL)
     if force:
