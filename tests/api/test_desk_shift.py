@@ -4,10 +4,13 @@ replies, the live event stream, the customer panel and first-response time."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
+from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from app.main import create_app
 from tests.api.helpers import chat, escalate, order_of, sse_events, transcript
 from tools.store.models import Escalation
 
@@ -287,3 +290,33 @@ def test_every_desk_endpoint_declares_a_typed_response(client):
             schema = ok["content"]["application/json"]["schema"]
             typed = "$ref" in schema or "$ref" in schema.get("items", {})
             assert typed, f"{method.upper()} {path} returns an untyped body: {schema}"
+
+
+def test_a_refund_waiting_for_approval_reaches_the_desk_live_and_waiting(
+    app_settings, services, token_for, agent_headers
+):
+    ann, customer = agent_headers("ann"), token_for("C0001")
+    policy = dataclasses.replace(services.policy, auto_approve_limit_cents=10000)
+    svc = dataclasses.replace(services, policy=policy)
+    cursor = svc.store.last_desk_event()
+    with TestClient(create_app(app_settings, services=svc)) as client:
+        order_id = order_of(svc, "C0001", "delivered", recent_days=10)
+        offer = chat(client, f"I want a refund for order {order_id}", customer)
+        asked = chat(client, "yes", customer, offer["session_id"])
+        [approval] = svc.store.list_approvals("pending")
+        esc_id = asked["escalation"]["id"]
+        assert approval.escalation_id == esc_id
+
+        def kinds() -> list[str]:
+            return [
+                e["kind"] for e in svc.store.desk_events(cursor) if e["escalation_id"] == esc_id
+            ]
+
+        assert kinds() == ["escalation.created"]
+        row = next(r for r in queue(client, ann) if r["id"] == esc_id)
+        assert row["reason"] == "approval_needed" and row["sla"] == "ok"
+        decided = client.post(f"/v1/agent/approvals/{approval.id}/decide", headers=ann,
+                              json={"approve": True})  # fmt: skip
+        assert decided.status_code == 200
+        assert kinds()[-1] == "escalation.resolved"
+        assert svc.store.desk_escalation(esc_id)["waiting_since"] is None

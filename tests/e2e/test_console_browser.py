@@ -104,8 +104,10 @@ def test_agent_works_an_escalation_in_the_console(server, app_settings):
         page.click("#claim")
         done("Claimed.")
         assert "by ann" in page.text_content("#summary")
-        page.fill("#suggestion", "Hi, Ann here: I'm approving your refund now.")
-        page.click("#send-edited")
+        page.click("#use-suggestion")  # the suggestion fills the reply box; the agent edits it
+        assert page.input_value("#reply") == pkg["suggested_reply"]
+        page.fill("#reply", "Hi, Ann here: I'm approving your refund now.")
+        page.click("#send")
         done("Edited reply sent.")
         page.select_option("#relabel-intent", "get_refund")
         page.click("#relabel")
@@ -163,7 +165,7 @@ def test_console_works_by_keyboard_on_a_phone_width_screen(server, app_settings)
             "id => document.getElementById('title').textContent.includes(id)", arg=ids[0]
         )
         page.keyboard.press("r")
-        assert page.evaluate("document.activeElement.id") == "suggestion"
+        assert page.evaluate("document.activeElement.id") == "reply"
         assert page.evaluate("document.documentElement.scrollWidth") <= 400
         box = page.locator("#package").bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 400

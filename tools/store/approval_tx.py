@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from tools.errors import NotAllowed, NotFound
 from tools.schemas import ApprovalView, DisputeView
 from tools.store import views
-from tools.store.models import Approval, AuditLog, Dispute, Escalation
+from tools.store.desk_log import emit
+from tools.store.models import Approval, AuditLog, Dispute, Escalation, utcnow
 from tools.store.refund_tx import OrderCheck, lock_order, write_refund
 
 
@@ -65,6 +66,7 @@ def write_approval_request(
         .order_by(Escalation.created_at.desc())
         .limit(1)
     ).first()
+    created = ticket is None
     if ticket is None:
         ticket = Escalation(
             id=_id("E"),
@@ -72,11 +74,13 @@ def write_approval_request(
             customer_id=customer_id,
             reason="approval_needed",
             status="open",
+            waiting_since=utcnow(),
             **escalation,
         )
     else:
         ticket.transcript = escalation.get("transcript", ticket.transcript)
         ticket.status = "open" if ticket.status == "handed_back" else ticket.status
+        ticket.waiting_since = ticket.waiting_since or utcnow()
     row = Approval(
         id=_id("A"),
         session_id=session_id,
@@ -92,7 +96,11 @@ def write_approval_request(
         requested_at=datetime.now(UTC),
     )
     session.add_all([ticket, row])
-    session.flush()  # a concurrent twin fails here, before the audit row
+    session.flush()  # a concurrent twin fails here, before the audit row and the event
+    emit(session, "escalation.created" if created else "escalation.joined",
+         escalation_id=ticket.id, session_id=session_id, actor="bot",
+         data={"reason": "approval_needed", "customer_id": customer_id,
+               "status": ticket.status})  # fmt: skip
     session.add(
         AuditLog(
             actor=f"customer:{customer_id}",
@@ -190,7 +198,12 @@ def _record_decision(
 ) -> None:
     """A decided approval resolves its ticket and leaves an audit row."""
     if row.escalation_id and (ticket := session.get(Escalation, row.escalation_id)):
-        ticket.status = "resolved"
+        if ticket.status != "resolved":
+            ticket.status, ticket.waiting_since, ticket.resolved_at = "resolved", None, utcnow()
+            emit(session, "escalation.resolved", escalation_id=ticket.id,
+                 session_id=ticket.session_id, actor=f"agent:{agent}",
+                 data={"status": "resolved", "assignee": ticket.assignee,
+                       "approval_id": row.id})  # fmt: skip
     session.add(
         AuditLog(
             actor=f"agent:{agent}",
