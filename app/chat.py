@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 ChatEvent = tuple[str, Any]
 log = logging.getLogger("support.chat")
 
-FEEDBACK_PROMPT = "How did we do? Rate this conversation from 1 to 5 (POST /v1/feedback)."
+FEEDBACK_PROMPT = "How did we do? Please rate this conversation from 1 (poor) to 5 (great)."
+"""Asked at the end of a conversation; the client sends the rating to POST /v1/feedback."""
 
 
 def _when(line: dict[str, Any]) -> datetime:

@@ -12,6 +12,7 @@ from app.desk_queue import order_ids
 from app.suggestions import ReplySuggester
 from graph.context import Services
 from nlu.taxonomy import INTENTS
+from tools.items import match_items
 from tools.schemas import OrderView
 from tools.store.protocol import StoreBackend
 
@@ -19,6 +20,8 @@ LATEST_ORDERS = 3
 """Orders the package shows when the conversation names fewer."""
 CUSTOMER_ORDERS = 5
 """Orders the customer panel lists."""
+PRODUCT_SEARCH = 10
+"""Latest orders searched for a product the customer names without an order number."""
 TICKET_FIELDS = ("id", "reason", "status", "assignee", "customer_id", "intent", "confidence",
                  "session_id", "created_at", "claimed_at", "resolved_at", "waiting_since",
                  "first_response_at")  # fmt: skip
@@ -65,10 +68,11 @@ def orders_in_question(
     latest others, LATEST_ORDERS in all; only orders of `customer_id` are shown."""
     mentioned = order_ids({"transcript": lines, "entities": entities or []})
     mentioned += [o for o in approved or [] if o not in mentioned]
+    latest = [o.id for o in store.list_orders(customer_id)] if customer_id else []
+    if customer_id and not mentioned:  # "my headphones haven't arrived": the order they're in
+        mentioned = by_product(store, latest[:PRODUCT_SEARCH], lines)
     wanted = list(mentioned)
-    if customer_id and len(wanted) < LATEST_ORDERS:
-        others = [o.id for o in store.list_orders(customer_id) if o.id not in wanted]
-        wanted += others[: LATEST_ORDERS - len(wanted)]
+    wanted += [o for o in latest if o not in wanted][: max(0, LATEST_ORDERS - len(wanted))]
     out = []
     for order_id in wanted:
         order = store.get_order(order_id)
@@ -76,6 +80,18 @@ def orders_in_question(
             continue
         out.append(order_card(order, order.id in mentioned))
     return out
+
+
+def by_product(store: StoreBackend, order_ids: list[str], lines: list[dict[str, Any]]) -> list[str]:
+    """Those of `order_ids` holding a product the customer's latest line naming any
+    product names ("the headphones", "my charger"), newest first."""
+    said = [str(ln.get("content") or "") for ln in lines if ln.get("role") == "customer"]
+    orders = [o for o in (store.get_order(i) for i in order_ids) if o is not None]
+    for text in reversed(said):
+        found = [o.id for o in orders if match_items(o, text).lines]
+        if found:
+            return found
+    return []
 
 
 class PackageBuilder:

@@ -11,8 +11,9 @@ from tools.errors import BackendUnavailable
 from tools.store.protocol import StoreBackend
 
 HUMAN_ACTIVE_NOTICE = "An agent is with you now and will answer here."
-"""Said once, to the first message a customer sends after an agent claimed the chat; the
-bot is silent (empty reply, `human_active` event) for the rest of the agent's time."""
+"""Said once, to the first message a customer sends after an agent claimed the chat (if the
+agent has not written yet); the bot is silent (empty reply, `human_active` event) for the
+rest of the agent's time."""
 
 
 async def human_owner(store: StoreBackend, session_id: str) -> dict[str, Any] | None:
@@ -27,9 +28,12 @@ async def human_owner(store: StoreBackend, session_id: str) -> dict[str, Any] | 
 async def human_turn(
     store: StoreBackend, session_id: str, owner: dict[str, Any], message: str
 ) -> AsyncIterator[tuple[str, Any]]:
-    """Record the message for the agent; the first one hears that an agent is with them."""
-    said = await asyncio.to_thread(store.list_messages, session_id, role="customer")
-    first = not any(m["escalation_id"] == owner["id"] for m in said)
+    """Record the message for the agent; the first one hears that an agent is with them,
+    unless the agent has already written (then the customer knows)."""
+    said = await asyncio.to_thread(store.list_messages, session_id)
+    first = not any(
+        m["escalation_id"] == owner["id"] and m["role"] in ("customer", "agent") for m in said
+    )
     await asyncio.to_thread(
         store.add_message, session_id, "customer", message, escalation_id=owner["id"]
     )

@@ -320,3 +320,26 @@ def test_a_refund_waiting_for_approval_reaches_the_desk_live_and_waiting(
         assert decided.status_code == 200
         assert kinds()[-1] == "escalation.resolved"
         assert svc.store.desk_escalation(esc_id)["waiting_since"] is None
+
+
+def test_no_agent_is_with_you_notice_after_the_agent_has_already_written(
+    client, token_for, agent_headers
+):
+    ann, customer = agent_headers("ann"), token_for("C0001")
+    session_id, esc_id = escalate(client, customer)
+    client.post(f"/v1/agent/escalations/{esc_id}/reply", headers=ann, json={"text": "Ann here."})
+    assert chat(client, "great, thanks", customer, session_id)["reply"] == ""
+    said = [ln["content"] for ln in transcript(client, session_id, customer)]
+    assert said[-2:] == ["Ann here.", "great, thanks"]
+
+
+def test_an_order_named_by_its_product_is_the_order_in_question(
+    client, services, token_for, agent_headers
+):
+    ann = agent_headers("ann")
+    order_id = order_of(services, "C0001", "delivered", recent_days=10)
+    item = services.store.get_order(order_id).items[0].name  # e.g. "Aurora Wireless Headphones"
+    word = item.split()[-1].lower()
+    _, esc_id = escalate(client, token_for("C0001"), f"my {word} stopped working")
+    package = client.get(f"/v1/agent/escalations/{esc_id}", headers=ann).json()
+    assert package["orders"][0]["id"] == order_id and package["orders"][0]["mentioned"]
