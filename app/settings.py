@@ -143,7 +143,7 @@ class Settings(BaseSettings):
         30, ge=0, description="New conversations per client address per minute (429 over it)."
     )
     HOST: str = Field("127.0.0.1", description="Address `support serve` binds.")
-    PORT: int = Field(8000, description="Port `support serve` binds.")
+    PORT: int = Field(8000, ge=1, le=65535, description="Port `support serve` binds (1-65535).")
     LOG_LEVEL: str = Field("INFO", description="Log level of `support serve`.")
     LOG_FORMAT: str = Field(
         "json", pattern="^(json|text)$", description="json (one redacted object per line) or text."

@@ -7,12 +7,20 @@ import sys
 from typing import Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 
 from app.settings import Settings
 
 
 def load_settings() -> Settings:
-    settings = Settings()
+    """The settings, or one clear line per bad one (exit 2) instead of a traceback."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        wrong = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: {e['msg']}" for e in exc.errors()
+        )
+        fail(f"bad setting (environment or .env): {wrong}", 2)
     settings.ensure_dirs()
     return settings
 

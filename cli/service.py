@@ -11,7 +11,9 @@ from cli.common import fail, load_settings
 
 def serve(
     host: str = typer.Option(None, help="Address to bind (default: HOST setting)."),
-    port: int = typer.Option(None, help="Port to bind (default: PORT setting)."),
+    port: int = typer.Option(
+        None, min=1, max=65535, help="Port to bind, 1-65535 (default: PORT setting)."
+    ),
 ) -> None:
     """Serve the chat API.
 
@@ -27,7 +29,7 @@ def serve(
     uvicorn.run(
         create_app(settings),
         host=host or settings.HOST,
-        port=port or settings.PORT,
+        port=port if port is not None else settings.PORT,
         log_level=settings.LOG_LEVEL.lower(),
         log_config=None,  # keep the JSON, redacting handler configure_logging installed
     )

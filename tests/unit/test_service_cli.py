@@ -26,3 +26,17 @@ def test_token_for_unknown_customer_fails_with_one_line(settings, monkeypatch):
     assert result.stderr.strip() == (
         "error: no customer 'C9999' in the store (see `support store customers`)"
     )
+
+
+def test_serve_refuses_an_impossible_port_before_starting(settings, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    result = CliRunner().invoke(cli, ["serve", "--port", "99999"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--port'" in result.output and "65535" in result.output
+    monkeypatch.setenv("PORT", "0")
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: bad setting (environment or .env): PORT='0': "
+        "Input should be greater than or equal to 1"
+    )
