@@ -14,7 +14,7 @@ from app.body_guard import BodyGuard
 from app.chat import ChatService
 from app.errors import install_error_handlers
 from app.http_metrics import HttpMetrics
-from app.notify import EscalationNotifier
+from app.notify import EscalationNotifier, RetryPolicy
 from app.routes import (
     agent,
     billing,
@@ -53,7 +53,14 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             app.state.services = svc
             app.state.readiness = Readiness(svc, checkpointer, settings.checkpoint_url)
             notifier = EscalationNotifier(
-                settings.ESCALATION_WEBHOOK_URL, console_url=settings.PUBLIC_BASE_URL
+                settings.ESCALATION_WEBHOOK_URL,
+                console_url=settings.PUBLIC_BASE_URL,
+                retry=RetryPolicy(
+                    settings.WEBHOOK_MAX_ATTEMPTS,
+                    settings.WEBHOOK_BACKOFF_SECONDS,
+                    settings.WEBHOOK_BACKOFF_MAX_SECONDS,
+                ),
+                dead_letters=svc.store,
             )
             app.state.notifier = notifier
             app.state.chat = ChatService(graph, svc, settings.MAX_MESSAGE_CHARS, notifier)

@@ -92,6 +92,22 @@ class Settings(BaseSettings):
     ESCALATION_WEBHOOK_URL: str = Field(
         "", description="Slack-compatible incoming webhook told of new escalations; empty: off."
     )
+    WEBHOOK_MAX_ATTEMPTS: int = Field(
+        5,
+        ge=1,
+        description="Tries of one escalation notice (timeouts, connection errors, 408, 429 and "
+        "5xx are retried) before it is kept as a dead letter for `support ops webhooks`.",
+    )
+    WEBHOOK_BACKOFF_SECONDS: float = Field(
+        2.0,
+        ge=0.0,
+        description="Wait before the first retry of a notice; doubles each retry, with jitter.",
+    )
+    WEBHOOK_BACKOFF_MAX_SECONDS: float = Field(
+        300.0,
+        ge=0.0,
+        description="Longest wait between two tries of a notice, a webhook's Retry-After included.",
+    )
     PUBLIC_BASE_URL: str = Field(
         "", description="Base URL of this service, for console links in escalation notices."
     )

@@ -15,6 +15,7 @@ from cli import (
     ops,
     service,
     store,
+    webhooks,
 )
 
 cli = typer.Typer(
@@ -38,7 +39,10 @@ evals.app.command("off-topic-chat")(evals_off_topic.off_topic_chat)
 cli.add_typer(approvals.app, name="approvals")
 cli.command("kpi")(ops.kpi)
 cli.add_typer(ops.drift_app, name="drift", help="Drift of customer language and intent F1.")
-cli.add_typer(ops.ops_app, name="ops", help="Monitoring: the Prometheus config and alert rules.")
+cli.add_typer(
+    ops.ops_app, name="ops", help="Operations: the Prometheus config, webhook dead letters."
+)
+ops.ops_app.add_typer(webhooks.app, name="webhooks")
 
 
 def main() -> None:

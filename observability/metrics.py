@@ -77,6 +77,13 @@ CORRECTIONS = Counter(
     ["predicted", "actual"],
 )
 
+WEBHOOK_NOTICES = Counter(
+    "support_webhook_notices_total",
+    "Escalation webhook notices by outcome: sent (taken on some try), retried (one per "
+    "retry), dead_lettered (kept for `support ops webhooks`), replayed (a dead letter sent).",
+    ["outcome"],
+)
+
 
 def record_turn(state: Mapping[str, Any], seconds: float) -> None:
     """Count one finished turn from the graph's final state."""
@@ -127,6 +134,11 @@ def record_llm_fallback(reason: str) -> None:
     LLM_FALLBACKS.labels(reason=reason).inc()
 
 
+def record_webhook_notice(outcome: str) -> None:
+    """Count one notice event: sent, retried, dead_lettered or replayed."""
+    WEBHOOK_NOTICES.labels(outcome=outcome).inc()
+
+
 def exported_metric_names() -> set[str]:
     """Every series name /metrics exports (histograms with _bucket/_sum/_count): this
     module's, the HTTP metrics and the gauges read from the store at scrape time."""
@@ -138,7 +150,7 @@ def exported_metric_names() -> set[str]:
         TURNS, TURN_SECONDS, NODE_SECONDS, INTENT_CONFIDENCE, SENTIMENT, SENTIMENT_SCORE,
         ESCALATIONS, TOOL_CALLS, TOOL_FAILURES, RETRIEVAL_SCORE, LLM_TOKENS, LLM_SECONDS,
         LLM_FALLBACKS, FEEDBACK, FEEDBACK_RATING, CORRECTIONS, HELP_CENTRE_GUESSES,
-        *HTTP_METRICS,
+        WEBHOOK_NOTICES, *HTTP_METRICS,
     ):  # fmt: skip
         for family in metric.describe():
             suffixes = ("_total",) if family.type == "counter" else ("_bucket", "_sum", "_count")

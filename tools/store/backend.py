@@ -69,11 +69,12 @@ from tools.store.protocol import StoreBackend
 from tools.store.records import ConversationRecords
 from tools.store.refund_tx import ORDER_DETAIL, OrderCheck, write_refund
 from tools.store.swap_tx import write_swap
+from tools.store.webhook_records import WebhookRecords
 
 __all__ = ["SqlStore", "StoreBackend"]
 
 
-class SqlStore(ConversationRecords, DeskRecords, DeskShift):
+class SqlStore(ConversationRecords, DeskRecords, DeskShift, WebhookRecords):
     """`StoreBackend` on SQLAlchemy: SQLite by default, PostgreSQL with the same code."""
 
     def __init__(self, engine: Engine) -> None:

@@ -392,3 +392,21 @@ class DeskEvent(Base):
     session_id: Mapped[str | None] = mapped_column(String(64))
     actor: Mapped[str] = mapped_column(String(120))  # 'customer', 'bot', 'agent:ann'
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class WebhookDeadLetter(Base):
+    """An escalation notice the webhook never took: kept, with its body, for an operator to
+    list and replay (`support ops webhooks`)."""
+
+    __tablename__ = "webhook_dead_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    escalation_id: Mapped[str] = mapped_column(String(40), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    body: Mapped[dict[str, Any]]
+    attempts: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(24))  # exhausted | refused | shutdown
+    last_error: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    replayed_at: Mapped[datetime | None]
+    replay_status: Mapped[str | None] = mapped_column(String(24))  # delivered | failed

@@ -289,5 +289,27 @@ class DeskStore(Protocol):
     def list_corrections(self, kind: str | None = None) -> list[dict[str, Any]]: ...
 
 
-class StoreBackend(OrderStore, ConversationStore, DeskStore, Protocol):
+class WebhookDeadLetterStore(Protocol):
+    """Escalation notices the webhook never took (`tools/store/webhook_records.py`)."""
+
+    def add_webhook_dead_letter(
+        self,
+        *,
+        escalation_id: str,
+        url: str,
+        body: dict[str, Any],
+        attempts: int,
+        reason: str,
+        last_error: str,
+    ) -> dict[str, Any]: ...
+    def list_webhook_dead_letters(
+        self, include_delivered: bool = False
+    ) -> list[dict[str, Any]]: ...
+    def get_webhook_dead_letter(self, dead_letter_id: int) -> dict[str, Any] | None: ...
+    def mark_webhook_replay(
+        self, dead_letter_id: int, *, url: str, error: str | None
+    ) -> dict[str, Any]: ...
+
+
+class StoreBackend(OrderStore, ConversationStore, DeskStore, WebhookDeadLetterStore, Protocol):
     """Everything the service needs from the business backend (SqlStore implements it)."""
