@@ -9,53 +9,30 @@ offers it ("I can cancel it now if you'd like").
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from app.suggestion_words import days_since, item_named, items, paid_with, what_happened
 from graph.nodes.common import short_date
 from tools.policy import SupportPolicy
 from tools.schemas import OrderView, RefundView, money
 
 
-def _items(order: OrderView) -> str:
-    names = [f"{i.quantity} x {i.name}" if i.quantity > 1 else i.name for i in order.items]
-    return ", ".join(names)
-
-
-def _paid_with(order: OrderView) -> str:
-    payment = order.current_payment
-    return payment.label if payment else "the original payment method"
-
-
-def _days_since(moment: datetime | None, now: datetime) -> int | None:
-    if moment is None:
-        return None
-    when = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return (now - when).days
-
-
-def _what_happened(question: str) -> str:
-    if re.search(r"work|defective|faulty|leak|charge|turn on|power", question, re.I):
-        return "is faulty"
-    return "arrived damaged"
-
-
-def _item_named(order: OrderView, question: str) -> str:
-    words = set(re.findall(r"[a-z]{4,}", question.lower()))
-    for item in order.items:
-        if any(w in item.name.lower() for w in words):
-            return item.name
-    return order.items[0].name if len(order.items) == 1 else "item"
-
-
 class OrderFacts:
     """Says one order's facts for one concern, under the shop's written policy."""
 
-    def __init__(self, policy: SupportPolicy, question: str, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        policy: SupportPolicy,
+        question: str,
+        now: datetime | None = None,
+        new_address: str = "",
+    ) -> None:
         self.policy = policy
         self.question = question
         self.now = now or datetime.now(UTC)
+        self.new_address = new_address
+        """The address (or zip code) the customer gave for the order, as written."""
 
     def say(self, concern: str, order: OrderView) -> str:
         """The agent's answer to `concern` about `order` (facts first, then what they can do)."""
@@ -81,7 +58,7 @@ class OrderFacts:
         sorry = "Sorry for the wait. " if concern in ("late_delivery", "not_received") else ""
         if o.status == "shipped":
             return (
-                f"{sorry}Your order {o.id} ({_items(o)}) shipped on {short_date(o.shipped_at)} "
+                f"{sorry}Your order {o.id} ({items(o)}) shipped on {short_date(o.shipped_at)} "
                 f"with {o.carrier}; the tracking number is {o.tracking_number}."
             )
         if o.status == "delivered":
@@ -91,12 +68,12 @@ class OrderFacts:
             )
         if o.status == "pending":
             return (
-                f"{sorry}Order {o.id} ({_items(o)}) is still pending: it hasn't gone to the "
+                f"{sorry}Order {o.id} ({items(o)}) is still pending: it hasn't gone to the "
                 "warehouse yet, so it has no tracking number yet."
             )
         if o.status == "processing":
             return (
-                f"{sorry}Order {o.id} ({_items(o)}) is processing: the warehouse is packing it, "
+                f"{sorry}Order {o.id} ({items(o)}) is processing: the warehouse is packing it, "
                 "and it gets a tracking number as soon as it ships."
             )
         return self._status(o)
@@ -104,7 +81,7 @@ class OrderFacts:
     def _status(self, o: OrderView) -> str:
         if o.status == "cancelled":
             return f"Order {o.id} was cancelled{self._refund_note(o)}"
-        return f"Order {o.id} ({_items(o)}) is {o.status}."
+        return f"Order {o.id} ({items(o)}) is {o.status}."
 
     def _refund_note(self, o: OrderView) -> str:
         if o.refunds:
@@ -116,27 +93,32 @@ class OrderFacts:
         return "."
 
     def _refund(self, o: OrderView, r: RefundView) -> str:
-        to = _paid_with(o) if r.destination in (None, "original") else r.destination
+        to = paid_with(o) if r.destination in (None, "original") else r.destination
         state = {
             "requested": "was requested on {day} and is waiting for approval",
             "approved": "was approved on {day}",
             "completed": "was issued on {day}",
+            "rejected": "was rejected on {day}",
         }.get(r.status, "is " + r.status + " ({day})")
         day = short_date(r.created_at)
-        return f"the refund of {money(r.amount_cents)} {state.format(day=day)}, to {to}"
+        said = f"the refund of {money(r.amount_cents)} {state.format(day=day)}"
+        return said if r.status == "rejected" else f"{said}, to {to}"
 
     def _refund_status(self, o: OrderView, concern: str) -> str:
         if o.status == "cancelled":
             return self._status(o)
         if o.refunds:
-            return f"Order {o.id}: " + self._refund_note(o).removeprefix("; ")
+            said = f"Order {o.id}: " + self._refund_note(o).removeprefix("; ")
+            if o.refunds[-1].status == "rejected":
+                said += " If the item has a fault, it may still be covered by our warranty."
+            return said
         return (
             f"I don't see a refund on order {o.id} yet ({o.status}, paid {money(o.total_cents)} "
-            f"with {_paid_with(o)})."
+            f"with {paid_with(o)})."
         )
 
     def _window(self, o: OrderView) -> tuple[int, bool]:
-        days = _days_since(o.delivered_at, self.now)
+        days = days_since(o.delivered_at, self.now)
         return (days or 0), days is not None and days <= self.policy.window_days
 
     def _refund_request(self, o: OrderView, concern: str) -> str:
@@ -155,19 +137,19 @@ class OrderFacts:
             )
         return (
             f"{delivered}, inside our {n}-day return window, so it can be returned for a "
-            f"refund of up to {money(o.total_cents)} to {_paid_with(o)}. I can start the "
+            f"refund of up to {money(o.total_cents)} to {paid_with(o)}. I can start the "
             "return and refund now if you'd like."
         )
 
     def _problem(self, o: OrderView, concern: str) -> str:
-        item = _item_named(o, self.question)
+        item = item_named(o, self.question)
         if o.status != "delivered":
             return f"I'm sorry about the {item}. " + self._where(o, concern)
         sorry = {
             "wrong_item": f"I'm sorry you received the wrong item instead of the {item} from "
             f"order {o.id}.",
             "missing_item": f"I'm sorry the {item} was missing from order {o.id}.",
-        }.get(concern, f"I'm sorry the {item} from order {o.id} {_what_happened(self.question)}.")
+        }.get(concern, f"I'm sorry the {item} from order {o.id} {what_happened(self.question)}.")
         days, inside = self._window(o)
         n = self.policy.window_days
         delivered = f"It was delivered on {short_date(o.delivered_at)}"
@@ -179,7 +161,7 @@ class OrderFacts:
         photo = "" if concern == "missing_item" else " Could you send a photo of it and the box?"
         return (
             f"{sorry} {delivered}, within {n} days, so I can send a replacement or refund it "
-            f"to {_paid_with(o)}.{photo}"
+            f"to {paid_with(o)}.{photo}"
         )
 
     def _cancel(self, o: OrderView, concern: str) -> str:
@@ -188,8 +170,8 @@ class OrderFacts:
             back = money(o.total_cents - fee)
             charge = f"for the {money(fee)} cancellation fee" if fee else "free of charge"
             return (
-                f"Order {o.id} ({_items(o)}) is {o.status}, so it can still be cancelled "
-                f"{charge}; {back} would go back to {_paid_with(o)}. I can cancel it now if "
+                f"Order {o.id} ({items(o)}) is {o.status}, so it can still be cancelled "
+                f"{charge}; {back} would go back to {paid_with(o)}. I can cancel it now if "
                 "you'd like."
             )
         if o.status == "shipped":
@@ -204,9 +186,15 @@ class OrderFacts:
 
     def _address(self, o: OrderView, concern: str) -> str:
         if o.status in self.policy.address_change_statuses:
+            can = f"Order {o.id} is still {o.status}, so its shipping address can still be changed"
+            new = self.new_address
+            if new and new.lower() in (o.shipping_address or "").lower():
+                return f"{can}, and it's now going to {o.shipping_address}."
+            if new:
+                what = "its zip code" if new.replace("-", "").isdigit() else "it"
+                return f"{can}: I can update {what} to {new} now if you'd like."
             return (
-                f"Order {o.id} is still {o.status}, so its shipping address can still be "
-                f"changed (it's going to {o.shipping_address}). Send me the new address and "
+                f"{can} (it's going to {o.shipping_address}). Send me the new address and "
                 "I'll update it."
             )
         if o.status in ("shipped", "delivered"):

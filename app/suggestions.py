@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from typing import Any
 
 from app.suggestion_facts import OrderFacts
-from app.suggestion_topics import (
-    ORDER_ID,
-    best_source_only,
-    concern_of,
-    help_centre_query,
-    means_an_order,
-    pick_order,
-)
+from app.suggestion_help import best_source_only, help_centre_query
+from app.suggestion_orders import fits_an_order, means_an_order, pick_order
+from app.suggestion_reading import Reading, asked, read
 from graph.context import Services
+
+__all__ = ["FALLBACK_SUGGESTION", "ReplySuggester", "Suggestion", "asked"]
 
 log = logging.getLogger("support.desk")
 
@@ -29,30 +25,6 @@ FALLBACK_SUGGESTION = (
 
 Suggestion = tuple[str, list[dict[str, Any]]]
 """A reply text and the citations it relies on."""
-
-_ANSWERING = re.compile(
-    r"^\W*(?:(?:yes|yeah|yep|yup|ok(?:ay)?|sure|no|nope|thanks?|thank you|please|go ahead|"
-    r"do it|fine|correct|right|great|cool|perfect|sounds good|a lot|so much|very much)\b\W*)+$",
-    re.I,
-)
-"""A message that only answers ("yes please", "ok, thanks!"), asking nothing itself."""
-_PERSON = re.compile(
-    r"\b(?:human|agent|person|someone|representative|operator|staff|manager|supervisor)\b", re.I
-)
-
-
-def asked(said: list[str]) -> tuple[str, str]:
-    """(the customer's last message that asks something, the one before it): "yes", "ok
-    thanks" and "get me a human" ask the help centre nothing, so the suggestion answers
-    what came before them ("my package is a week late"); ("", "") when nothing did."""
-    for n in range(len(said) - 1, -1, -1):
-        words = said[n].split()
-        if _ANSWERING.match(said[n]):
-            continue
-        if len(words) <= 8 and _PERSON.search(said[n]):
-            continue
-        return said[n], said[n - 1] if n else ""
-    return "", ""  # nothing asked: the agent gets the neutral holding reply
 
 
 class ReplySuggester:
@@ -85,69 +57,79 @@ class ReplySuggester:
         hit = self._cache.get(escalation_id)
         if hit and hit[0] == key:
             return hit[1]
-        question, context = asked(said)
         result: Suggestion = (FALLBACK_SUGGESTION, [])
-        if question:
+        if asked(said)[0]:
             try:
-                result = await self._compose(question, context, said, order_ids, customer_id)
+                result = await self._compose(said, order_ids, customer_id)
             except Exception:  # a suggestion is a convenience; the agent can always write one
                 log.warning("could not compute a suggestion for %s", escalation_id, exc_info=True)
         self._cache[escalation_id] = (key, result)
         return result
 
+    def _intent(self, sentence: str) -> tuple[str, float]:
+        parsed = self._services.nlu.parse(sentence)
+        return parsed.intent, parsed.confidence
+
     async def _compose(
-        self,
-        question: str,
-        context: str,
-        said: list[str],
-        order_ids: list[str] | None,
-        customer_id: str | None,
+        self, said: list[str], order_ids: list[str] | None, customer_id: str | None
     ) -> Suggestion:
-        facts = await asyncio.to_thread(self._order_facts, question, said, order_ids, customer_id)
+        reading = await asyncio.to_thread(read, said, self._intent)
+        facts = await asyncio.to_thread(self._order_facts, reading, order_ids, customer_id)
         if facts is None:
-            answer = await self._help_centre(question, context)
+            answer = await self._help_centre(*reading.queries) if reading.queries else ("", [])
             return answer if answer[0] else (FALLBACK_SUGGESTION, [])
         text, query = facts
         if query:  # the policy that goes with the facts: its first source, briefly
-            added, citations = await self._help_centre(query, "")
+            added, citations = await self._help_centre((query, ""))
             added = best_source_only(added)
             if added:
                 return f"{text}\n\n{added}", citations[:1]
         return text, []
 
     def _order_facts(
-        self, question: str, said: list[str], order_ids: list[str] | None, customer_id: str | None
+        self, reading: Reading, order_ids: list[str] | None, customer_id: str | None
     ) -> tuple[str, str | None] | None:
-        """(the order's facts said for the message's concern, what to ask the help centre
-        to add), or None when the message is not about one of the customer's orders."""
-        if not customer_id:
+        """(the order's facts said for the customer's concern, what to ask the help centre
+        to add), or None when their words are not about one of their orders. The orders
+        looked at: those the customer named, the package's, then all of theirs."""
+        if not customer_id or reading.concern is None:
             return None  # whose orders these are is unknown: never quote one
-        svc = self._services
-        wanted = list(order_ids or [])
-        wanted += [m.upper() for text in reversed(said) for m in ORDER_ID.findall(text)]
+        store = self._services.store
+        wanted = [*reading.order_ids, *(order_ids or [])]
+        wanted += [o.id for o in store.list_orders(customer_id)]
         orders = []
         for order_id in dict.fromkeys(wanted):
-            order = svc.store.get_order(order_id)
+            order = store.get_order(order_id)
             if order is not None and order.customer_id == customer_id:
                 orders.append(order)
-        if not orders or not means_an_order(question, orders):
+        about_one = means_an_order(reading.text, orders) or fits_an_order(reading.concern, orders)
+        if not orders or not about_one:
             return None
-        concern = concern_of(question) or concern_of(question, svc.nlu.parse(question).intent)
-        if concern is None:
-            return None
-        order = pick_order(concern, question, said, orders)
+        order = pick_order(reading.concern, reading.text, reading.order_ids, orders)
         if order is None:
             return None
-        text = OrderFacts(svc.policy, question).say(concern, order)
-        return text, help_centre_query(concern, order)
+        unknown = [o for o in reading.order_ids if o not in {x.id for x in orders}]
+        said = f"{reading.sentence} {reading.text}"  # the concern's sentence first
+        facts = OrderFacts(self._services.policy, said, new_address=reading.new_address)
+        text = facts.say(reading.concern, order)
+        if unknown:
+            text = f"I can't find that order number on your account. {text}"
+        return text, help_centre_query(reading.concern, order)
 
-    async def _help_centre(self, question: str, context: str) -> Suggestion:
-        """The help centre's answer and citations ("" when no passage clears KB_MIN_SCORE)."""
+    async def _help_centre(self, *queries: tuple[str, str]) -> Suggestion:
+        """The help centre's answer to the query (with its context) its passages fit best,
+        with citations ("" when no passage clears KB_MIN_SCORE)."""
         from graph.nodes.knowledge import citation
 
         svc = self._services
-        passages = await asyncio.to_thread(svc.retriever.search, question, 4, None, context)
-        good = [p for p in passages if p.score >= svc.thresholds.kb_min_score]
+        best: tuple[float, str, str, list[Any]] = (0.0, "", "", [])
+        for question, context in queries:
+            found = await asyncio.to_thread(svc.retriever.search, question, 4, None, context)
+            good = [p for p in found if p.score >= svc.thresholds.kb_min_score]
+            top = max((p.score for p in good), default=0.0)
+            if top > best[0]:
+                best = (top, question, context, good)
+        _, question, context, good = best
         if not good:
             return "", []
         answer = await svc.composer.answer(question, good, context=context)

@@ -9,7 +9,7 @@ import pytest
 from app.suggestions import FALLBACK_SUGGESTION
 from evals.desk_checks import judge, states
 from evals.run import RunRequest, run_evals
-from evals.suites.desk import DATA_PATH, load_conversations
+from evals.suites.desk import DATA_PATH, DEV2, heldout_path, load_conversations
 
 
 def row(id_, split, bind, lines, concern, facts, absent=()):
@@ -43,6 +43,16 @@ def test_the_desk_suite_plays_and_scores_three_conversations(built, tmp_path):
     settings, services = built
     data = tmp_path / "desk.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in THREE))
+    # A second development file beside it adds "dev" rows: in the customer's own words.
+    more = row(
+        "typed",
+        "dev",
+        SHIPPED,
+        ["hi wheres my order?? its been a week. tracking says nothing", "ok"],
+        "where_is_order",
+        ["{order.id}", "{order.tracking}"],
+    )
+    (tmp_path / "desk_dev2.jsonl").write_text(json.dumps(more) + "\n")
 
     report = run_evals(
         RunRequest(
@@ -58,12 +68,13 @@ def test_the_desk_suite_plays_and_scores_three_conversations(built, tmp_path):
     assert suite["error"] is None
     played = {c["id"]: c for c in suite["details"]["conversations"]}
     late, cancel, invented = played["late"], played["cancel"], played["invented"]
+    assert played["typed"]["addressed"], (played["typed"]["said"], played["typed"]["reply"])
     assert late["recall"] == 1.0 and late["addressed"], late
     assert "Sorry for the wait" in late["reply"] and late["reference"] == "..."
     assert cancel["recall"] == 1.0 and cancel["addressed"], (cancel["said"], cancel["reply"])
     assert invented["missing"] == ["free overnight upgrade"] and invented["recall"] == 0.5
     metrics = suite["metrics"]
-    assert metrics["fact_recall_dev"]["value"] == 1.0 and metrics["fact_recall_dev"]["n"] == 2
+    assert metrics["fact_recall_dev"]["value"] == 1.0 and metrics["fact_recall_dev"]["n"] == 3
     assert metrics["fact_recall_test"]["value"] == 0.5
     assert metrics["addressed_rate"]["value"] == 1.0
 
@@ -73,6 +84,15 @@ def test_the_projects_desk_conversations_load_with_a_held_apart_split():
     splits = [c.split for c in convos]
     assert len(convos) >= 40 and splits.count("test") >= 15
     assert len({c.concern for c in convos}) >= 12
+
+
+def test_the_second_development_file_is_all_dev_rows_of_their_own():
+    second = load_conversations(heldout_path(DATA_PATH, DEV2), ("dev",))
+    first = {c.id for c in load_conversations(DATA_PATH)}
+    assert len(second) >= 40 and not first & {c.id for c in second}
+    assert len({c.concern for c in second}) >= 12
+    with pytest.raises(ValueError, match="split 'dev' is not one of heldout"):
+        load_conversations(heldout_path(DATA_PATH, DEV2), ("heldout",))
 
 
 @pytest.mark.parametrize(

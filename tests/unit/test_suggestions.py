@@ -130,7 +130,9 @@ async def test_another_customers_order_is_never_used(services):
 
     for text in (as_c0001, anonymous):
         assert theirs.tracking_number not in text and theirs.id not in text
-        assert theirs.carrier is None or f"with {theirs.carrier}" not in text
+    assert theirs.carrier is None or f"with {theirs.carrier}" not in anonymous
+    # The agent is told the number is not the customer's (their own order may follow).
+    assert "can't find that order number on your account" in as_c0001
 
 
 async def test_a_general_question_is_answered_from_the_help_centre_not_an_order(services):
@@ -140,3 +142,85 @@ async def test_a_general_question_is_answered_from_the_help_centre_not_an_order(
     text, citations = await ReplySuggester(services).suggest("E1", lines, [pending.id], "C0001")
 
     assert pending.id not in text and "business days" in text and citations
+
+
+# -- customers' own wording: several sentences, side remarks, "yes please" -------------
+
+
+def order_with(store: SqlStore, customer: str, product: str):
+    for summary in store.list_orders(customer):
+        order = store.get_order(summary.id)
+        if order is not None and any(product in i.name for i in order.items):
+            return order
+    raise AssertionError(f"{customer} has no order of a {product}")
+
+
+async def test_the_concern_said_first_in_a_long_message_is_answered_not_the_side_remark(
+    services,
+):
+    shipped = order_of(services.store, "C0001", "shipped")
+    lines = chat(
+        f"My parcel {shipped.id} hasn't moved in tracking for 8 days. I think its lost "
+        "honestly. This is really frustrating, I paid for this stuff already",
+        "can someone look into it",
+    )
+
+    text, _ = await ReplySuggester(services).suggest("E1", lines, [shipped.id], "C0001")
+
+    assert shipped.tracking_number and shipped.tracking_number in text
+    assert "two amounts" not in text and "payment" not in text  # not a billing answer
+
+
+async def test_yes_please_after_a_cancel_request_gets_the_cancel_answer(services):
+    pending = order_of(services.store, "C0001", "pending")
+    lines = chat("i ordered the earbuds by mistake, can you cancel that order?", "yes please")
+
+    text, _ = await ReplySuggester(services).suggest("E1", lines, [], "C0001")
+
+    assert text != FALLBACK_SUGGESTION
+    assert pending.id in text and "cancelled free of charge" in text
+
+
+async def test_an_invoice_request_gets_the_orders_invoice_number(services):
+    order = order_with(services.store, "C0001", "Keyboard")
+    assert order.invoices
+    lines = chat(
+        "Hi, my company needs an invoice for the keyboard I bought, for expenses.",
+        "Can you send me the invoice number?",
+        "thank you",
+    )
+
+    text, _ = await ReplySuggester(services).suggest("E1", lines, [], "C0001")
+
+    assert order.id in text and order.invoices[-1].id in text
+
+
+async def test_a_refund_waiting_for_approval_is_said_with_its_amount(services):
+    order = next(
+        o
+        for o in (services.store.get_order(s.id) for s in services.store.list_orders("C0027"))
+        if o is not None and o.refunds
+    )
+    lines = chat(
+        "Hello. I sent back the lamp, the earbuds and the keyboard almost 2 weeks ago.",
+        "Still nothing on my visa. How long does this take normally?",
+        "ok",
+    )
+
+    text, _ = await ReplySuggester(services).suggest("E1", lines, [], "C0027")
+
+    amount = f"${order.refunds[-1].amount_cents / 100:,.2f}"
+    assert order.id in text and amount in text and "waiting for approval" in text
+
+
+async def test_a_new_address_the_customer_gives_is_offered_for_a_pending_order(services):
+    pending = order_of(services.store, "C0003", "pending")
+    lines = chat(
+        "Hi! I just moved and forgot to update my address before ordering.",
+        f"New address is 42 Birch Lane, Portland OR 97205. Can you change it on {pending.id}?",
+        "please",
+    )
+
+    text, _ = await ReplySuggester(services).suggest("E1", lines, [pending.id], "C0003")
+
+    assert pending.id in text and "pending" in text and "42 Birch Lane" in text
