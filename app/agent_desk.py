@@ -19,7 +19,7 @@ from app.desk_package import PackageBuilder
 from app.desk_queue import View, queue
 from app.errors import ApiError
 from app.macros import PLACEHOLDERS, render, unknown_placeholders, values
-from app.suggestions import ReplySuggester
+from app.suggest import ReplySuggester
 from graph.context import Services
 from nlu.taxonomy import INTENTS
 from observability.metrics import record_correction

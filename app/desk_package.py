@@ -9,7 +9,7 @@ from typing import Any
 from app.approvals import ApprovalDesk
 from app.chat import ChatService
 from app.desk_queue import order_ids
-from app.suggestions import ReplySuggester
+from app.suggest import ReplySuggester
 from graph.context import Services
 from nlu.taxonomy import INTENTS
 from tools.items import match_items

@@ -163,7 +163,7 @@ def package_orders(store: SqlStore, customer_id: str, lines: list[dict[str, Any]
 
 async def play(env: EvalEnv, convo: DeskConversation) -> dict[str, Any]:
     """Play one conversation, escalate it, ask for the suggestion and score it."""
-    from app.suggestions import FALLBACK_SUGGESTION, ReplySuggester
+    from app.suggest import FALLBACK_SUGGESTION, ReplySuggester
 
     store = env.fresh_store()
     try:

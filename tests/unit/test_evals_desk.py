@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.suggestions import FALLBACK_SUGGESTION
+from app.suggest import FALLBACK_SUGGESTION
 from evals.desk_checks import judge, states
 from evals.run import RunRequest, run_evals
 from evals.suites.desk import DATA_PATH, DEV2, heldout_path, load_conversations

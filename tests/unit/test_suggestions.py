@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.suggestions import FALLBACK_SUGGESTION, ReplySuggester, asked
+from app.suggest import FALLBACK_SUGGESTION, ReplySuggester, asked
 from tools.store.backend import SqlStore
 
 ASKED = {"role": "customer", "content": "Do you ship to Canada?"}

@@ -1,6 +1,6 @@
 """The order side of a suggested reply: the real facts of the order the customer's last
 message is about (status, carrier and tracking number, dates, items, payments, refunds),
-said for its concern (app/suggestion_topics.py) the way an agent would say them, under the
+said for its concern (app/suggest/topics.py) the way an agent would say them, under the
 shop's written policy (return window, cancellation fees, which orders may change address).
 
 Nothing here promises an action that was not taken: where the agent could act, the text
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from app.suggestion_words import days_since, item_named, items, paid_with, what_happened
+from app.suggest.words import days_since, item_named, items, paid_with, what_happened
 from graph.nodes.common import short_date
 from tools.policy import SupportPolicy
 from tools.schemas import OrderView, RefundView, money

@@ -1,6 +1,6 @@
 """Reading an escalated customer's recent messages the way an agent does: past "ok", "yes
 please" and "can I talk to someone" to the last messages that say something, sentence by
-sentence, for what they are about (app/suggestion_topics.py keywords first, the NLU's
+sentence, for what they are about (app/suggest/topics.py keywords first, the NLU's
 intent where no words name it) and what they give (order numbers, a new address)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from app.suggestion_topics import ORDER_ID, WEAK_CONCERNS, concern_of
+from app.suggest.topics import ORDER_ID, WEAK_CONCERNS, concern_of
 
 _ANSWERING = re.compile(
     r"^\W*(?:(?:yes|yeah|yep|yup|ya|ok(?:ay)?|k|kk|sure|no|nope|thanks?|thx|ty|thank you|"

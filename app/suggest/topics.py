@@ -1,6 +1,6 @@
 """What a customer's sentence is about, as an agent hears it: its concern (a late parcel, a
 refund, a cancel request, ...) from its words, else from the NLU's intent, and the order
-statuses each concern fits (app/suggestion_orders.py picks the order)."""
+statuses each concern fits (app/suggest/orders.py picks the order)."""
 
 from __future__ import annotations
 

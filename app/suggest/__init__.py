@@ -1,5 +1,5 @@
 """The bot's suggested reply in an agent's handoff package: the customer's last question
-answered from the orders it is about (app/suggestion_facts.py) and the help centre."""
+answered from the orders it is about (app/suggest/facts.py) and the help centre."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import asyncio
 import logging
 from typing import Any
 
-from app.suggestion_facts import OrderFacts
-from app.suggestion_help import best_source_only, help_centre_query
-from app.suggestion_orders import fits_an_order, means_an_order, pick_order
-from app.suggestion_reading import Reading, asked, read
+from app.suggest.facts import OrderFacts
+from app.suggest.help import best_source_only, help_centre_query
+from app.suggest.orders import fits_an_order, means_an_order, pick_order
+from app.suggest.reading import Reading, asked, read
 from graph.context import Services
 
 __all__ = ["FALLBACK_SUGGESTION", "ReplySuggester", "Suggestion", "asked"]

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
-from app.suggestion_topics import ORDER_ID, PREFERRED_STATUS
+from app.suggest.topics import ORDER_ID, PREFERRED_STATUS
 from tools.schemas import OrderView
 
 _REFERENCE = re.compile(
