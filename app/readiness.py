@@ -18,7 +18,7 @@ from graph.checkpoint import checkpoints_ready, is_postgres
 from graph.context import Services
 from knowledge.vectorstore import VectorStoreUnavailable
 from tools.errors import BackendUnavailable
-from tools.store.db import create_schema
+from tools.store.db import StoreSchemaOutOfDate, create_schema
 
 
 @dataclass
@@ -49,6 +49,8 @@ class Readiness:
         report = Report()
         try:
             await asyncio.to_thread(self._check_store)
+        except StoreSchemaOutOfDate as exc:
+            report.missing.append(f"store ({self._store}): {exc}")
         except BackendUnavailable:
             report.missing.append(f"store ({self._store}) unreachable")
         try:

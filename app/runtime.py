@@ -57,9 +57,10 @@ def build_store(settings: Settings) -> SqlStore:
 
     try:
         return SqlStore.from_url(settings.database_url)
-    except BackendUnavailable:
+    except BackendUnavailable as exc:
         engine = make_engine(settings.database_url)
-        log.warning("store unreachable at start-up: %s", hidden_password(str(engine.url)))
+        log.warning("store not ready at start-up (%s): %s", hidden_password(str(engine.url)),
+                    exc)  # fmt: skip
         return SqlStore(engine)
 
 

@@ -6,6 +6,7 @@ import typer
 
 from cli import (
     approvals,
+    db,
     evals,
     evals_entities_tau,
     evals_intent_tau,
@@ -31,6 +32,7 @@ cli.command("ingest")(kb.ingest)
 cli.add_typer(kb.app, name="kb")
 cli.add_typer(nlu.app, name="nlu")
 cli.add_typer(store.app, name="store")
+cli.add_typer(db.app, name="db")
 cli.add_typer(evals.app, name="evals")
 evals.app.command("entities-tau")(evals_entities_tau.entities_tau)
 evals.app.command("intent-tau")(evals_intent_tau.intent_tau)

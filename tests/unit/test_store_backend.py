@@ -135,6 +135,7 @@ def test_create_schema_adds_item_level_columns_and_exchanges_to_an_older_store(s
     from tools.store.db import create_schema
 
     with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE alembic_version")  # made before migrations
         conn.exec_driver_sql("DROP TABLE order_exchanges")
         conn.exec_driver_sql("ALTER TABLE refunds DROP COLUMN skus")
         conn.exec_driver_sql("ALTER TABLE refund_approvals DROP COLUMN skus")

@@ -1,17 +1,24 @@
-"""Engines and sessions for the store: SQLite by default, PostgreSQL (psycopg 3) at scale."""
+"""Engines, sessions and schema for the store: SQLite by default, PostgreSQL (psycopg 3) at scale.
+
+The schema is versioned with Alembic (revisions in `tools/store/migrations/`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.schema import CreateColumn
 
-from tools.store import limits, turnlog  # noqa: F401  (register their tables on Base)
-from tools.store.models import Base
+from tools.errors import BackendUnavailable
+from tools.store import migrations
+from tools.store.migrations.target import METADATA
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 IMMEDIATE = "sqlite_begin_immediate"
@@ -70,28 +77,171 @@ def make_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> E
     )
 
 
+class StoreSchemaOutOfDate(BackendUnavailable):
+    """The store's schema is not the one this code needs and start-up may not change it
+    (Postgres: a migration Job does, with `support db upgrade`)."""
+
+    default_message = "The store's schema does not match this version of the service."
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """What bringing a store to the code's revision did."""
+
+    before: str | None
+    """The store's revision before: None for an empty store or one made before migrations."""
+    after: str
+    adopted: bool = False
+    """True when the store was made by a version from before migrations: its missing tables
+    and columns were added, then it was stamped with the current revision."""
+
+    def describe(self) -> str:
+        """One line for an operator, e.g. 'upgraded 0001 -> 0002'."""
+        if self.adopted:
+            return (
+                f"adopted a store made before migrations: added what it lacked, now at {self.after}"
+            )
+        if self.before is None:
+            return f"created the store's tables at {self.after}"
+        if self.before == self.after:
+            return f"already at {self.after}, nothing to do"
+        return f"upgraded {self.before} -> {self.after}"
+
+
 def create_schema(engine: Engine) -> None:
-    """Create every table that does not exist yet and add columns that a store made by an
-    older version lacks (safe to call on every start)."""
-    Base.metadata.create_all(engine)
-    _add_missing_columns(engine)
+    """Make the store usable by this code; safe to call on every start.
+
+    SQLite: brought to the newest revision (created, adopted or upgraded, see `upgrade`).
+    Postgres and others: an empty database gets its tables; an existing store must already be
+    at the code's revision, else `StoreSchemaOutOfDate` says to run `support db upgrade`
+    (in a deployment, the chart's migration Job does).
+    """
+    _bring_to_head(engine, change_existing=engine.dialect.name == "sqlite")
 
 
-def _add_missing_columns(engine: Engine) -> None:
-    """ALTER TABLE ... ADD COLUMN for each model column an existing table lacks.
+def upgrade(engine: Engine) -> SchemaChange:
+    """Bring any store to the code's revision (`support db upgrade`); safe to repeat.
+
+    An empty database: every revision runs. A store made by a version from before
+    migrations (tables, no `alembic_version`): the tables and columns it lacks are added
+    once, as before, and it is stamped with the current revision. A stamped store: the
+    revisions it lacks run, in one transaction with the write lock held, so two processes
+    starting at once cannot both migrate. A store at a revision this code does not know
+    (a newer version migrated it) raises `StoreSchemaOutOfDate`.
+    """
+    return _bring_to_head(engine, change_existing=True)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The store's revision (None: empty, or made before migrations)."""
+    with engine.connect() as conn:
+        return migrations.current(conn)
+
+
+def _bring_to_head(engine: Engine, *, change_existing: bool) -> SchemaChange:
+    needed = migrations.head()
+    with engine.connect() as conn:  # the usual case, read without taking any lock
+        if migrations.current(conn) == needed:
+            return SchemaChange(needed, needed)
+    with _schema_lock(engine) as conn:
+        before = migrations.current(conn)
+        if before == needed:
+            return SchemaChange(needed, needed)
+        if before is not None and not migrations.known(before):
+            raise StoreSchemaOutOfDate(
+                f"store schema is at {before}, which this version does not know (a newer "
+                f"version migrated it); this code needs {needed}"
+            )
+        existing = _has_store_tables(conn)
+        if existing and not change_existing:
+            found = before or "a version from before migrations"
+            raise StoreSchemaOutOfDate(
+                f"store schema is at {found}, the code needs {needed}: run `support db upgrade`"
+            )
+        from alembic import command
+
+        config = migrations.alembic_config(conn)
+        if existing and before is None:
+            METADATA.create_all(conn)
+            _add_missing_columns(conn)
+            command.stamp(config, "head")
+            return SchemaChange(None, needed, adopted=True)
+        command.upgrade(config, "head")
+        return SchemaChange(before, needed)
+
+
+def _has_store_tables(conn: Connection) -> bool:
+    """Whether any of the store's tables exist (other tables, e.g. LangGraph's checkpoints
+    in the same Postgres database, do not count)."""
+    return bool(set(inspect(conn).get_table_names()) & set(METADATA.tables))
+
+
+PG_SCHEMA_LOCK = 7_210_421
+"""Postgres advisory lock key held while the store's schema changes."""
+
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that holds the write lock for schema changes; committed
+    on success, rolled back on any error (nothing half-migrated: both backends' DDL is
+    transactional).
+
+    SQLite: BEGIN IMMEDIATE; foreign keys are off while a revision copies and moves tables
+    (SQLite's documented way to change a table) and checked before commit. Postgres: an
+    advisory lock for the transaction.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.execution_options(**{IMMEDIATE: True}).connect() as conn:
+        if sqlite:  # only takes effect outside a transaction
+            _raw_sqlite(conn, "PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                if engine.dialect.name == "postgresql":
+                    conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_SCHEMA_LOCK}
+                    )
+                yield conn
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StoreSchemaOutOfDate(
+                            "the schema change would leave rows whose foreign keys point "
+                            f"nowhere, so nothing was changed: {broken[:5]}"
+                        )
+        finally:
+            if sqlite:
+                _raw_sqlite(conn, "PRAGMA foreign_keys=ON")
+
+
+def _raw_sqlite(conn: Connection, statement: str) -> None:
+    """Run `statement` on the driver's connection, outside any transaction."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """ALTER TABLE ... ADD COLUMN for each model column an existing table lacks, then the
+    indexes it lacks, so the adopted store matches the revision it is stamped with.
 
     Only additive: columns added since a table was created are nullable or have a server
-    default, so existing rows stay valid. Nothing is dropped or retyped.
+    default, so existing rows stay valid. Nothing is dropped or retyped. Used once, when a
+    store made before migrations is adopted.
     """
-    found = inspect(engine)
-    with engine.begin() as conn:
-        for table in Base.metadata.sorted_tables:
-            have = {c["name"] for c in found.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in have:
-                    continue
-                ddl = CreateColumn(column).compile(dialect=engine.dialect)
-                conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN {ddl}')
+    found = inspect(conn)
+    for table in METADATA.sorted_tables:
+        have = {c["name"] for c in found.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have:
+                continue
+            ddl = CreateColumn(column).compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN {ddl}')
+        indexed = {i["name"] for i in found.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in indexed:
+                index.create(conn)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
