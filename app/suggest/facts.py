@@ -150,6 +150,9 @@ class OrderFacts:
             f"order {o.id}.",
             "missing_item": f"I'm sorry the {item} was missing from order {o.id}.",
         }.get(concern, f"I'm sorry the {item} from order {o.id} {what_happened(self.question)}.")
+        covering = [r for r in o.refunds if r.status != "rejected" and covers(r, o, item)]
+        if covering:  # never offer to refund what was already refunded
+            return f"{sorry} I see {self._refund(o, covering[-1])}."
         days, inside = self._window(o)
         n = self.policy.window_days
         delivered = f"It was delivered on {short_date(o.delivered_at)}"
@@ -219,3 +222,12 @@ class OrderFacts:
             f"The invoice for order {o.id} is {inv.id} ({money(inv.amount_cents)}, issued "
             f"{short_date(inv.issued_at)})."
         )
+
+
+def covers(refund: RefundView, order: OrderView, item_name: str) -> bool:
+    """Whether `refund` already covers the order's line named `item_name` (a refund of
+    the whole order covers every line)."""
+    if refund.skus is None:
+        return True
+    skus = {i.sku for i in order.items if i.name == item_name}
+    return bool(skus & set(refund.skus))

@@ -224,3 +224,18 @@ async def test_a_new_address_the_customer_gives_is_offered_for_a_pending_order(s
     text, _ = await ReplySuggester(services).suggest("E1", lines, [pending.id], "C0003")
 
     assert pending.id in text and "pending" in text and "42 Birch Lane" in text
+
+
+async def test_a_faulty_item_already_refunded_is_said_as_refunded_not_offered_again(services):
+    store = services.store
+    order = order_with(store, "C0001", "Charger")
+    charger = next(i for i in order.items if "Charger" in i.name)
+    store.create_refund(
+        customer_id="C0001", order_id=order.id, amount_cents=charger.unit_price_cents,
+        reason="stopped working", idempotency_key="test-charger", actor="agent:ann",
+        skus=[charger.sku],
+    )  # fmt: skip
+    lines = chat("the charger broke after a day, can I get my money back for it?")
+    text, _ = await ReplySuggester(services).suggest("E1", lines, [order.id], "C0001")
+    assert "I can send a replacement or refund" not in text
+    assert f"refund of ${charger.unit_price_cents / 100:.2f} was approved" in text
