@@ -9,7 +9,9 @@ from graph.nodes.common import Rt, action, customer_of, entity, record, say
 from graph.state import TurnState
 from tools import orders as order_tools
 from tools.errors import BackendUnavailable, NotFound
+from tools.items import match_items
 from tools.schemas import OrderView
+from tools.store.protocol import StoreBackend
 
 STATUS_FIRST = {
     "get_refund": "delivered",
@@ -19,6 +21,8 @@ STATUS_FIRST = {
     "change_shipping_address": "pending",
 }
 """For these intents, orders in the status they usually concern are listed first."""
+PRODUCT_SEARCH = 10
+"""Latest orders searched for a product the customer names instead of an order number."""
 
 
 def sign_in_required(state: TurnState, runtime: Rt) -> dict[str, Any]:
@@ -89,10 +93,20 @@ async def order_id_or_ask(
         return None, tool_failure(state, runtime, "list_orders", exc)
     if len(orders) == 1:
         return orders[0].id, None
+    try:  # "my headphones haven't arrived": the order holding the product they name
+        ids = [o.id for o in orders]
+        holding = await asyncio.to_thread(
+            orders_holding, ctx.services.store, customer_id, ids, state["message"]
+        )
+    except BackendUnavailable as exc:
+        return None, tool_failure(state, runtime, "get_order", exc)
+    if len(holding) == 1:
+        return holding[0], None
     recent = ""
     if orders:
         if first := STATUS_FIRST.get(state["intent"]):
             orders = sorted(orders, key=lambda o: o.status != first)
+        orders = sorted(orders, key=lambda o: o.id not in holding)  # stable: the holders first
         listed = ", ".join(f"{o.id} ({o.status})" for o in orders[:3])
         recent = say("recent_orders", orders=listed)
     update = {
@@ -121,3 +135,16 @@ async def order_or_ask(
         return None, ask
     assert order_id is not None
     return await own_order(state, runtime, customer_id, order_id)
+
+
+def orders_holding(
+    store: StoreBackend, customer_id: str, order_ids: list[str], message: str
+) -> list[str]:
+    """Those of the customer's latest PRODUCT_SEARCH orders with a line the message names
+    by product ("the headphones", "my charger"), newest first; [] when it names none."""
+    found = []
+    for order_id in order_ids[:PRODUCT_SEARCH]:
+        order = order_tools.get_order(store, customer_id, order_id)
+        if match_items(order, message).lines:
+            found.append(order.id)
+    return found

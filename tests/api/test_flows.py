@@ -191,3 +191,21 @@ def test_parallel_yes_in_several_conversations_refunds_once(client, services, to
     assert sum(reply.startswith(f"Done: refund {refund.id}") for reply in replies) == 1
     assert any(f"already has refund {refund.id}" in reply for reply in replies)
     assert len(services.store.list_audit(entity_id=refund.id)) == 1
+
+
+def test_an_order_named_by_its_product_is_looked_up_without_asking_for_its_number(
+    client, services, token_for
+):
+    headers = token_for("C0001")
+    orders = [services.store.get_order(o.id) for o in services.store.list_orders("C0001")]
+    names = [i.name for o in orders for i in o.items]
+    # a product in exactly one of C0001's orders, named by its last word ("Headphones")
+    word, order = next(
+        (i.name.split()[-1], o)
+        for o in orders
+        for i in o.items
+        if sum(n.split()[-1] == i.name.split()[-1] for n in names) == 1
+    )
+    out = chat(client, f"hi, my {word.lower()} still havent arrived, whats going on?", headers)
+    assert out["intent"] == "track_order"
+    assert order.id in out["reply"] and "Which order" not in out["reply"]
