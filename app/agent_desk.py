@@ -41,6 +41,18 @@ class InvalidDeskInput(ApiError):
     code = "invalid_input"
 
 
+def workable(row: dict[str, Any], agent: str) -> dict[str, Any]:
+    """The escalation `row` if `agent` may act in it now: not resolved (reopen it first)
+    and not held by another agent (they transfer it); else a DeskConflict."""
+    if row["status"] == "resolved":
+        raise DeskConflict(f"escalation {row['id']} is resolved; reopen it first")
+    if row["status"] == "claimed" and row["assignee"] not in (None, agent):
+        raise DeskConflict(
+            f"escalation {row['id']} is claimed by {row['assignee']}; ask them to transfer it"
+        )
+    return row
+
+
 class AgentDesk:
     """Queue, handoff packages, replies, ownership and corrections for human agents."""
 
@@ -151,14 +163,7 @@ class AgentDesk:
         text = text.strip()
         if not text:
             raise InvalidDeskInput("reply text must not be empty")
-        row = await self._row(escalation_id)
-        if row["status"] == "resolved":
-            raise DeskConflict(f"escalation {escalation_id} is resolved; reopen it first")
-        if row["status"] == "claimed" and row["assignee"] not in (None, agent):
-            raise DeskConflict(
-                f"escalation {escalation_id} is claimed by {row['assignee']}; ask them to "
-                "transfer it"
-            )
+        row = workable(await self._row(escalation_id), agent)
         if row["status"] != "claimed" or row["assignee"] != agent:
             row = await self.claim(escalation_id, agent)
         store = self._services.store

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app import desk_action_orders, desk_action_refund
-from app.agent_desk import AgentDesk, DeskConflict, EscalationNotFound
+from app.agent_desk import AgentDesk, DeskConflict, EscalationNotFound, workable
 from app.desk_action_case import Case
 from app.desk_action_errors import NoVerifiedCustomer
 from app.desk_action_schemas import (
@@ -52,13 +52,7 @@ class DeskActions:
         row = await asyncio.to_thread(self._services.store.desk_escalation, escalation_id)
         if row is None:
             raise EscalationNotFound(f"no escalation {escalation_id!r}")
-        if row["status"] == "resolved":
-            raise DeskConflict(f"escalation {escalation_id} is resolved; reopen it first")
-        if row["status"] == "claimed" and row["assignee"] not in (None, agent):
-            raise DeskConflict(
-                f"escalation {escalation_id} is claimed by {row['assignee']}; "
-                "have it assigned to you first"
-            )
+        workable(row, agent)
         case = Case(
             escalation_id=escalation_id,
             session_id=row["session_id"],

@@ -182,3 +182,13 @@ def agent_headers(app_settings):
         return {"Authorization": f"Bearer {token}"}
 
     return _headers
+
+
+@pytest.fixture
+def low_limit(app_settings, services):
+    """(client, services) where refunds above $100 need an agent's approval (C0001's
+    recent delivery is $168.00)."""
+    policy = dataclasses.replace(services.policy, auto_approve_limit_cents=10000)
+    svc = dataclasses.replace(services, policy=policy)
+    with TestClient(create_app(app_settings, services=svc)) as client:
+        yield client, svc

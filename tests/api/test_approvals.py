@@ -5,22 +5,9 @@ The policy's limit is lowered to $100 here so C0001's $168.00 delivery needs app
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 
-import pytest
-from fastapi.testclient import TestClient
-
-from app.main import create_app
 from tests.api.helpers import chat, order_of, transcript
-
-
-@pytest.fixture
-def low_limit(app_settings, services):
-    policy = dataclasses.replace(services.policy, auto_approve_limit_cents=10000)
-    svc = dataclasses.replace(services, policy=policy)
-    with TestClient(create_app(app_settings, services=svc)) as client:
-        yield client, svc
 
 
 def decide(client, approval_id, approve, note=""):

@@ -3,12 +3,8 @@ order through the same policy-checked, idempotent, audited tools, as agent:NAME.
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
-from fastapi.testclient import TestClient
 
-from app.main import create_app
 from tests.api.helpers import chat, escalate, order_of, sse_events, transcript
 
 
@@ -184,14 +180,6 @@ def test_agent_cancels_and_readdresses_orders(client, services, token_for, agent
     assert [a.actor for a in audit] == ["agent:bob"]
     said = [ln["content"] for ln in transcript(client, session_id, customer)]
     assert result["summary"] in said and moved.json()["summary"] in said
-
-
-@pytest.fixture
-def low_limit(app_settings, services):
-    policy = dataclasses.replace(services.policy, auto_approve_limit_cents=10000)
-    svc = dataclasses.replace(services, policy=policy)
-    with TestClient(create_app(app_settings, services=svc)) as client:
-        yield client, svc
 
 
 def test_over_limit_refund_by_an_agent_is_the_human_approval(low_limit, token_for, agent_headers):

@@ -10,13 +10,10 @@ The real kill -9 is in tests/reliability/test_crash_writes.py.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 
 import pytest
-from fastapi.testclient import TestClient
 
-from app.main import create_app
 from graph.context import TurnContext
 from graph.nodes.cancel import CANCEL
 from graph.nodes.refund import REFUND
@@ -126,15 +123,6 @@ def test_no_without_a_write_still_changes_nothing(client, services, token_for):
     assert out["reply"].startswith("OK, I haven't cancelled anything")
     assert INTERRUPTED not in out["reply"]
     assert services.store.get_order(order_id).status == "pending"
-
-
-@pytest.fixture
-def low_limit(app_settings, services):
-    """Refunds above $100 need an agent's approval (C0001's recent delivery is $168.00)."""
-    policy = dataclasses.replace(services.policy, auto_approve_limit_cents=10000)
-    svc = dataclasses.replace(services, policy=policy)
-    with TestClient(create_app(app_settings, services=svc)) as client:
-        yield client, svc
 
 
 def test_no_after_an_approval_request_that_went_through_says_it_waits(low_limit, token_for):
