@@ -8,7 +8,11 @@ test dependency. `unavailable()` names what is missing where the cluster cannot 
 Every process is started on a free loopback port and stopped when its context exits.
 haproxy adds `X-Served-By: <worker name>` to each response (the app sets no such header)
 and `X-Forwarded-For` to each request, which uvicorn trusts from 127.0.0.1, so the
-workers' per-address limits count the real client, not the proxy.
+workers' per-address limits count the real client, not the proxy. haproxy checks each
+worker's /readyz every second and stops sending to one that fails twice (back after two
+passes); a request whose connection a dead worker refuses is re-sent to another worker,
+while one the worker had already taken dies with it (haproxy closes the client's
+connection without an answer, or answers 502): it may have been acted on.
 """
 
 from __future__ import annotations
@@ -226,6 +230,21 @@ class Worker:
     def stop(self) -> None:
         _stop(self.proc)
 
+    def kill(self) -> None:
+        """SIGKILL, as a crashed host or the OOM killer would: no shutdown hook, no flush;
+        the requests it was serving die with it (haproxy drops them or answers 502)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def restart(self, seconds: float = 120) -> Worker:
+        """Start again on the same port and DATA_DIR (with `env` as it is now) and wait until
+        /readyz answers 200; haproxy's health check then sends it traffic again."""
+        self.kill()
+        self.start()
+        self.wait_ready(seconds)
+        return self
+
 
 HAPROXY_CONFIG = """\
 global
@@ -241,6 +260,11 @@ frontend cluster
     default_backend workers
 backend workers
     balance roundrobin
+    option httpchk GET /readyz
+    timeout check 3s
+    default-server check inter 1s fall 2 rise 2
+    option redispatch
+    retries 3
     http-response set-header X-Served-By %s
 {servers}
 """
@@ -294,10 +318,17 @@ def prepare(root: Path, env: dict[str, str], names: Sequence[str]) -> list[Path]
 
 
 @contextlib.contextmanager
-def cluster(root: Path, workers: int = 2, env: dict[str, str] | None = None) -> Iterator[Cluster]:
+def cluster(
+    root: Path,
+    workers: int = 2,
+    env: dict[str, str] | None = None,
+    *,
+    worker_env: dict[str, dict[str, str]] | None = None,
+) -> Iterator[Cluster]:
     """`workers` workers on a fresh Postgres database and a Chroma server, behind haproxy.
 
-    env adds settings every worker gets (limits, POLICY_FILE, ...). Workers start in
+    env adds settings every worker gets (limits, POLICY_FILE, ...); worker_env adds settings
+    to the named workers only ({"a": {...}}, e.g. a fault hook on one). Workers start in
     parallel; the context waits until each answers /readyz 200.
     """
     root.mkdir(parents=True, exist_ok=True)
@@ -310,7 +341,11 @@ def cluster(root: Path, workers: int = 2, env: dict[str, str] | None = None) -> 
         }
         names = [chr(ord("a") + i) for i in range(workers)]
         dirs = prepare(root, shared, names)
-        started = [Worker(n, d, shared).start() for n, d in zip(names, dirs, strict=True)]
+        own = worker_env or {}
+        started = [
+            Worker(n, d, {**shared, **own.get(n, {})}).start()
+            for n, d in zip(names, dirs, strict=True)
+        ]
         try:
             for worker in started:
                 worker.wait_ready()
