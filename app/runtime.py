@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from graph.llm.composer import Composer
     from knowledge.embeddings import Encoder
+    from knowledge.querylog import QueryLog
     from knowledge.retrieval import Retriever
     from nlu.catalog_match import CatalogMatcher
     from nlu.parser import NLU
@@ -71,20 +72,35 @@ def hidden_password(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def build_retriever(settings: Settings) -> Retriever:
+def build_retriever(settings: Settings, store: SqlStore | None = None) -> Retriever:
     """The help-centre retriever over a collection opened on first use: a Chroma server
-    that is down at start-up (or restarts later) does not stop the service."""
-    from knowledge.querylog import QueryLog
+    that is down at start-up (or restarts later) does not stop the service. Questions are
+    logged to `store` (the query log `support kb gaps` reads, one for every worker); a
+    DATA_DIR/kb_queries.sqlite from before issue 21 is imported into it once. No store:
+    questions are not logged."""
     from knowledge.retrieval import Retriever
     from knowledge.vectorstore import LazyCollection, VectorStoreUnavailable
 
     collection = cast("Collection", LazyCollection(settings.knowledge))
-    retriever = Retriever(collection, log=QueryLog(settings.knowledge.query_log))
+    retriever = Retriever(collection, log=build_query_log(settings, store) if store else None)
     try:
         retriever.warm()
     except VectorStoreUnavailable as exc:
         log.warning("starting without the help centre: %s", exc)
     return retriever
+
+
+def build_query_log(settings: Settings, store: SqlStore) -> QueryLog:
+    """The help-centre query log in the store, with this worker's old log file (if any)
+    imported; a store that refuses the import leaves the file for the next start."""
+    from knowledge.querylog import QueryLog, import_legacy_file
+
+    query_log = QueryLog(store)
+    try:
+        import_legacy_file(settings.knowledge.query_log, query_log)
+    except Exception as exc:  # store down, unreadable file: the service starts anyway
+        log.warning("kept %s to import later: %s", settings.knowledge.query_log, exc)
+    return query_log
 
 
 def build_catalog(store: SqlStore) -> CatalogMatcher | None:
@@ -104,17 +120,39 @@ def build_catalog(store: SqlStore) -> CatalogMatcher | None:
 
 
 def build_nlu(
-    settings: Settings, encoder: Encoder, *, catalog: CatalogMatcher | None = None
+    settings: Settings,
+    encoder: Encoder,
+    *,
+    catalog: CatalogMatcher | None = None,
+    store: SqlStore | None = None,
+    follow_every: float | None = None,
 ) -> NLU:
     """The serving intent model, plus the A/B candidate when NLU_CANDIDATE_VERSION is set;
-    product names are matched against `catalog` (see `build_catalog`)."""
+    product names are matched against `catalog` (see `build_catalog`).
+
+    With a `store`, the worker serves the version `support nlu promote` recorded there
+    (when its DATA_DIR has it) and follows later promotions without a restart, checking
+    every `follow_every` seconds (default `nlu.serving.FOLLOW_EVERY_S`)."""
     from nlu.entities import warm_up
     from nlu.parser import NLU
     from nlu.registry import ModelRegistry, require_model
+    from nlu.serving import FOLLOW_EVERY_S, MODEL_NAME, ServingFollower
 
     warm_up()  # load the name and place lists now, not on the first customer turn
     registry = ModelRegistry(settings.models_dir)
     serving = require_model(settings.models_dir).name
+    follower = None
+    if store is not None:
+        every = FOLLOW_EVERY_S if follow_every is None else follow_every
+        follower = ServingFollower(
+            registry, encoder, lambda: store.serving_model(MODEL_NAME), every=every
+        )
+        try:
+            wanted = store.serving_model(MODEL_NAME)
+        except BackendUnavailable:
+            wanted = None  # the follower reads it once the store answers
+        if wanted and wanted in registry.versions():
+            serving = wanted
     candidate = None
     if settings.NLU_CANDIDATE_VERSION:
         candidate = registry.load(settings.NLU_CANDIDATE_VERSION, encoder)
@@ -125,6 +163,7 @@ def build_nlu(
         candidate_version=settings.NLU_CANDIDATE_VERSION,
         candidate_share=settings.NLU_CANDIDATE_SHARE,
         catalog=catalog,
+        follow=follower.poll if follower else None,
     )
 
 
@@ -149,8 +188,8 @@ def build_services(
     store = build_store(settings)
     return Services(
         store=store,
-        nlu=build_nlu(settings, encoder, catalog=build_catalog(store)),
-        retriever=build_retriever(settings),
+        nlu=build_nlu(settings, encoder, catalog=build_catalog(store), store=store),
+        retriever=build_retriever(settings, store),
         composer=composer or build_composer(settings, encoder),
         policy=load_policy(settings.POLICY_FILE),
         thresholds=thresholds_from(settings),

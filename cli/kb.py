@@ -186,8 +186,8 @@ def gaps(
 ) -> None:
     """Questions the help centre could not answer well, grouped by similarity, with counts.
 
-    Sources: escalations for missing knowledge (the store) and knowledge questions that
-    retrieved weakly (DATA_DIR/kb_queries.sqlite). A to-do list for the content team.
+    Sources: escalations for missing knowledge and knowledge questions that retrieved
+    weakly, both in the store (every worker logs there). A to-do list for the content team.
 
     Example: support kb gaps --days 30 --json
     """
@@ -201,12 +201,14 @@ def gaps(
     since = datetime.now(UTC) - timedelta(days=days) if days else None
     threshold = weak_below if weak_below is not None else settings.KB_MIN_SCORE + 0.05
     try:
-        escalations = SqlStore.from_url(settings.database_url).list_escalations()
+        store = SqlStore.from_url(settings.database_url)
+        escalations = store.list_escalations()
+        logged = QueryLog(store).records(since)
     except Exception as exc:  # store unreachable
-        fail(f"cannot read escalations from the store: {exc.__class__.__name__}")
+        fail(f"cannot read escalations and questions from the store: {exc.__class__.__name__}")
     questions = gap_questions(
         escalations,
-        QueryLog(settings.knowledge.query_log).records(since),
+        logged,
         weak_below=threshold,
         since=since,
     )

@@ -169,17 +169,29 @@ def models(
 def promote_version(
     version: Annotated[str, typer.Argument(help="A version listed by `support nlu models`.")],
 ) -> None:
-    """Make a registered version the serving intent model (restart the server to load it).
+    """Make a registered version the serving intent model, here and on every running worker.
+
+    The version is recorded in the store: each worker switches to it within a few seconds,
+    without a restart, when its own DATA_DIR has that version (one that lacks it logs a
+    warning and keeps serving its current model). This machine's registry pointer moves too.
 
     Example: support nlu promote 1.1.0
     """
     from nlu.registry import ModelRegistry, UnknownVersion
+    from nlu.serving import MODEL_NAME
+    from tools.store.backend import SqlStore
 
-    registry = ModelRegistry(load_settings().models_dir)
+    settings = load_settings()
+    registry = ModelRegistry(settings.models_dir)
     try:
-        registry.promote(version)
+        registry.metadata(version)
     except UnknownVersion as exc:
         fail(str(exc))
+    try:
+        SqlStore.from_url(settings.database_url).set_serving_model(MODEL_NAME, version)
+    except Exception as exc:  # store unreachable: change nothing, say so
+        fail(f"cannot record the serving version in the store: {exc.__class__.__name__}")
+    registry.promote(version)
     typer.echo(f"serving intent model {version}")
 
 

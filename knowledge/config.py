@@ -13,7 +13,8 @@ class KnowledgeConfig:
     chroma_path: Path
     """Folder of the embedded Chroma (used when ``chroma_url`` is empty)."""
     query_log: Path
-    """SQLite file of the knowledge query log (`support kb gaps` reads it)."""
+    """SQLite file where versions before issue 21 kept this worker's query log; the service
+    imports its rows into the store once (`knowledge.querylog.import_legacy_file`)."""
     chroma_url: str = ""
     """http(s)://host:port of a Chroma server; empty means embedded Chroma."""
     collection: str = "help_center"

@@ -255,9 +255,10 @@ class Retriever:
             return self._lexical
 
 
-def build_retriever(config: KnowledgeConfig) -> Retriever:
-    """The service's retriever: the help-centre collection, BM25 warmed, a query log."""
-    retriever = Retriever(open_collection(config), log=QueryLog(config.query_log))
+def build_retriever(config: KnowledgeConfig, log: QueryLog | None = None) -> Retriever:
+    """A retriever over the help-centre collection, BM25 warmed, questions logged to `log`
+    (None: nowhere)."""
+    retriever = Retriever(open_collection(config), log=log)
     retriever.warm()
     return retriever
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -68,21 +68,39 @@ class NLU:
         candidate_version: str = "",
         candidate_share: float = 0.0,
         catalog: CatalogMatcher | None = None,
+        follow: Callable[[NLU], None] | None = None,
     ) -> None:
-        self.classifier = classifier
-        self.version = version
+        self._serving = (classifier, version)
+        self.follow = follow
+        """Called before each parse (e.g. `nlu.serving.ServingFollower.poll`): may switch
+        the serving model with `serve`."""
         self.candidate = candidate
         self.candidate_version = candidate_version
         self.candidate_share = candidate_share if candidate is not None else 0.0
         self.sentiment = SentimentAnalyzer()
         self.catalog = catalog
 
+    @property
+    def classifier(self) -> IntentClassifier:
+        """The serving model."""
+        return self._serving[0]
+
+    @property
+    def version(self) -> str:
+        """The serving model's version."""
+        return self._serving[1]
+
+    def serve(self, classifier: IntentClassifier, version: str) -> None:
+        """Serve another model from the next parse on (a parse under way keeps the one it
+        started with)."""
+        self._serving = (classifier, version)
+
     def pick(self, session_id: str | None) -> tuple[IntentClassifier, str]:
         """The classifier (and its version) that serves this session."""
         if self.candidate is not None and session_id is not None:
             if ab_bucket(session_id) < self.candidate_share:
                 return self.candidate, self.candidate_version
-        return self.classifier, self.version
+        return self._serving
 
     def parse(
         self, text: str, *, today: date | None = None, session_id: str | None = None
@@ -94,6 +112,8 @@ class NLU:
         self, texts: Sequence[str], *, today: date | None = None, session_id: str | None = None
     ) -> list[Parse]:
         """Understand many messages, encoding them in one batch."""
+        if self.follow is not None:
+            self.follow(self)
         classifier, version = self.pick(session_id)
         predictions = classifier.predict(list(texts))
         return [

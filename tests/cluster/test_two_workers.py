@@ -262,12 +262,6 @@ def test_the_turn_limit_holds_across_both_workers(stack):
     assert refused.json()["error"]["message"].startswith("too many messages in the last minute")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="incoherent: the help-centre query log is DATA_DIR/kb_queries.sqlite, one per "
-    "worker (app/settings.py `knowledge.query_log`, app/runtime.py QueryLog), so "
-    "`support kb gaps` on one worker's box misses the questions the other answered",
-)
 def test_kb_gaps_sees_the_questions_either_worker_answered(stack):
     question = "how long do refunds take to reach my card?"
     b = worker_named(stack, "b")

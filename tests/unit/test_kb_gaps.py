@@ -41,7 +41,9 @@ def record(session: str, question: str, score: float, outcome: str = "answered",
 
 
 def test_query_log_records_and_reads_back_in_order(tmp_path):
-    log = QueryLog(tmp_path / "kb_queries.sqlite")
+    from tools.store.backend import SqlStore
+
+    log = QueryLog(SqlStore.from_url(f"sqlite:///{tmp_path / 'store.sqlite'}"))
     assert log.records() == []
 
     log.record(session_id="s1", question="a?", best_score=0.5, best_doc="d1", outcome="answered")
@@ -142,7 +144,7 @@ def test_kb_cli_gaps_lists_groups_from_the_store_and_the_log(settings, monkeypat
             entities=[],
             transcript=[{"role": "customer", "content": question}],
         )
-    log = QueryLog(settings.knowledge.query_log)
+    log = QueryLog(store)
     log.record(
         session_id="c",
         question="can I pay with bitcoin",

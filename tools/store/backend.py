@@ -51,6 +51,7 @@ from tools.store.db import (
 )
 from tools.store.desk_records import DeskRecords
 from tools.store.desk_shift import DeskShift
+from tools.store.kb_queries import KbQueryRecords
 from tools.store.models import (
     Approval,
     Customer,
@@ -68,13 +69,21 @@ from tools.store.order_tx import write_address_change, write_cancellation
 from tools.store.protocol import StoreBackend
 from tools.store.records import ConversationRecords
 from tools.store.refund_tx import ORDER_DETAIL, OrderCheck, write_refund
+from tools.store.serving_models import ServingModelRecords
 from tools.store.swap_tx import write_swap
 from tools.store.webhook_records import WebhookRecords
 
 __all__ = ["SqlStore", "StoreBackend"]
 
 
-class SqlStore(ConversationRecords, DeskRecords, DeskShift, WebhookRecords):
+class SqlStore(
+    ConversationRecords,
+    DeskRecords,
+    DeskShift,
+    WebhookRecords,
+    KbQueryRecords,
+    ServingModelRecords,
+):
     """`StoreBackend` on SQLAlchemy: SQLite by default, PostgreSQL with the same code."""
 
     def __init__(self, engine: Engine) -> None:

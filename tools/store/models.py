@@ -410,3 +410,30 @@ class WebhookDeadLetter(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     replayed_at: Mapped[datetime | None]
     replay_status: Mapped[str | None] = mapped_column(String(24))  # delivered | failed
+
+
+class KbQuery(Base):
+    """A question the help centre was asked and how well it retrieved, whichever worker
+    answered it: `support kb gaps` on any machine reads every worker's rows."""
+
+    __tablename__ = "kb_queries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    session_id: Mapped[str] = mapped_column(String(64))
+    question: Mapped[str] = mapped_column(Text)
+    best_score: Mapped[float]
+    """Highest cosine similarity among the retrieved passages."""
+    best_doc: Mapped[str] = mapped_column(String(255))  # '' when nothing was retrieved
+    outcome: Mapped[str] = mapped_column(String(24))  # answered | missing_knowledge | no_answer
+
+
+class ServingModel(Base):
+    """Which version of a model every worker serves (`support nlu promote` sets it); each
+    worker checks it every few seconds and loads that version from its own DATA_DIR."""
+
+    __tablename__ = "serving_models"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)  # 'intent'
+    version: Mapped[str] = mapped_column(String(40))
+    promoted_at: Mapped[datetime] = mapped_column(default=utcnow)

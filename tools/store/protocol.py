@@ -8,7 +8,8 @@ implements (`tools/store/backend.py`, `records.py`, `desk_records.py`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tools.change_views import DefaultAddressView, PaymentChangeView
@@ -313,3 +314,27 @@ class WebhookDeadLetterStore(Protocol):
 
 class StoreBackend(OrderStore, ConversationStore, DeskStore, WebhookDeadLetterStore, Protocol):
     """Everything the service needs from the business backend (SqlStore implements it)."""
+
+
+class KbQueryStore(Protocol):
+    """The help-centre query log, shared by every worker (`tools/store/kb_queries.py`)."""
+
+    def add_kb_query(
+        self,
+        *,
+        session_id: str,
+        question: str,
+        best_score: float,
+        best_doc: str,
+        outcome: str,
+        at: datetime | None = None,
+    ) -> None: ...
+    def add_kb_queries(self, rows: Iterable[dict[str, Any]]) -> int: ...
+    def list_kb_queries(self, since: datetime | None = None) -> list[dict[str, Any]]: ...
+
+
+class ServingModelStore(Protocol):
+    """The model versions every worker serves (`tools/store/serving_models.py`)."""
+
+    def serving_model(self, name: str) -> str | None: ...
+    def set_serving_model(self, name: str, version: str) -> None: ...
