@@ -11,6 +11,7 @@ from app.auth import agent_from_header, customer_from_header
 from app.chat import ChatService
 from app.errors import AuthenticationFailed
 from app.limits import check_turn
+from app.notifications import StoreListener
 from app.schemas import ChatRequest
 from app.settings import Settings
 from graph.context import Services
@@ -87,3 +88,11 @@ def get_desk(request: Request) -> AgentDesk:
 
 AgentDep = Annotated[str, Depends(get_agent)]
 DeskDep = Annotated[AgentDesk, Depends(get_desk)]
+
+
+def get_listener(request: Request) -> StoreListener | None:
+    """This worker's store-notification listener; None on SQLite (streams poll there)."""
+    return getattr(request.app.state, "listener", None)
+
+
+ListenerDep = Annotated[StoreListener | None, Depends(get_listener)]

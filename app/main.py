@@ -14,6 +14,7 @@ from app.body_guard import BodyGuard
 from app.chat import ChatService
 from app.errors import install_error_handlers
 from app.http_metrics import HttpMetrics
+from app.notifications import StoreListener, listen_conninfo
 from app.notify import EscalationNotifier, RetryPolicy
 from app.routes import (
     agent,
@@ -69,8 +70,15 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 app.state.chat, svc, app.state.approvals,
                 sla=(settings.DESK_SLA_WARN_SECONDS, settings.DESK_SLA_BREACH_SECONDS),
             )  # fmt: skip
+            engine = getattr(svc.store, "engine", None)
+            conninfo = listen_conninfo(engine.url) if engine is not None else None
+            app.state.listener = StoreListener(conninfo) if conninfo else None
+            if app.state.listener:
+                app.state.listener.start()  # Postgres: streams wake on NOTIFY
             log.info("ready: composer=%s", svc.composer.name)
             yield
+            if app.state.listener:
+                await app.state.listener.stop()
             await app.state.chat.drain()  # turns left by clients that hung up
             await notifier.drain()
 

@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from sse_starlette.sse import EventSourceResponse
 
-from app.deps import AgentDep, ServicesDep
+from app.deps import AgentDep, ListenerDep, ServicesDep
 from app.openapi import event_stream
 from app.streams import guarded, poll
 
@@ -39,6 +39,7 @@ STREAM = (
 async def desk_events(
     agent: AgentDep,
     services: ServicesDep,
+    listener: ListenerDep,
     after: int | None = Query(
         None, ge=0, le=MAX_EVENT_ID, description="Only events with a larger id (default: now)."
     ),
@@ -54,8 +55,10 @@ async def desk_events(
     if cursor is None:
         cursor = await asyncio.to_thread(store.last_desk_event)
 
+    wake = listener.waiter("d") if listener else None
+
     async def events():
-        async for event in poll(lambda seen: store.desk_events(seen), cursor, max_seconds):
+        async for event in poll(lambda seen: store.desk_events(seen), cursor, max_seconds, wake):
             yield {"event": event["kind"], "id": str(event["id"]), "data": json.dumps(event)}
 
     return EventSourceResponse(guarded(events(), "desk events"), ping=15)

@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from sse_starlette.sse import EventSourceResponse
 
-from app.deps import ChatDep, CustomerDep, ServicesDep
+from app.deps import ChatDep, CustomerDep, ListenerDep, ServicesDep
 from app.openapi import event_stream
 from app.streams import guarded, poll
 
@@ -40,6 +40,7 @@ async def session_events(
     customer_id: CustomerDep,
     chat: ChatDep,
     services: ServicesDep,
+    listener: ListenerDep,
     after: int = Query(0, ge=0, le=MAX_LINE_ID, description="Only lines with a larger id."),
     max_seconds: float = Query(30.0, gt=0, le=300),
     last_event_id: Annotated[
@@ -55,8 +56,10 @@ async def session_events(
     def fetch(seen: int) -> list[dict]:
         return services.store.list_messages(session_id, after_id=seen)
 
+    wake = listener.waiter(f"s:{session_id}") if listener else None
+
     async def events():
-        async for line in poll(fetch, after, max_seconds):
+        async for line in poll(fetch, after, max_seconds, wake):
             if line["role"] == "customer":
                 continue
             kind = "agent_reply" if line["role"] == "agent" else "message"

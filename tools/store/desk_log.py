@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tools.store.models import DeskEvent, Escalation, utcnow
+
+CHANNEL = "support_events"
+"""The Postgres channel every worker listens on: `d` (a desk event) or `s:<session id>`
+(a conversation line); streams re-read the store when one arrives."""
 
 
 def emit(
@@ -30,6 +35,18 @@ def emit(
             at=utcnow(),
         )
     )
+    notify(s, "d")
+
+
+def notify(s: Session, payload: str) -> None:
+    """On Postgres, wake every worker's open streams for `payload` when `s` commits (a
+    rolled-back change wakes nobody); on SQLite nothing: streams there poll."""
+    if s.get_bind().dialect.name != "postgresql":
+        return
+    with s.no_autoflush:
+        s.execute(
+            text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
+        )
 
 
 def event_row(row: DeskEvent) -> dict[str, Any]:

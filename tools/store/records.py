@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tools.errors import BackendUnavailable, ToolError
 from tools.schemas import SessionView, VerificationResult
 from tools.store import limits
-from tools.store.desk_log import emit, mark_agent_reply, mark_customer_line
+from tools.store.desk_log import emit, mark_agent_reply, mark_customer_line, notify
 from tools.store.limits import AbuseLimits, Check
 from tools.store.models import AuditLog, ChatSession, ConversationMessage, utcnow
 from tools.store.turnlog import TurnRecord, write_turn
@@ -159,6 +159,7 @@ class ConversationRecords(SqlRecords):
         )
         with self._guard("add_message"), self._writer.begin() as s:
             s.add(row)
+            notify(s, f"s:{session_id}")
             if escalation_id and role in ("agent", "customer"):
                 if role == "agent":
                     mark_agent_reply(s, escalation_id)
