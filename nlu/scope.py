@@ -23,10 +23,12 @@ a ticket.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
+
+if TYPE_CHECKING:  # sklearn is imported where the gate is fitted (seconds to import)
+    from sklearn.linear_model import LogisticRegression
 
 NEIGHBOURS = 5
 """How many nearest training messages a similarity averages."""
@@ -38,11 +40,30 @@ for messages no intent is sure of)."""
 FEATURES = ("sim_in_scope", "sim_out_of_scope", "p_out_of_scope", "p_best_in_scope")
 
 
+_FLOAT32: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+"""id of a stored (float16) exemplar matrix -> (that matrix, its float32 copy)."""
+
+
+def as_float32(matrix: np.ndarray) -> np.ndarray:
+    """The matrix as float32, converted once per matrix rather than once per message (the
+    stored exemplars are float16; converting thousands of rows took most of a turn's gate)."""
+    if matrix.dtype == np.float32:
+        return matrix
+    hit = _FLOAT32.get(id(matrix))
+    if hit is not None and hit[0] is matrix:  # the same object (held here, so id is unique)
+        return hit[1]
+    if len(_FLOAT32) >= 8:  # a few gates per process at most (A/B tests); never grows
+        _FLOAT32.clear()
+    converted = matrix.astype(np.float32)
+    _FLOAT32[id(matrix)] = (matrix, converted)
+    return converted
+
+
 def knn_similarity(vectors: np.ndarray, exemplars: np.ndarray, k: int = NEIGHBOURS) -> np.ndarray:
     """Mean cosine similarity of each unit vector to its k most similar exemplars."""
     if len(exemplars) == 0 or len(vectors) == 0:
         return np.zeros(len(vectors), dtype=np.float32)
-    sims = vectors.astype(np.float32) @ exemplars.astype(np.float32).T
+    sims = vectors.astype(np.float32) @ as_float32(exemplars).T
     k = min(k, sims.shape[1])
     top = np.partition(sims, sims.shape[1] - k, axis=1)[:, -k:]
     result: np.ndarray = top.mean(axis=1)
@@ -103,6 +124,8 @@ class ScopeGate:
         """A gate fitted on validation messages (their vectors, the head's readings and
         whether each is off-topic) against exemplars the head trained on; with its
         validation rates."""
+        from sklearn.linear_model import LogisticRegression
+
         gate = cls(
             inside.astype(np.float16), outside.astype(np.float16), LogisticRegression(), 0.5, 0.5
         )
