@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from graph.picks import order_pick
+
 # -- yes and no ----------------------------------------------------------------------------
 
 _YES_WORDS = (
@@ -123,8 +125,8 @@ def wants_other_order(message: str) -> bool:
 
 def corrects(message: str) -> bool:
     """A correction of what the bot just offered ("I meant the blue one", "the other
-    order"), as opposed to a plain no."""
-    return bool(_OTHER.search(message) or _MEANT.search(message))
+    order", "never mind, the shipped one"), as opposed to a plain no."""
+    return bool(_OTHER.search(message) or _MEANT.search(message) or order_pick(message))
 
 
 def referenced_order(message: str, remembered: Sequence[str]) -> tuple[str | None, list[str]]:
@@ -133,10 +135,14 @@ def referenced_order(message: str, remembered: Sequence[str]) -> tuple[str | Non
 
     Returns (order, []) when one is meant, (None, candidates) when the customer must say
     which of several, (None, []) when the message refers to no order of the conversation
-    (an indefinite "another order", or nothing remembered).
+    (an indefinite "another order", nothing remembered, or an order described by status,
+    recency or product, which the slot-filling node looks up: graph.picks).
     """
     if not remembered or _INDEFINITE.search(message):
         return None, []
+    pick = order_pick(message)
+    if pick and (pick.status or pick.recency or pick.product):
+        return None, []  # "my most recent order", "the pending one": chosen from the store
     if wants_other_order(message):
         if len(remembered) >= 2:
             return remembered[-2], []
@@ -245,14 +251,30 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+_MISTAKE = re.compile(
+    r"\b(order(ed)?|bought|purchased|placed)\b.{0,30}\b(by mistake|by accident|in error)\b|"
+    r"\b(accidentally|mistakenly) (order(ed)?|bought|purchased|placed)\b|"
+    r"\bdidn'?t mean to (order|buy|purchase)\b|\bordered (it |this |that )?twice\b",
+    re.I,
+)
+
+
+def ordered_by_mistake(message: str) -> bool:
+    """The message says an order was a mistake ("it was ordered by mistake"): a
+    cancellation reason the policies accept, never a faulty product."""
+    return bool(_MISTAKE.search(message))
+
+
 def cue_intent(message: str, probabilities: Mapping[str, float], top: int = 3) -> str | None:
     """The intent a plain action verb names ("return the coffee set from W1"), when the
-    classifier ranks it among its `top` readings: a tie-breaker for unsure turns, never an
-    override of a confident one."""
+    classifier ranks it among its `top` readings, or a cancellation for an order made by
+    mistake: a tie-breaker for unsure turns, never an override of a confident one."""
     ranked = [i for i, _ in sorted(probabilities.items(), key=lambda kv: -kv[1])[:top]]
     for intent, pattern in _CUES:
         if pattern.search(message) and intent in ranked:
             return intent
+    if ordered_by_mistake(message):
+        return "cancel_order"  # "it was ordered by mistake": the cancel branch asks which order
     return None
 
 

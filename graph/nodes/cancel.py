@@ -131,19 +131,24 @@ async def cancel(state: TurnState, runtime: Rt) -> dict[str, Any]:
     ):
         order_id = pending.get("order_id", "")
         return declined(state, runtime, "cancel_order", order_id, "cancel_declined")
-    order, ask = await order_or_ask(state, runtime, customer_id)
+    # "it was ordered by mistake" before saying which order: kept while the bot asks
+    reason = said_reason or (pending.get("reason") if pending.get("slot") == "order_id" else None)
+    extra = {"reason": reason} if reason else None
+    order, ask = await order_or_ask(state, runtime, customer_id, extra)
     if ask is not None:
+        if said_reason and ask.get("reply"):
+            ask["reply"] = f"{say('cancel_reason_noted', reason=said_reason)} {ask['reply']}"
         return ask
     assert order is not None
     policy = runtime.context.services.policy
     if order.status not in policy.cancel_statuses:
         return _offer(state, runtime, order, reason="-")  # refused for its status
-    reason = said_reason
     held = state.get("held") or {}
     if reason is None and state.get("repair") == "correction" and held.get("reason"):
         reason = held["reason"]  # "no, the other order": the reason given still holds
     if reason is None:
-        again = pending.get("slot") == "cancel_reason"
+        asked_for = pending.get("slot") == "cancel_reason"
+        again = asked_for and pending.get("order_id") == order.id
         return {
             "reply": say(
                 "cancel_reason_again" if again else "cancel_ask_reason",

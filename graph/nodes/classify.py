@@ -15,6 +15,7 @@ from graph.dialogue import confirmation
 from graph.nodes.common import Rt, emit, now_iso, say
 from graph.nodes.readings import follow_up, unclear
 from graph.nodes.requests import order_ids, requests_of
+from graph.nodes.slots import answers_which_order
 from graph.nodes.verify import identity_claims
 from graph.nodes.writes import written_before
 from graph.routing import (
@@ -60,6 +61,8 @@ def carry_over(
         return identity_claims(message, entities).any()
     if slot in OPEN_SLOTS:
         return confirmation(message) is None  # which one: any words but a yes or no
+    if slot == "order_id" and answers_which_order(pending, message, policy):
+        return True  # "the pending one", "the latest"; or, cancelling, the reason first
 
     return any(e.get("type") == slot for e in entities)
 

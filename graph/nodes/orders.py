@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.nodes.common import Rt, action, customer_of, record, say, short_date
-from graph.nodes.slots import order_or_ask, sign_in_required
+from graph.nodes.slots import order_or_ask, picked_lead_in, sign_in_required
 from graph.state import TurnState
 from tools.schemas import OrderView, money
 
@@ -44,8 +44,10 @@ async def order_status(state: TurnState, runtime: Rt) -> dict[str, Any]:
     if ask is not None:
         return ask
     assert order is not None
+    lead = picked_lead_in(state, order)  # "Your most recent order is W… (placed …)."
     return {
-        "reply": order_status_reply(order),
+        "reply": f"{lead} {order_status_reply(order)}".strip(),
         "pending": None,
+        "order_id": order.id,  # remembered: "can I cancel that order?" means this one
         "actions": record(runtime, state, action("get_order", "ok", f"{order.id}: {order.status}")),
     }

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from graph import dialogue
+from graph.picks import answers_which
 from graph.routing import PAYMENT_WORDS, WRITE_INTENTS, declines_unsure
 from graph.state import EscalationReason, Memory, Pending
 
@@ -35,6 +36,8 @@ def follow_up(
         return last, None  # "and W5507320?", "then change it on W8540535 instead"
     if _MORE.search(message) and (confidence < threshold or intent == last):
         return last, None  # "and the headphones from that order too"
+    if answers_which(message) and confidence < threshold:
+        return last, None  # "never mind, the shipped one": the same request, that order
     if memory.get("last_route") == "payment_change" and PAYMENT_WORDS.search(message):
         return last, None  # "ok then use my Mastercard" after a refused payment change
     return None
