@@ -11,6 +11,7 @@ correction (relabelled turn, edited or rejected suggestion) is stored as labelle
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from app.approvals import ApprovalDesk
@@ -69,6 +70,8 @@ class AgentDesk:
         self._suggester = ReplySuggester(services)
         self._packages = PackageBuilder(chat, services, approvals, self._suggester)
         self._warn, self._breach = sla
+        # Told (session id, text) of each agent reply: the e-mail channel mails it.
+        self.on_agent_reply: Callable[[str, str], None] | None = None
 
     async def _call(self, fn, *args, **kwargs):
         """A store call in a thread, its NotFound / NotAllowed as 404 / 409."""
@@ -103,8 +106,9 @@ class AgentDesk:
         customers = sorted({r["customer_id"] for r in rows if r["customer_id"]})
         names = await self._call(store.customer_names, customers)
         latest = await self._call(store.latest_customer_lines, [r["id"] for r in rows])
+        channels = await self._call(store.session_channels, [r["session_id"] for r in rows])
         return queue(rows, names, latest, agent=agent, view=view, reason=reason, q=q,
-                     warn=self._warn, breach=self._breach)  # fmt: skip
+                     warn=self._warn, breach=self._breach, channels=channels)  # fmt: skip
 
     # -- the handoff package ------------------------------------------------------
     async def package(self, escalation_id: str) -> dict[str, Any]:
@@ -171,6 +175,8 @@ class AgentDesk:
             store.add_message, row["session_id"], "agent", text,
             escalation_id=escalation_id, author=agent,
         )  # fmt: skip
+        if self.on_agent_reply is not None:  # e.g. mailed into an e-mail conversation
+            self.on_agent_reply(row["session_id"], text)
         if suggestion == "edited":
             suggested = self._suggester.cached(escalation_id)
             if suggested.strip() != text:

@@ -14,6 +14,7 @@ from weakref import WeakValueDictionary
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 
+from app.channels import RecentChannels
 from app.detached import Detached
 from app.errors import (
     STORE_RETRY_SECONDS,
@@ -80,30 +81,37 @@ class ChatService:
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
         # Turns run to the end even when their client hangs up mid-stream.
         self._turns = Detached()
+        # Each open session's channel, for the turn metrics' label.
+        self._channels = RecentChannels()
 
     def validate_message(self, message: str) -> str:
         return clean_message(message, self._max_chars)
 
-    async def open_session(self, session_id: str | None, customer_id: str | None) -> str:
-        """An existing session of this caller, or a new one bound to the caller."""
+    async def open_session(
+        self, session_id: str | None, customer_id: str | None, channel: str = "api"
+    ) -> str:
+        """An existing session of this caller, or a new one bound to the caller and to the
+        `channel` it was started on (an existing session keeps its own)."""
         store = self._services.store
         try:
             if session_id is None:
                 new_id = uuid.uuid4().hex
-                await asyncio.to_thread(store.create_session, new_id, customer_id)
+                await asyncio.to_thread(store.create_session, new_id, customer_id, channel)
+                self._channels.remember(new_id, channel)
                 return new_id
-            found = await asyncio.to_thread(store.get_session, session_id)
+            found = await asyncio.to_thread(store.session_owner, session_id)
         except BackendUnavailable as exc:
             raise StoreUnavailable(
                 "our conversation store is not answering right now; nothing was changed, "
                 "please retry in a minute"
             ) from exc
         # Someone else's session reads exactly like a missing one: nothing leaks.
-        if found is None or found[1] != customer_id:
+        if found is None or found[0] != customer_id:
             raise UnknownSession(
                 f"session {session_id!r} does not exist for these credentials; "
                 "omit session_id to start a new conversation"
             )
+        self._channels.remember(session_id, found[1])
         return session_id
 
     def _config(self, session_id: str) -> RunnableConfig:
@@ -225,7 +233,7 @@ class ChatService:
     ) -> None:
         """Metrics and the turn log of a finished turn; never fails the turn."""
         seconds = time.perf_counter() - began
-        record_turn(final, seconds)
+        record_turn(final, seconds, self._channels.get(session_id))
         if not final.get("escalation"):  # the bot answered; an open ticket still shows it
             try:
                 await asyncio.to_thread(self._services.store.note_customer_line, session_id,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header
+from starlette.requests import HTTPConnection
 
 from app.agent_desk import AgentDesk
 from app.auth import agent_from_header, customer_from_header
@@ -17,15 +18,15 @@ from app.settings import Settings
 from graph.context import Services
 
 
-def get_settings(request: Request) -> Settings:
+def get_settings(request: HTTPConnection) -> Settings:
     return request.app.state.settings
 
 
-def get_services(request: Request) -> Services:
+def get_services(request: HTTPConnection) -> Services:
     return request.app.state.services
 
 
-def get_chat(request: Request) -> ChatService:
+def get_chat(request: HTTPConnection) -> ChatService:
     return request.app.state.chat
 
 
@@ -49,7 +50,7 @@ def get_customer_id(
 CustomerDep = Annotated[str | None, Depends(get_customer_id)]
 
 
-def get_client(request: Request) -> str | None:
+def get_client(request: HTTPConnection) -> str | None:
     """The caller's network address (the proxy's, behind one), keyed by the abuse limits."""
     return request.client.host if request.client else None
 
@@ -82,7 +83,7 @@ def get_agent(settings: SettingsDep, authorization: Annotated[str | None, Header
     return agent_from_header(authorization, settings.jwt_secret())
 
 
-def get_desk(request: Request) -> AgentDesk:
+def get_desk(request: HTTPConnection) -> AgentDesk:
     return request.app.state.desk
 
 
@@ -90,7 +91,7 @@ AgentDep = Annotated[str, Depends(get_agent)]
 DeskDep = Annotated[AgentDesk, Depends(get_desk)]
 
 
-def get_listener(request: Request) -> StoreListener | None:
+def get_listener(request: HTTPConnection) -> StoreListener | None:
     """This worker's store-notification listener; None on SQLite (streams poll there)."""
     return getattr(request.app.state, "listener", None)
 

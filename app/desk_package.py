@@ -149,6 +149,7 @@ class PackageBuilder:
             row["id"], lines, order_ids=[o["id"] for o in orders], customer_id=row["customer_id"]
         )
         notes = await asyncio.to_thread(store.list_notes, row["id"])
+        owner = await asyncio.to_thread(store.session_owner, row["session_id"])
         return {
             "escalation": {k: row.get(k) for k in TICKET_FIELDS},
             "transcript": [
@@ -165,6 +166,7 @@ class PackageBuilder:
             "predicted_intent": history[-1]["intent"] if history else row.get("intent"),
             "customer": await self._customer(row),
             "notes": notes,
+            "channel": owner[1] if owner else "api",
         }
 
     async def _orders(

@@ -65,11 +65,13 @@ def queue(
     warn: int,
     breach: int,
     now: datetime | None = None,
+    channels: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Queue rows from the store's escalation rows: filtered by `view` (mine: held by
     `agent`; unassigned: held by nobody), `reason` and the search `q`; the customers who
     have waited longest first, then the rest newest first. `latest` holds a newer customer
-    line per escalation than its snapshot (said to the bot or to an agent since)."""
+    line per escalation than its snapshot (said to the bot or to an agent since); `channels`
+    where each session's customer writes (api when unknown)."""
     now = now or datetime.now(UTC)
     out = []
     for row in rows:
@@ -96,6 +98,7 @@ def queue(
                 "wait_seconds": wait,
                 "sla": sla(wait, warn, breach),
                 "order_ids": ids,
+                "channel": (channels or {}).get(row["session_id"], "api"),
             }
         )  # fmt: skip
     waiting = sorted((r for r in out if r["wait_seconds"] is not None),

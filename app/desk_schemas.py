@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 Status = Literal["open", "claimed", "handed_back", "resolved"]
 Sla = Literal["ok", "warn", "breach"]
+Channel = Literal["api", "widget", "email"]
 
 
 class Ticket(BaseModel):
@@ -52,6 +53,7 @@ class QueueRow(BaseModel):
         "DESK_SLA_BREACH_SECONDS; null when nobody is waiting."
     )
     order_ids: list[str] = Field(description="Order numbers the conversation mentions.")
+    channel: Channel = Field("api", description="Where the customer writes: api, widget, email.")
 
 
 class Line(BaseModel):
@@ -153,6 +155,11 @@ class Package(BaseModel):
     )
     customer: CustomerCard | None
     notes: list[Note]
+    channel: Channel = Field(
+        "api",
+        description="Where the customer writes (api, widget, email): an e-mail "
+        "conversation's agent replies are mailed to the customer.",
+    )
 
 
 class Message(BaseModel):

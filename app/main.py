@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.agent_desk import AgentDesk
 from app.approvals import ApprovalDesk
 from app.body_guard import BodyGuard
 from app.chat import ChatService
+from app.email.server import start_email
 from app.errors import install_error_handlers
 from app.http_metrics import HttpMetrics
 from app.notifications import StoreListener, listen_conninfo
@@ -20,6 +24,7 @@ from app.routes import (
     agent,
     billing,
     chat,
+    chat_ws,
     console,
     desk_actions,
     desk_events,
@@ -28,6 +33,7 @@ from app.routes import (
     ops,
     session_events,
     sessions,
+    widget,
 )
 from app.settings import Settings
 from graph.context import Services
@@ -35,8 +41,35 @@ from graph.context import Services
 log = logging.getLogger("support.app")
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
-    """Build the API. Tests pass their own settings (and may pass pre-built services)."""
+class WorkerHeader:
+    """Names the process that answered in an `X-Worker` header (its pid): which of
+    `support serve --workers N` took a request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.pid = str(os.getpid()).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def named(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-worker", self.pid)]
+            await send(message)
+
+        await self.app(scope, receive, named)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    worker_header: bool = False,
+) -> FastAPI:
+    """Build the API. Tests pass their own settings (and may pass pre-built services);
+    `worker_header` adds `X-Worker: <pid>` to every answer (one of several workers)."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -75,8 +108,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             app.state.listener = StoreListener(conninfo) if conninfo else None
             if app.state.listener:
                 app.state.listener.start()  # Postgres: streams wake on NOTIFY
+            app.state.email = await start_email(settings, app.state.chat, svc.store,
+                                                app.state.desk)  # fmt: skip
             log.info("ready: composer=%s", svc.composer.name)
             yield
+            if app.state.email:
+                await app.state.email.stop()
             if app.state.listener:
                 await app.state.listener.stop()
             await app.state.chat.drain()  # turns left by clients that hung up
@@ -93,8 +130,20 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     install_error_handlers(app)
     app.add_middleware(BodyGuard)  # 422 for JSON text no store can hold
     app.add_middleware(HttpMetrics)  # outermost: counts every answer, BodyGuard's 422s too
+    if worker_header:
+        app.add_middleware(WorkerHeader)
+    if settings.widget_origins:  # a shop's pages on another address: the widget's fetches
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.widget_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+            expose_headers=["Retry-After"],
+            max_age=600,
+        )
     app.include_router(health.router)
     app.include_router(chat.router)
+    app.include_router(chat_ws.router)
     app.include_router(sessions.router)
     app.include_router(billing.router)
     app.include_router(ops.router)
@@ -104,4 +153,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(feedback.router)
     app.include_router(session_events.router)
     app.include_router(console.router)
+    app.include_router(widget.router)
     return app

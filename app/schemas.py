@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -17,6 +17,11 @@ class ChatRequest(BaseModel):
         "(control characters read as spaces), at most MAX_MESSAGE_CHARS long (413 past it).",
         # Documented only: the service checks these itself, with messages a client can act on.
         json_schema_extra={"minLength": 1, "pattern": r"[^\s\x00-\x1f\x7f-\x9f]"},
+    )
+    channel: Literal["api", "widget"] | None = Field(
+        None,
+        description="Where the customer writes, kept on a new conversation for KPIs by "
+        "channel: api (default) or widget. An existing conversation keeps its own.",
     )
 
 

@@ -6,7 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from knowledge.config import KnowledgeConfig
@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     PUBLIC_BASE_URL: str = Field(
         "", description="Base URL of this service, for console links in escalation notices."
     )
+    WIDGET_ORIGINS: str = Field(
+        "",
+        description="Origins (comma-separated, e.g. https://shop.example) whose pages may call "
+        "the chat API from the browser: the chat widget on a shop served from another "
+        "address; empty allows none.",
+    )
     MAX_MESSAGE_CHARS: int = Field(2000, description="Longest customer message accepted.")
     POLICY_FILE: str = Field(
         "",
@@ -202,12 +208,57 @@ class Settings(BaseSettings):
         description="Agent desk: waiting this long breaches the response target; the row turns "
         "red.",
     )
+    EMAIL_SMTP_LISTEN: str = Field(
+        "",
+        description="host:port the support mailbox's SMTP server listens on (e.g. "
+        "127.0.0.1:2525); empty: no e-mail channel.",
+    )
+    EMAIL_FROM_ADDRESS: str = Field(
+        "", description="Address replies are sent from, e.g. support@shop.example."
+    )
+    EMAIL_SMTP_RELAY: str = Field(
+        "", description="host:port of the SMTP server replies are sent through."
+    )
+    EMAIL_SMTP_USER: str = Field(
+        "", description="User name for EMAIL_SMTP_RELAY, if it asks for one."
+    )
+    EMAIL_SMTP_PASSWORD: str = Field("", description="Password for EMAIL_SMTP_USER.")
+    EMAIL_SMTP_STARTTLS: bool = Field(
+        False, description="Upgrade the connection to EMAIL_SMTP_RELAY with STARTTLS."
+    )
+    EMAIL_TRUST_SENDER: bool = Field(
+        False,
+        description="true only when the mail server in front of EMAIL_SMTP_LISTEN checks "
+        "senders (SPF/DKIM/DMARC) and is the only one that can reach it: the From address then "
+        "names the customer; false: senders verify like anonymous chat.",
+    )
+    EMAIL_MAX_BYTES: int = Field(
+        262144,
+        ge=1024,
+        description="Largest inbound e-mail accepted; a larger one is refused (552).",
+    )
     FAULT_PAUSE_AFTER_WRITE_SECONDS: float = Field(
         0.0,
         ge=0.0,
         description="Test hook for crash tests: seconds a confirmed write waits after its "
         "commit, before the reply is recorded; keep 0.",
     )
+
+    @field_validator("WIDGET_ORIGINS")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in (o.strip() for o in value.split(",") if o.strip()):
+            scheme, _, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not rest or "/" in rest:
+                raise ValueError(
+                    f"{origin!r} is not an origin: write scheme://host[:port], e.g. "
+                    "https://shop.example, without a path"
+                )
+        return value
+
+    @property
+    def widget_origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.WIDGET_ORIGINS.split(",") if o.strip()]
 
     # -- derived locations -------------------------------------------------
     @property
@@ -269,6 +320,11 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    @property
+    def email_configured(self) -> bool:
+        """Whether replies can be mailed (the relay and the sender address are set)."""
+        return bool(self.EMAIL_SMTP_RELAY and self.EMAIL_FROM_ADDRESS)
 
     def ensure_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

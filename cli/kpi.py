@@ -89,6 +89,25 @@ def kpi_rows(k: dict[str, Any]) -> list[tuple[str, str, str]]:
     ]  # fmt: skip
 
 
+def channel_rows(k: dict[str, Any]) -> list[tuple[str, ...]]:
+    """(channel, conversations, escalation rate, FCR, CSAT, AHT) for each channel."""
+    rows: list[tuple[str, ...]] = [("channel", "conversations", "escalation rate", "FCR",
+                                    "CSAT", "AHT")]  # fmt: skip
+    for name, c in (k.get("by_channel") or {}).items():
+        csat = f"{c['csat_mean']:.2f} ({c['ratings']})" if c["csat_mean"] is not None else "n/a"
+        rows.append((name, str(c["conversations"]), _share(c["escalation_rate"]),
+                     _share(c["first_contact_resolution"]), csat,
+                     _duration(c["aht_seconds"])))  # fmt: skip
+    return rows
+
+
+def render_columns(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(f"{v:<{w}}" for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 def render_table(rows: list[tuple[str, str, str]]) -> str:
     header = ("metric", "value", "what it means")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in (0, 1)]
@@ -125,3 +144,5 @@ def kpi(
         print_json(result)
         return
     typer.echo(render_table(kpi_rows(result)))
+    if result.get("by_channel"):
+        typer.echo("\nby channel\n" + render_columns(channel_rows(result)))

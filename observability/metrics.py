@@ -18,12 +18,18 @@ SENTIMENT_BUCKETS = (-0.75, -0.5, -0.25, -0.05, 0.05, 0.25, 0.5, 0.75, 1.0)
 
 TURNS = Counter(
     "support_turns_total",
-    "Customer turns answered, by route, intent and the model version that classified them.",
-    ["route", "intent", "model_version", "escalated"],
+    "Customer turns answered, by route, intent, the model version that classified them and "
+    "the channel the customer wrote on (api, widget, email).",
+    ["route", "intent", "model_version", "escalated", "channel"],
 )
 TURN_SECONDS = Histogram(
-    "support_turn_seconds", "End-to-end time of one turn.", buckets=LATENCY_BUCKETS
+    "support_turn_seconds",
+    "End-to-end time of one turn, by channel (api, widget, email).",
+    ["channel"],
+    buckets=LATENCY_BUCKETS,
 )
+TURN_CHANNELS = ("api", "widget", "email")
+"""The channel label's values; anything else is counted as 'api'."""
 NODE_SECONDS = Histogram(
     "support_node_seconds", "Time spent in each graph node.", ["node"], buckets=LATENCY_BUCKETS
 )
@@ -85,17 +91,19 @@ WEBHOOK_NOTICES = Counter(
 )
 
 
-def record_turn(state: Mapping[str, Any], seconds: float) -> None:
-    """Count one finished turn from the graph's final state."""
+def record_turn(state: Mapping[str, Any], seconds: float, channel: str = "api") -> None:
+    """Count one finished turn from the graph's final state, on its conversation's channel."""
     intent = str(state.get("intent") or "none")
     escalation = state.get("escalation") or None
+    channel = channel if channel in TURN_CHANNELS else "api"
     TURNS.labels(
         route=str(state.get("route") or "none"),
         intent=intent,
         model_version=str(state.get("model_version") or "none"),
         escalated=str(bool(escalation)).lower(),
+        channel=channel,
     ).inc()
-    TURN_SECONDS.observe(seconds)
+    TURN_SECONDS.labels(channel=channel).observe(seconds)
     if state.get("confidence") is not None:
         INTENT_CONFIDENCE.labels(intent=intent).observe(float(state["confidence"]))
     sentiment = state.get("sentiment") or {}

@@ -32,7 +32,7 @@ async def chat(
 ) -> dict:
     """Send a message and get the bot's reply, citations, actions and escalation."""
     message = service.validate_message(body.message)
-    session_id = await service.open_session(body.session_id, customer_id)
+    session_id = await service.open_session(body.session_id, customer_id, body.channel or "api")
     return await service.run_turn(session_id, customer_id, message, client)
 
 
@@ -51,7 +51,7 @@ async def chat_stream(
     """Same turn as /v1/chat as `text/event-stream`: meta, delta, citation, action,
     escalation, then done (or error)."""
     message = service.validate_message(body.message)
-    session_id = await service.open_session(body.session_id, customer_id)
+    session_id = await service.open_session(body.session_id, customer_id, body.channel or "api")
 
     async def events():
         try:

@@ -57,7 +57,7 @@ def test_record_turn_counts_what_a_dashboard_shows():
     before = value("support_escalations_total", reason="explicit_request")
     turns = value(
         "support_turns_total", route="escalate", intent="contact_human_agent",
-        model_version="1.0.0", escalated="true",
+        model_version="1.0.0", escalated="true", channel="api",
     )  # fmt: skip
     record_turn(
         {"route": "escalate", "intent": "contact_human_agent", "model_version": "1.0.0",
@@ -75,6 +75,7 @@ def test_record_turn_counts_what_a_dashboard_shows():
             intent="contact_human_agent",
             model_version="1.0.0",
             escalated="true",
+            channel="api",
         )  # fmt: skip
         == turns + 1
     )

@@ -51,6 +51,7 @@ from tools.store.db import (
 )
 from tools.store.desk_records import DeskRecords
 from tools.store.desk_shift import DeskShift
+from tools.store.email_threads import EmailThreadRecords
 from tools.store.kb_queries import KbQueryRecords
 from tools.store.models import (
     Approval,
@@ -83,6 +84,7 @@ class SqlStore(
     WebhookRecords,
     KbQueryRecords,
     ServingModelRecords,
+    EmailThreadRecords,
 ):
     """`StoreBackend` on SQLAlchemy: SQLite by default, PostgreSQL with the same code."""
 

@@ -16,13 +16,16 @@ messages and CSAT ratings).
   resolved conversations (not escalated, or escalated and resolved by an agent; the
   customer's messages to the agent count too).
 - CSAT: mean rating (1-5) and the share of 4s and 5s, from end-of-conversation feedback.
+- by channel: the same figures for the conversations of each channel (api, widget, email)
+  the conversation started on; a customer coming back on another channel still counts
+  against first-contact resolution.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,10 +34,16 @@ from sqlalchemy import func, inspect, or_, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from tools.store.models import ConversationMessage, Escalation
+from tools.store.models import CHANNELS, ChatSession, ConversationMessage, Escalation
 from tools.store.turnlog import TurnRecord, turns_since
 
 FCR_WINDOW = timedelta(hours=24)
+CHANNEL_FIGURES = (
+    "conversations", "turns", "escalation_rate", "containment_rate",
+    "first_contact_resolution", "aht_seconds", "handled_escalations",
+    "first_response_seconds", "csat_mean", "ratings",
+)  # fmt: skip
+"""What `Kpis.by_channel` gives for each channel."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,7 @@ class Kpis:
     csat_satisfied_share: float | None
     ratings: int
     escalations_by_reason: dict[str, int] = field(default_factory=dict)
+    by_channel: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,16 +98,60 @@ def period(since: datetime | None) -> str:
     return f"since {since:%Y-%m-%d %H:%M} UTC" if since else "all time"
 
 
+def _starts(turns: Iterable[TurnRecord]) -> dict[str, list[datetime]]:
+    """When each customer's conversations began (their first turn)."""
+    first: dict[str, TurnRecord] = {}
+    for turn in turns:
+        if turn.session_id not in first or turn.at < first[turn.session_id].at:
+            first[turn.session_id] = turn
+    starts: dict[str, list[datetime]] = defaultdict(list)
+    for turn in first.values():
+        if turn.customer_id:
+            starts[turn.customer_id].append(turn.at)
+    return starts
+
+
+def kpis_by_channel(
+    turns: Sequence[TurnRecord],
+    escalations: Sequence[EscalationRow],
+    ratings: Sequence[tuple[str, int]],
+    channel_of: dict[str, str],
+    since: datetime | None = None,
+    customer_messages: dict[str, int] | None = None,
+) -> Kpis:
+    """`compute_kpis` of everything, with `by_channel` filled from each session's channel
+    (`channel_of`; 'api' for a session it does not name). `ratings`: (session, rating)."""
+
+    def channel(session_id: str) -> str:
+        return channel_of.get(session_id, "api")
+
+    split: dict[str, dict[str, Any]] = {}
+    for name in CHANNELS:
+        part = compute_kpis(
+            [t for t in turns if channel(t.session_id) == name],
+            [e for e in escalations if channel(e.session_id) == name],
+            [r for s, r in ratings if channel(s) == name],
+            since,
+            customer_messages,
+            came_back_from=turns,
+        ).to_dict()
+        split[name] = {key: part[key] for key in CHANNEL_FIGURES}
+    whole = compute_kpis(turns, escalations, [r for _, r in ratings], since, customer_messages)
+    return Kpis(**{**whole.to_dict(), "by_channel": split})
+
+
 def compute_kpis(
     turns: Sequence[TurnRecord],
     escalations: Sequence[EscalationRow],
     ratings: Sequence[int],
     since: datetime | None = None,
     customer_messages: dict[str, int] | None = None,
+    came_back_from: Sequence[TurnRecord] | None = None,
 ) -> Kpis:
     """KPIs of the given turns. `escalations` are those created (or, for handle times,
     resolved) in the window; `customer_messages` counts per session what customers told an
-    agent."""
+    agent; `came_back_from` (default: `turns`) are the turns whose conversations count as a
+    customer coming back."""
     by_session: dict[str, list[TurnRecord]] = defaultdict(list)
     first_reason: dict[str, str] = {}
     for esc in escalations:
@@ -106,11 +160,9 @@ def compute_kpis(
         by_session[turn.session_id].append(turn)
         if turn.escalation_reason:
             first_reason.setdefault(turn.session_id, turn.escalation_reason)
-    starts: dict[str, list[datetime]] = defaultdict(list)
     for rows in by_session.values():
         rows.sort(key=lambda r: r.at)
-        if rows[0].customer_id:
-            starts[rows[0].customer_id].append(rows[0].at)
+    starts = _starts(turns if came_back_from is None else came_back_from)
     escalated = {s for s in by_session if s in first_reason}
     resolved_by_agent = {e.session_id for e in escalations if e.status == "resolved"}
     contained_resolved, effort = 0, []
@@ -203,25 +255,45 @@ def _customer_messages(engine: Engine, since: datetime | None) -> dict[str, int]
         return {session: int(n) for session, n in s.execute(query)}
 
 
-def _ratings(engine: Engine, since: datetime | None) -> list[int]:
-    """CSAT ratings from the feedback table, if this store has one."""
+def _ratings(engine: Engine, since: datetime | None) -> list[tuple[str, int]]:
+    """CSAT ratings (session, rating) from the feedback table, if this store has one."""
     if "feedback" not in set(inspect(engine).get_table_names()):
         return []
-    query = "SELECT rating FROM feedback"
+    query = "SELECT session_id, rating FROM feedback"
     params: dict[str, Any] = {}
     if since is not None:
         query += " WHERE created_at >= :since"
         params["since"] = _since_param(engine, since)
     with engine.connect() as conn:
-        return [int(r) for (r,) in conn.execute(text(query), params)]
+        return [(str(session), int(r)) for session, r in conn.execute(text(query), params)]
+
+
+def _channels(engine: Engine, sessions: set[str]) -> dict[str, str]:
+    """The channel of each of `sessions` that has a session row."""
+    found: dict[str, str] = {}
+    ids = sorted(sessions)
+    with Session(engine) as s:
+        for i in range(0, len(ids), 500):
+            query = select(ChatSession.id, ChatSession.channel).where(
+                ChatSession.id.in_(ids[i : i + 500])
+            )
+            found.update({sid: channel or "api" for sid, channel in s.execute(query)})
+    return found
 
 
 def store_kpis(engine: Engine, since: datetime | None = None) -> Kpis:
-    """KPIs of the conversations stored in the store at `engine` since a moment."""
-    return compute_kpis(
-        turns_since(engine, since),
-        _escalations(engine, since),
-        _ratings(engine, since),
+    """KPIs of the conversations stored in the store at `engine` since a moment, overall
+    and by channel."""
+    turns = turns_since(engine, since)
+    escalations = _escalations(engine, since)
+    ratings = _ratings(engine, since)
+    sessions = {t.session_id for t in turns} | {e.session_id for e in escalations}
+    sessions |= {session for session, _ in ratings}
+    return kpis_by_channel(
+        turns,
+        escalations,
+        ratings,
+        _channels(engine, sessions),
         since,
         _customer_messages(engine, since),
     )

@@ -31,6 +31,8 @@ EXCHANGE_KINDS = ("exchange", "modify")
 EXCHANGE_STATUSES = ("requested", "done")
 APPROVAL_STATUSES = ("pending", "approved", "declined")
 DISPUTE_STATUSES = ("open", "resolved", "rejected")
+CHANNELS = ("api", "widget", "email")
+"""Where a conversation happens: the JSON API, the web chat widget, or e-mail."""
 
 CUSTOMER_ID = 64
 """Longest customer id: 'C0001' in the demo, 'noah_brown_6181' in τ-bench."""
@@ -281,6 +283,8 @@ class ChatSession(Base):
     verify_locked: Mapped[bool] = mapped_column(default=False, server_default=false())
     # When that proof stops counting (None: never); the caller is then asked again.
     verified_until: Mapped[datetime | None]
+    # Where the customer wrote: api, widget or email (set when the session starts).
+    channel: Mapped[str] = mapped_column(String(16), default="api", server_default="api")
 
 
 class Escalation(Base):

@@ -63,14 +63,32 @@ class ConversationRecords(SqlRecords):
     """Sessions, identity checks, abuse limits, out-of-bot messages and the turn log."""
 
     # -- sessions and identity -------------------------------------------------
-    def create_session(self, session_id: str, customer_id: str | None) -> None:
+    def create_session(
+        self, session_id: str, customer_id: str | None, channel: str = "api"
+    ) -> None:
+        """A new conversation of `customer_id` (None: anonymous) on `channel`."""
         with self._guard("create_session"), self._writer.begin() as s:
-            s.add(ChatSession(id=session_id, customer_id=customer_id))
+            s.add(ChatSession(id=session_id, customer_id=customer_id, channel=channel))
 
     def get_session(self, session_id: str) -> tuple[str, str | None] | None:
         with self._guard("get_session"), self._reader() as s:
             row = s.get(ChatSession, session_id)
             return (row.id, row.customer_id) if row else None
+
+    def session_owner(self, session_id: str) -> tuple[str | None, str] | None:
+        """(customer id, channel) of a session, or None when there is no such session."""
+        with self._guard("session_owner"), self._reader() as s:
+            row = s.get(ChatSession, session_id)
+            return (row.customer_id, row.channel or "api") if row else None
+
+    def session_channels(self, session_ids: Sequence[str]) -> dict[str, str]:
+        """The channel (api, widget, email) of each of `session_ids` that exists."""
+        ids = sorted(set(session_ids))
+        if not ids:
+            return {}
+        query = select(ChatSession.id, ChatSession.channel).where(ChatSession.id.in_(ids))
+        with self._guard("session_channels"), self._reader() as s:
+            return {sid: channel or "api" for sid, channel in s.execute(query)}
 
     def session_identity(self, session_id: str) -> SessionView | None:
         """The session's owner, whom an anonymous caller verified as, and failed checks."""

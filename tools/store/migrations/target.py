@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import DefaultClause, MetaData
 from sqlalchemy.sql.elements import False_, True_
 
-from tools.store import limits, turnlog  # noqa: F401  (register their tables on Base)
+from tools.store import email_threads, limits, turnlog  # noqa: F401  (register their tables)
 from tools.store.models import Base, UTCDateTime
 
 if TYPE_CHECKING:
