@@ -1,7 +1,7 @@
 """How far a customer turn is from its floor, by path, with a per-node breakdown.
 
 Usage: python -m bench.turn [--repeat 30] [--paths order_status,help_centre]
-                            [--from data] [--profile turns.txt]
+                            [--from data]
 
 Prepares a DATA_DIR like `support setup` (as `bench.per_turn` does), serves the API
 in-process (FastAPI TestClient, SQLite store and conversation memory, abuse limits off)
@@ -18,7 +18,8 @@ and, in the same run:
   outside the nodes (HTTP, session, checkpoints, transcript, serialisation).
 
 `--from DIR` copies a DATA_DIR `support setup` made (e.g. `data`) instead of preparing one
-(a minute or more); `--profile FILE` writes a pyinstrument profile of the measured turns.
+(a minute or more). To see where a turn's time goes, sample every thread with py-spy:
+`py-spy record -f raw -o turn.raw -- python -m bench.turn --from data` (docs/performance.md).
 
 Prints ratios first. Numbers are from the machine it runs on; say which when you quote them.
 """
@@ -26,7 +27,6 @@ Prints ratios first. Numbers are from the machine it runs on; say which when you
 from __future__ import annotations
 
 import argparse
-import contextlib
 import shutil
 import statistics
 import tempfile
@@ -34,7 +34,6 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
@@ -117,7 +116,7 @@ def customers(services: Services) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def measure(
-    settings: Settings, services: Services, names: list[str], repeat: int, profiler: Any = None
+    settings: Settings, services: Services, names: list[str], repeat: int
 ) -> tuple[list[float], dict[str, list[float]], dict[str, dict[str, float]]]:
     """Floor milliseconds (interleaved with the turns, so both see the same machine);
     path -> measured turn milliseconds; path -> node -> mean milliseconds per turn."""
@@ -150,10 +149,9 @@ def measure(
                 # a message seen before is encoded once per process: measure it cold
                 get_encoder("").forget([path.turn])
                 before = node_seconds()
-                with profiler or contextlib.nullcontext():
-                    began = time.perf_counter()
-                    post(path.turn, session_id, customer)
-                    walls[path.name].append((time.perf_counter() - began) * 1000)
+                began = time.perf_counter()
+                post(path.turn, session_id, customer)
+                walls[path.name].append((time.perf_counter() - began) * 1000)
                 for node, total in node_seconds().items():
                     delta = total - before.get(node, 0.0)
                     if delta > 0:
@@ -199,7 +197,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=30, help="conversations per path")
     parser.add_argument("--paths", default="", help="comma-separated path names (default all)")
     parser.add_argument("--from", dest="source", type=Path, help="copy this set-up DATA_DIR")
-    parser.add_argument("--profile", type=Path, help="write a pyinstrument profile here")
     args = parser.parse_args(argv)
     every = [p.name for p in paths({"delivered": "", "pending": ""})]
     names = [n for n in args.paths.split(",") if n] or every
@@ -210,16 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             settings, services = prepare(Path(tmp))
         print(f"prepared in {time.perf_counter() - started:.0f} s; {args.repeat} turns per path")
-        profiler = None
-        if args.profile:
-            from pyinstrument import Profiler
-
-            profiler = Profiler(interval=0.0005, async_mode="disabled")
-        floor_ms, walls, spent = measure(settings, services, names, args.repeat, profiler)
+        floor_ms, walls, spent = measure(settings, services, names, args.repeat)
     print(report(floor_ms, walls, spent))
-    if profiler is not None:
-        args.profile.write_text(profiler.output_text(unicode=False, show_all=False))
-        print(f"profile: {args.profile}")
     return 0
 
 

@@ -81,12 +81,13 @@ class Encoder:
         if not texts:
             return unit_vectors(self._model, texts, batch_size)
         found = self.cache.found(texts)
-        missing = [t for t, v in found.items() if v is None]
+        held = {t: v for t, v in found.items() if v is not None}
+        missing = [t for t in found if t not in held]
         if missing:
             fresh = unit_vectors(self._model, missing, batch_size)
             self.cache.keep(missing, fresh)
-            found.update(zip(missing, fresh, strict=True))
-        return np.stack([found[t] for t in texts])
+            held.update(zip(missing, fresh, strict=True))
+        return np.stack([held[t] for t in texts])
 
     def forget(self, texts: list[str]) -> None:
         """Drop texts from the cache (a benchmark measuring a cold message does this)."""
