@@ -46,6 +46,13 @@ _YES_START = re.compile(
 )
 _A_YES = re.compile(rf"\b(?:{_YES_WORDS})\b", re.I)
 _NO_START = re.compile(rf"^\s*{_OPENER}(?:(?:{_NO_WORDS})\b[\s,.!]*)+", re.I)
+_GO_ON = re.compile(
+    r"^(?:just|simply|please|go ahead and|just go ahead and)\s+"
+    r"(?:cancel|refund|return|do|proceed|go ahead)(?:\s+(?:it|that|this|them|the order))?"
+    r"(?:\s+(?:then|please|anyway))?\W*$",
+    re.I,
+)
+"""After a no, the offer itself: "no forget it, just cancel" drops the side request."""
 
 
 def confirmation(message: str) -> bool | None:
@@ -63,6 +70,8 @@ def confirmation(message: str) -> bool | None:
         if not found or (answer and not _A_YES.search(found[0])):
             continue  # "cool!" alone is not a yes; "ok cool, yes please" is
         rest = text[found.end() :]
+        if answer is False and _GO_ON.match(rest.strip()):
+            return True  # "no forget it, just cancel": no to the aside, yes to the offer
         if _FILLER.match(rest) or re.search(r"\d", rest):
             if _FILLER.match(rest):
                 return answer

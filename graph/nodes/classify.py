@@ -13,7 +13,7 @@ from typing import Any
 from graph import dialogue
 from graph.dialogue import confirmation
 from graph.nodes.common import Rt, emit, now_iso, say
-from graph.nodes.readings import follow_up, unclear
+from graph.nodes.readings import asks_something, follow_up, unclear
 from graph.nodes.requests import order_ids, requests_of
 from graph.nodes.slots import answers_which_order
 from graph.nodes.verify import identity_claims
@@ -113,6 +113,14 @@ async def classify(state: TurnState, runtime: Rt) -> dict[str, Any]:
         other = [o for o in said_orders if o != pending.get("order_id")]
         # "what's the status of my other order W2?" is a side question, not a correction
         asks_else = confidence >= threshold and intent != pending.get("intent")
+        # a cancellation has nothing to correct but its order: "can I get it sent to my
+        # office instead?" is a question beside the offer, not a correction of it
+        asks_else = asks_else or (
+            pending.get("intent") == "cancel_order"
+            and not other
+            and asks_something(message)
+            and not dialogue.wants_other_order(message)
+        )
         if (dialogue.corrects(message) or other) and not asks_else:
             intent, confidence, carried, repair = pending["intent"], 1.0, True, "correction"
             held = pending  # restated if the corrected request can't be offered
@@ -135,6 +143,14 @@ async def classify(state: TurnState, runtime: Rt) -> dict[str, Any]:
             intent, confidence, carried, repair = pending["intent"], 1.0, True, "correction"
             held, order_id, pending = pending, remembered[-1], None
         elif pending.get("slot") in (*OPEN_SLOTS, "cancel_reason") and other_request:
+            held, pending, repair = pending, None, "side_question"
+        elif (
+            pending.get("slot") == "cancel_reason"
+            and asks_something(message)
+            and intent != pending.get("intent")
+            and svc.policy.cancel_reason_in(message) is None
+        ):
+            # "wait, how long do refunds take?" asked for a reason: answered, then asked again
             held, pending, repair = pending, None, "side_question"
         elif carry_over(pending, message, entities, svc.policy):
             intent, confidence, carried = pending["intent"], 1.0, True

@@ -11,6 +11,19 @@ from graph.picks import answers_which
 from graph.routing import PAYMENT_WORDS, WRITE_INTENTS, declines_unsure
 from graph.state import EscalationReason, Memory, Pending
 
+_ASKS = re.compile(
+    r"\?\s*$|^\W*(?:(?:wait|hold on|oh|ok|okay|also|but|um+|hm+|sorry|quick question)\W+)*"
+    r"(how|what|when|where|why|who|which|can|could|do|does|did|is|are|will|would|should)\b",
+    re.I,
+)
+"""A message that asks something ("wait, how long do refunds take?")."""
+
+
+def asks_something(message: str) -> bool:
+    """Whether the message is a question rather than an answer."""
+    return bool(_ASKS.search(message.strip()))
+
+
 _MORE = re.compile(r"^\W*(and|also|plus|what about|how about)\b|\b(too|as well)\W*$", re.I)
 """A message that adds to the customer's last request."""
 

@@ -36,6 +36,18 @@ def test_confirmation_is_neither_for_questions_and_new_requests(text):
     assert dialogue.confirmation(text) is None
 
 
+@pytest.mark.parametrize(
+    "text", ["no forget it, just cancel", "no wait, go ahead and cancel", "nope, just do it then"]
+)
+def test_a_no_to_an_aside_then_the_offer_itself_is_a_yes(text):
+    assert dialogue.confirmation(text) is True
+
+
+@pytest.mark.parametrize("text", ["no, cancel", "no, I will keep it", "no, just the headphones"])
+def test_a_no_that_goes_on_about_something_else_is_not_a_yes(text):
+    assert dialogue.confirmation(text) is not True
+
+
 def test_corrections_are_told_from_a_plain_no():
     assert dialogue.corrects("no, the other order")
     assert dialogue.corrects("I meant the blue one")

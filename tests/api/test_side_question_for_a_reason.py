@@ -1,0 +1,55 @@
+"""Asked why they want to cancel, a customer asks something else first ("wait, how long do
+refunds take?"): the question is answered from the help centre and the reason is asked
+again, instead of the question being refused as a reason. The cancellation goes on. Beside
+a cancellation offer, a question is not a correction of it, and "no forget it, just
+cancel" is a yes to the offer."""
+
+from __future__ import annotations
+
+from tests.api.helpers import chat, order_of
+
+
+def test_a_question_asked_for_a_reason_is_answered_then_the_reason_asked_again(
+    client, services, token_for
+):
+    headers = token_for("C0002")
+    pending = order_of(services, "C0002", "pending")
+    asked = chat(client, f"can I cancel order {pending}?", headers)
+    sid = asked["session_id"]
+    assert "Why would you like to cancel" in asked["reply"]
+
+    side = chat(client, "wait, how long do refunds take to show up on my card?", headers, sid)
+
+    assert side["citations"], side["reply"]  # answered from the help centre
+    assert "only cancel" not in side["reply"]  # not refused as a reason
+    assert "Why would you like to cancel" in side["reply"]  # and the reason asked again
+    offer = chat(client, "I no longer need it", headers, sid)
+    assert "Shall I go ahead?" in offer["reply"] and pending in offer["reply"]
+
+
+def test_a_reason_phrased_as_a_question_is_still_the_reason(client, services, token_for):
+    headers = token_for("C0002")
+    pending = order_of(services, "C0002", "pending")
+    sid = chat(client, f"please cancel order {pending}", headers)["session_id"]
+
+    offer = chat(client, "can you just cancel it, I ordered it by mistake?", headers, sid)
+
+    assert "Shall I go ahead?" in offer["reply"] and "ordered by mistake" in offer["reply"]
+
+
+def test_an_aside_during_the_offer_is_not_a_correction_and_just_cancel_is_a_yes(
+    client, services, token_for
+):
+    headers = token_for("C0002")
+    pending = order_of(services, "C0002", "pending")
+    sid = chat(client, f"please cancel order {pending}", headers)["session_id"]
+    offer = chat(client, "I ordered it by mistake", headers, sid)
+    assert "Shall I go ahead?" in offer["reply"]
+
+    aside = chat(client, "hmm, actually can I get it sent to my office instead?", headers, sid)
+    assert aside["reply"] != offer["reply"]  # not the same offer again as if corrected
+    assert services.store.get_order(pending).status != "cancelled"
+    done = chat(client, "no forget it, just cancel", headers, sid)
+
+    assert done["reply"].startswith(f"Done: order {pending} is cancelled")
+    assert services.store.get_order(pending).status == "cancelled"
