@@ -42,6 +42,12 @@ FEEDBACK_PROMPT = "How did we do? Please rate this conversation from 1 (poor) to
 """Asked at the end of a conversation; the client sends the rating to POST /v1/feedback."""
 
 
+def _public_line(line: dict[str, Any]) -> TranscriptLine:
+    """A transcript line as its customer reads it: only an agent line names its author."""
+    author = line.get("author") if line["role"] == "agent" else None
+    return TranscriptLine(**{**line, "author": author})
+
+
 def _when(line: dict[str, Any]) -> datetime:
     try:
         return datetime.fromisoformat(str(line.get("at")))
@@ -312,7 +318,7 @@ class ChatService:
         lines = await self.transcript(session_id, values)
         return SessionPublic(
             session_id=session_id,
-            transcript=[TranscriptLine(**line) for line in lines],
+            transcript=[_public_line(line) for line in lines],
             pending={k: pending[k] for k in ("kind", "intent", "slot", "action") if k in pending}
             if pending
             else None,

@@ -92,13 +92,20 @@ class ChatResponse(BaseModel):
 
 
 class TranscriptLine(BaseModel):
-    role: str
+    """One line of a conversation as its customer sees it (desk notes are never lines)."""
+
+    role: str = Field(description="customer, assistant (the bot) or agent (a person).")
     content: str
     at: str | None = None
     intent: str | None = None
     confidence: float | None = None
     model_version: str | None = None
     sentiment: SentimentPublic | None = None
+    author: str | None = Field(
+        None,
+        description="The name of the agent who wrote an agent line (as the live agent_reply "
+        "event names them); null on customer and bot lines.",
+    )
 
 
 class SessionPublic(BaseModel):

@@ -52,7 +52,11 @@ function renderConversation(switched) {
   $("placeholder").hidden = true;
   $("head").hidden = false;
   $("package").hidden = false;
-  $("title").textContent = customerName(pkg) + " — " + words(esc.reason) + " (" + esc.id + ")";
+  $("title").replaceChildren(customerName(pkg) + " — " + words(esc.reason) + " (" + esc.id + ") ",
+    channelBadge(pkg.channel));
+  const channel = CHANNELS[pkg.channel] ? pkg.channel : "api";
+  $("channel-note").textContent = CHANNELS[channel].note;
+  $("channel-note").className = "meta channel-note channel-" + channel;
   $("summary").textContent = "status " + words(esc.status) + (esc.assignee ? " by " + esc.assignee : "") +
     " · customer " + (esc.customer_id || "anonymous") + " · opened " + clock(esc.created_at);
   renderOwnership(esc);

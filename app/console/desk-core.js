@@ -90,6 +90,20 @@ function h(tag, attrs = {}, ...children) {
 
 const words = (name) => String(name || "").replaceAll("_", " ");
 
+/** Where the customer writes, as the badge says it, and what that means for a reply. */
+const CHANNELS = {
+  api: { badge: "API", note: "API: the customer's app shows your reply." },
+  widget: { badge: "widget", note: "Chat widget: the customer sees your reply live on the shop's page." },
+  email: { badge: "e-mail", note: "E-mail: your reply is mailed to the customer in their thread; write it as a mail." },
+};
+
+/** A small badge naming the conversation's channel (api when the server says nothing). */
+function channelBadge(channel) {
+  const name = CHANNELS[channel] ? channel : "api";
+  return h("span", { class: "channel channel-" + name, title: "Channel: " + CHANNELS[name].badge },
+    CHANNELS[name].badge);
+}
+
 /** How long a customer has waited, as a person says it: "<1 min", "4 min", "1 h 5 min". */
 function waitText(seconds) {
   if (seconds === null || seconds === undefined) return "";

@@ -1,5 +1,5 @@
-// The queue: one row per conversation (who, why, last line, live wait time with an SLA
-// colour and word, assignee, status), its filters and search, and the keyboard.
+// The queue: one row per conversation (who, channel, why, last line, live wait time with an
+// SLA colour and word, assignee, status), its filters and search, and the keyboard.
 "use strict";
 
 const Queue = { rows: [], fetchedAt: 0, seq: 0, known: new Set(), since: null };
@@ -70,6 +70,7 @@ function queueRow(row) {
         h("span", { class: "wait", "data-wait": row.wait_seconds ?? "" }, waitText(row.wait_seconds)),
         (row.wait_seconds !== null ? " · " : "") + slaWord)),
     h("span", { class: "r2" },
+      channelBadge(row.channel),
       h("span", { class: "reason" }, words(row.reason)),
       h("span", { class: "status" }, words(row.status)),
       h("span", { class: "assignee" }, row.assignee ? "· " + row.assignee : "· unassigned")),

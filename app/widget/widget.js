@@ -368,7 +368,7 @@
             if (!l.content) return;
             if (l.role === "agent") agentSeen = "agent";
             var role = l.role === "customer" ? "me" : l.role === "agent" ? "agent" : "bot";
-            line(role, l.content, l.role === "agent" ? (saved.agent || "Agent") : null);
+            line(role, l.content, l.role === "agent" ? (l.author || "Agent") : null);
           });
           if (agentSeen && !saved.status) setStatus("An agent is with you.");
         });

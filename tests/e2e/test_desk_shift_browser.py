@@ -1,7 +1,8 @@
 """A shift at the desk, in a real headless Chromium against a real uvicorn server.
 
-Agent ann has the console open; three customers escalate over the HTTP API meanwhile. Their
-conversations appear in the queue without a reload and count in the unseen badge; ann
+Agent ann has the console open; three customers escalate over the HTTP API meanwhile (one
+through the chat widget). Their conversations appear in the queue without a reload, each
+with its channel's badge, and count in the unseen badge; ann
 filters, searches by an order id, claims one, answers it with a macro, refunds an item from
 the context panel, adds a private note and resolves it. Screenshots at 1400 and 400 px go
 to data/test-artifacts/desk-shift-1400.png and desk-shift-400.png.
@@ -28,11 +29,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def chat(http: httpx.Client, *messages: str) -> dict:
+def chat(http: httpx.Client, *messages: str, channel: str = "api") -> dict:
     """Says each message in one conversation; the last answer, which must escalate."""
     session_id, out = None, {}
     for message in messages:
-        body = {"message": message, **({"session_id": session_id} if session_id else {})}
+        body = {"message": message, "channel": channel}
+        body |= {"session_id": session_id} if session_id else {}
         response = http.post("/v1/chat", json=body)
         assert response.status_code == 200, response.text
         out = response.json()
@@ -110,7 +112,7 @@ def test_an_agent_works_a_shift_in_the_console(server, app_settings):  # noqa: F
             http.headers.update(customer["C0002"])
             chat(http, f"I want a refund for order {big_order}", "yes")
             http.headers.update(customer["C0003"])
-            chat(http, "I want to talk to a person")
+            chat(http, "I want to talk to a person", channel="widget")  # the shop's chat widget
         shown = wait_rows(page, 3)  # no reload
         page.wait_for_function("document.getElementById('unseen').textContent === '3 new'")
         assert page.title() == "(3) Support desk"
@@ -119,7 +121,12 @@ def test_an_agent_works_a_shift_in_the_console(server, app_settings):  # noqa: F
         assert "I want to talk to a person" in row
         assert any(sla in row for sla in ("on time", "due soon", "overdue"))
         assert any("Sebastian Silva" in r and "approval needed" in r for r in shown)
-        assert any("Diego Allen" in r for r in shown)
+        [diego] = [r for r in shown if "Diego Allen" in r]
+        badges = page.eval_on_selector_all(
+            "#queue li[data-id] .channel", "els => els.map(e => e.textContent)"
+        )
+        assert sorted(badges) == ["API", "API", "widget"]  # where each customer writes
+        assert "widget" in diego and "API" in row
 
         # unassigned, then search by the order id: only Jordan's conversation
         page.click('.views button[data-view="unassigned"]')
@@ -135,6 +142,8 @@ def test_an_agent_works_a_shift_in_the_console(server, app_settings):  # noqa: F
         assert page.title() == "(2) Support desk"
         assert f"Where is my order {order_id}?" in page.text_content("#transcript")
         assert "Jordan Rivera" in page.text_content("#customer")
+        assert page.text_content("#title .channel") == "API"
+        assert page.text_content("#channel-note").startswith("API:")
         first_order = page.locator("#orders .order").first
         assert first_order.get_attribute("data-order") == order_id
         assert "in this chat" in first_order.inner_text()
@@ -258,5 +267,6 @@ def test_an_agent_works_a_shift_in_the_console(server, app_settings):  # noqa: F
         with http.stream("GET", f"/v1/sessions/{session_id}/events?after=0&max_seconds=0.5") as s:
             events = sse_events(s)
     assert reply in lines and not any(NOTE in line for line in lines)
+    assert [ln["author"] for ln in said_to if ln["content"] == reply] == ["ann"]
     assert ("agent_reply", reply) in [(kind, data["content"]) for kind, data in events]
     assert time.monotonic() - started < 60

@@ -3,7 +3,9 @@
 A shopper opens the bubble, asks a help-centre question (the answer streams in with its
 sources as links), clicks a quick reply, asks for a person (the widget says they are
 waiting), an agent answers over the agent API (the line arrives live), the page reloads
-(the conversation is still there), the agent resolves and the shopper rates the chat.
+(the conversation is still there), a second agent takes over and answers (after another
+reload each agent line still names who wrote it), the agent resolves and the shopper rates
+the chat.
 Without WebSocket, a signed-in shopper (SupportWidget.setToken) gets the same answer over
 the SSE fallback, in a conversation of their own. Screenshots at 1280 and 360 px go to
 data/test-artifacts/widget-1280.png and widget-360.png.
@@ -57,8 +59,9 @@ def test_a_shopper_chats_with_the_widget_on_the_demo_page(server, app_settings):
     expect = sync_api.expect
     started = time.monotonic()
     base, svc = server
-    customer = mint_token("C0001", app_settings.jwt_secret(), 600)
-    ann = {"Authorization": f"Bearer {mint_token('ann', app_settings.jwt_secret(), 600, 'agent')}"}
+    secret = app_settings.jwt_secret()
+    customer = mint_token("C0001", secret, 600)
+    ann = {"Authorization": f"Bearer {mint_token('ann', secret, 600, 'agent')}"}
     with httpx.Client(base_url=base, timeout=30) as http:
         script = http.get("/widget.js")
         assert script.headers["content-type"] == "text/javascript; charset=utf-8"
@@ -127,8 +130,20 @@ def test_a_shopper_chats_with_the_widget_on_the_demo_page(server, app_settings):
         expect(dialog.locator(".sw-agent")).to_contain_text(AGENT_LINE)
         expect(status).to_have_text("An agent is with you (ann).")
 
+        # ann hands over to bob, who answers; after a reload each line still names its agent
+        bob = {"Authorization": f"Bearer {mint_token('bob', secret, 600, 'agent')}"}
+        with httpx.Client(base_url=base, timeout=30) as http:
+            url = f"/v1/agent/escalations/{ticket}"
+            moved = http.post(f"{url}/assign", headers=ann, json={"agent": "bob"})
+            assert moved.status_code == 200, moved.text
+            sent = http.post(f"{url}/reply", headers=bob, json={"text": "Bob here."})
+            assert sent.status_code == 200, sent.text
+        expect(dialog.locator(".sw-agent")).to_have_count(2)
+        page.reload()
+        expect(dialog.locator(".sw-agent .sw-who")).to_have_text(["ann", "bob"])
+
         # resolved: the rating prompt arrives on the new connection; the shopper rates 5
-        with httpx.Client(base_url=base, headers=ann, timeout=30) as http:
+        with httpx.Client(base_url=base, headers=bob, timeout=30) as http:
             assert http.post(f"/v1/agent/escalations/{ticket}/resolve").status_code == 200
         with page.expect_response(lambda r: r.url.endswith("/v1/feedback")) as rated:
             dialog.get_by_role("button", name="Rate 5 of 5 (great)").click()
