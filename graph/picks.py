@@ -26,8 +26,11 @@ STATUS_WORDS = {
 }
 _STATUS = r"(pending|processing|shipped|delivered|cancell?ed)"
 _THING = r"(?:one|order|purchase|package|parcel)\b(?!')"
+_SEVERAL = r"(?:ones|orders|purchases|packages)\b"
 _BY_STATUS = re.compile(
     rf"\b(?:the|my|that|this)\s+(?:other\s+|only\s+)?{_STATUS}\s+{_THING}|"
+    rf"\b(?:the|my|those|these|both)\s+(?:other\s+(?:two\s+|three\s+)?|two\s+|three\s+|"
+    rf"both\s+){_STATUS}\s+{_SEVERAL}|"  # "the other two pending ones"; not "my pending orders"
     rf"\bone\s+(?:that'?s|that\s+is|which\s+is|that\s+was|which\s+was|that\s+got|"
     rf"that\s+has|which\s+has|still)\s+(?:still\s+|already\s+|been\s+)*{_STATUS}\b|"
     rf"^\W*(?:(?:no|sorry|never ?mind|oh|actually|wait|ok|i meant)\W+)*{_STATUS}\W*$",
@@ -55,7 +58,11 @@ _PRODUCT = re.compile(
     r"(?!(?:been\s+|already\s+)*(?:pending|processing|shipped|delivered|cancell?ed|arrived)\b)\w",
     re.I,
 )
-_OTHER = re.compile(r"\b(?:my|the)\s+other\s+(?:one|order)\b", re.I)
+_OTHER = re.compile(
+    r"\b(?:my|the)\s+other\s+(?:one|order)\b|\b(?:my|the)\s+other\s+(?:two\s+|three\s+)?"
+    r"(?:\w+\s+)?(?:ones|orders)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)

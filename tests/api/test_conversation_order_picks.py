@@ -133,3 +133,19 @@ def test_a_described_order_is_only_ever_one_of_the_callers_own(client, services,
     anonymous = chat(client, "where is my latest order?")
     assert "check it's you" in anonymous["reply"]
     assert not any(o in anonymous["reply"] for o in mine)
+
+
+def test_the_other_pending_ones_after_a_shipped_order_are_the_pending_orders(
+    client, services, token_for
+):
+    headers = token_for("C0003")
+    pending = sorted(o.id for o in services.store.list_orders("C0003") if o.status == "pending")
+    shipped = order_of(services, "C0003", "shipped")
+    assert len(pending) == 2
+    sid = chat(client, f"where is order {shipped}?", headers)["session_id"]
+
+    asked = chat(client, "ok thanks. can I still cancel the other two pending ones?", headers, sid)
+
+    assert shipped not in asked["reply"]  # not the shipped order the talk was about
+    assert all(o in asked["reply"] for o in pending), asked["reply"]
+    assert sorted(asked["suggestions"][:2]) == pending

@@ -127,3 +127,10 @@ def test_which_order_is_answered_by_a_description_or_first_by_a_cancel_reason():
     assert not carry_over(tracking, "cancel my most recent order", [], policy)  # a new request
     assert carry_over(cancelling, "it was ordered by mistake", [], policy)
     assert not carry_over(tracking, "it was ordered by mistake", [], policy)
+
+
+def test_the_other_two_pending_ones_pick_the_pending_orders_but_not_a_plain_list_request():
+    several = order_pick("can I still cancel the other two pending ones?")
+    assert several is not None and several.status == "pending" and several.other
+    assert order_pick("cancel both pending orders") is not None
+    assert order_pick("where are my pending orders?") is None  # a list, not a pick
