@@ -29,8 +29,9 @@ _THING = r"(?:one|order|purchase|package|parcel)\b(?!')"
 _SEVERAL = r"(?:ones|orders|purchases|packages)\b"
 _BY_STATUS = re.compile(
     rf"\b(?:the|my|that|this)\s+(?:other\s+|only\s+)?{_STATUS}\s+{_THING}|"
-    rf"\b(?:the|my|those|these|both)\s+(?:other\s+(?:two\s+|three\s+)?|two\s+|three\s+|"
-    rf"both\s+){_STATUS}\s+{_SEVERAL}|"  # "the other two pending ones"; not "my pending orders"
+    # "the other two pending ones", "both pending orders"; not "my pending orders" (a list)
+    rf"\b(?:the|my|those|these)\s+(?:other\s+(?:two\s+|three\s+)?|two\s+|three\s+|both\s+)"
+    rf"{_STATUS}\s+{_SEVERAL}|\bboth\s+(?:of\s+)?(?:the\s+|my\s+)?{_STATUS}\s+{_SEVERAL}|"
     rf"\bone\s+(?:that'?s|that\s+is|which\s+is|that\s+was|which\s+was|that\s+got|"
     rf"that\s+has|which\s+has|still)\s+(?:still\s+|already\s+|been\s+)*{_STATUS}\b|"
     rf"^\W*(?:(?:no|sorry|never ?mind|oh|actually|wait|ok|i meant)\W+)*{_STATUS}\W*$",
