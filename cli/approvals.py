@@ -7,13 +7,14 @@ paused conversation in the checkpoint store, exactly as the agent API does.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import fail, load_settings, print_json
-from tools.errors import ToolError
-from tools.schemas import ApprovalView, money
+
+if TYPE_CHECKING:  # imported inside the commands: `support --help` stays quick
+    from tools.schemas import ApprovalView
 
 app = typer.Typer(
     help="Refunds above the policy's auto-approve limit: list, approve, decline.",
@@ -28,6 +29,8 @@ NoteOption = Annotated[str, typer.Option("--note", help="Why; shown to the custo
 
 
 def _line(a: ApprovalView) -> str:
+    from tools.schemas import money
+
     decided = f" by {a.decided_by}" if a.decided_by else ""
     return (
         f"{a.id}  {a.status:<8}{decided}  {money(a.amount_cents):>10}  order {a.order_id}  "
@@ -44,6 +47,7 @@ def list_approvals(
 
     Example: support approvals list --status all --json
     """
+    from tools.errors import ToolError
     from tools.store.backend import SqlStore
 
     if status not in ("pending", "approved", "declined", "all"):
@@ -95,6 +99,8 @@ async def _decide(approval_id: str, approve: bool, agent: str, note: str) -> App
 
 
 def _run(approval_id: str, approve: bool, agent: str, note: str, as_json: bool) -> None:
+    from tools.errors import ToolError
+
     try:
         decided = asyncio.run(_decide(approval_id, approve, agent, note))
     except (ToolError, ValueError) as exc:

@@ -9,12 +9,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from cli.common import fail, load_settings, print_json
-from tools.store import migrations
-from tools.store.db import StoreSchemaOutOfDate, make_engine, schema_revision, upgrade
+
+# SQLAlchemy and the store are imported inside the commands: `support --help` stays quick.
 
 app = typer.Typer(
     help="The store's schema: its revision, and upgrading it (DATABASE_URL).",
@@ -24,6 +22,8 @@ app = typer.Typer(
 
 
 def hidden_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -38,6 +38,10 @@ def upgrade_command() -> None:
     and is stamped; a stamped store runs the revisions it lacks, in one transaction.
     Example: support db upgrade
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tools.store.db import StoreSchemaOutOfDate, make_engine, upgrade
+
     url = load_settings().database_url
     engine = make_engine(url)
     try:
@@ -59,6 +63,11 @@ def current(as_json: JsonFlag = False) -> None:
     'none' is an empty store or one made before migrations (`support db upgrade` adopts it).
     Example: support db current --json
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tools.store import migrations
+    from tools.store.db import make_engine, schema_revision
+
     url = load_settings().database_url
     engine = make_engine(url)
     try:

@@ -182,22 +182,60 @@ def gaps(
         ),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="Groups to show.")] = 20,
+    local: Annotated[
+        bool, typer.Option("--local", help="Group here, without asking the running service.")
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """Questions the help centre could not answer well, grouped by similarity, with counts.
 
     Sources: escalations for missing knowledge and knowledge questions that retrieved
     weakly, both in the store (every worker logs there). A to-do list for the content team.
+    Grouping needs the sentence encoder: the running service (HOST:PORT) is asked first,
+    as by `support kb search`; when none answers for this store and help centre, it says so
+    on stderr and loads the encoder here (seconds).
 
     Example: support kb gaps --days 30 --json
     """
-    from knowledge.embeddings import get_encoder
+    settings = load_settings()
+    report = None
+    if not local:
+        from cli.kb_service import ask_gaps
+
+        report, why = ask_gaps(settings, days, weak_below, limit)
+        if report is None:
+            print(f"note: {why}; grouping here", file=sys.stderr)
+    if report is None:
+        report = _gaps_here(settings, days, weak_below, limit)
+    if as_json:
+        print_json(report)
+        return
+    groups = report["groups"]
+    if not groups:
+        typer.echo("no knowledge gaps: every logged question retrieved well")
+        return
+    total = report.get("groups_total", len(groups))
+    typer.echo(f"{report['questions']} questions in {total} groups, largest first")
+    for rank, gap in enumerate(groups, start=1):
+        nearest = f"; nearest: {', '.join(gap['nearest_docs'])}" if gap["nearest_docs"] else ""
+        typer.echo(
+            f"{rank}. {gap['count']}x {gap['question']!r}  (escalated {gap['escalated']}{nearest})"
+        )
+        if gap["missing_words"]:
+            typer.echo(f"   no article says: {', '.join(gap['missing_words'])}")
+        for example in gap["examples"]:
+            typer.echo(f"   also: {example!r}")
+
+
+def _gaps_here(
+    settings: Settings, days: int | None, weak_below: float | None, limit: int
+) -> dict[str, Any]:
+    """`kb gaps --json`'s report, computed in this process (loads the encoder when there is
+    something to group)."""
     from knowledge.gaps import gap_questions, group_gaps
     from knowledge.querylog import QueryLog
-    from knowledge.retrieval import help_centre_vocabulary
     from tools.store.backend import SqlStore
 
-    settings = load_settings()
     since = datetime.now(UTC) - timedelta(days=days) if days else None
     threshold = weak_below if weak_below is not None else settings.KB_MIN_SCORE + 0.05
     try:
@@ -206,38 +244,20 @@ def gaps(
         logged = QueryLog(store).records(since)
     except Exception as exc:  # store unreachable
         fail(f"cannot read escalations and questions from the store: {exc.__class__.__name__}")
-    questions = gap_questions(
-        escalations,
-        logged,
-        weak_below=threshold,
-        since=since,
-    )
-    groups = (
-        group_gaps(
+    questions = gap_questions(escalations, logged, weak_below=threshold, since=since)
+    groups = []
+    if questions:  # the encoder and the help centre load only when there is something to group
+        from knowledge.embeddings import get_encoder
+        from knowledge.retrieval import help_centre_vocabulary
+
+        groups = group_gaps(
             questions,
             get_encoder(settings.EMBEDDING_MODEL),
             unknown_words=help_centre_vocabulary(settings.knowledge),
         )
-        if questions
-        else []
-    )
-    if as_json:
-        print_json(
-            {
-                "questions": len(questions),
-                "weak_below": threshold,
-                "groups": [g.public() for g in groups[:limit]],
-            }
-        )
-        return
-    if not groups:
-        typer.echo("no knowledge gaps: every logged question retrieved well")
-        return
-    typer.echo(f"{len(questions)} questions in {len(groups)} groups, largest first")
-    for rank, gap in enumerate(groups[:limit], start=1):
-        nearest = f"; nearest: {', '.join(gap.nearest_docs)}" if gap.nearest_docs else ""
-        typer.echo(f"{rank}. {gap.count}x {gap.question!r}  (escalated {gap.escalated}{nearest})")
-        if gap.missing_words:
-            typer.echo(f"   no article says: {', '.join(gap.missing_words)}")
-        for example in gap.examples:
-            typer.echo(f"   also: {example!r}")
+    return {
+        "questions": len(questions),
+        "weak_below": threshold,
+        "groups_total": len(groups),
+        "groups": [g.public() for g in groups[:limit]],
+    }

@@ -46,7 +46,6 @@ def drift_check(
 
     Example: support drift check --window 7d --retrain
     """
-    from knowledge.embeddings import get_encoder
     from nlu.corpus import read_corpus
     from nlu.drift import F1_DROP_LIMIT, TOKEN_SHIFT_LIMIT, f1_drop, token_shift
     from nlu.registry import ModelRegistry, load_default
@@ -82,6 +81,8 @@ def drift_check(
         reference = float(registry.metadata(serving)["metrics"]["test_macro_f1"])
         predictions: list[str] = []
         if len(labelled) >= needed:  # load the model only when there is something to judge
+            from knowledge.embeddings import get_encoder
+
             model = load_default(settings.models_dir, get_encoder(settings.EMBEDDING_MODEL))
             predictions = [p.intent for p in model.predict([r.text for r in labelled])]
         drop = f1_drop([r.intent for r in labelled], predictions, reference, min_turns=needed)

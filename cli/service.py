@@ -14,22 +14,39 @@ def serve(
     port: int = typer.Option(
         None, min=1, max=65535, help="Port to bind, 1-65535 (default: PORT setting)."
     ),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        max=64,
+        help="Worker processes answering on the one port, each with its own models "
+        "(about one per CPU core; they share the store, memory and help centre).",
+    ),
 ) -> None:
     """Serve the chat API.
 
     Example: support serve --host 127.0.0.1 --port 8000
+    Example: support serve --workers 2
     """
-    import uvicorn
-
-    from app.main import create_app
     from observability.logs import configure_logging
 
     settings = load_settings()
+    host = host or settings.HOST
+    port = port if port is not None else settings.PORT
     configure_logging(settings.LOG_LEVEL, json_logs=settings.LOG_FORMAT == "json")
+    if workers > 1:
+        from cli.serve_workers import serve_workers
+
+        serve_workers(settings, host, port, workers)
+        return
+
+    import uvicorn
+
+    from app.main import create_app
+
     uvicorn.run(
         create_app(settings),
-        host=host or settings.HOST,
-        port=port if port is not None else settings.PORT,
+        host=host,
+        port=port,
         log_level=settings.LOG_LEVEL.lower(),
         log_config=None,  # keep the JSON, redacting handler configure_logging installed
     )

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import fail, load_settings, print_json
 from tools.errors import ToolError
-from tools.schemas import money
-from tools.store.backend import SqlStore
-from tools.store.seed import seed_demo
-from tools.store.tau_import import TauFormatError, import_tau, read_dump
+
+if TYPE_CHECKING:  # the store is imported inside the commands: `support --help` stays quick
+    from tools.store.backend import SqlStore
 
 app = typer.Typer(
     help="Inspect the shop's store (SQLite by default, DATABASE_URL for Postgres).",
@@ -24,6 +23,8 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a 
 
 
 def _open_store() -> SqlStore:
+    from tools.store.backend import SqlStore
+
     try:
         return SqlStore.from_url(load_settings().database_url)
     except ToolError as exc:
@@ -36,6 +37,8 @@ def seed() -> None:
 
     Example: support store seed
     """
+    from tools.store.seed import seed_demo
+
     store = _open_store()
     try:
         counts = seed_demo(store.engine)
@@ -84,6 +87,8 @@ def order(
 
     Example: support store order W1234567 --json (a leading '#' is fine: '#W2611340')
     """
+    from tools.schemas import money
+
     try:
         found = _open_store().get_order(order_id.strip().upper().lstrip("#"))
     except ToolError as exc:
@@ -120,6 +125,8 @@ def import_tau_dump(
     Run with POLICY_FILE=tools/policy/tau_retail.toml to apply the τ-bench policy.
     Example: support store import-tau ../shared/datasets/tau-retail/db.json
     """
+    from tools.store.tau_import import TauFormatError, import_tau, read_dump
+
     started = time.perf_counter()
     try:
         data = read_dump(path)

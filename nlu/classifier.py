@@ -25,14 +25,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import joblib
 import numpy as np
 from scipy import sparse
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from nlu.calibration import BACKGROUND, pick_temperature, softmax
@@ -49,6 +46,9 @@ from nlu.masking import MASKING_VERSION, mask_many
 from nlu.report import evaluation_report
 from nlu.scope import ScopeGate
 from nlu.taxonomy import INTENT_CATEGORY
+
+if TYPE_CHECKING:  # sklearn is imported where a model is trained (seconds to import)
+    from sklearn.linear_model import LogisticRegression
 
 MODEL_VERSION = "0.2.0"
 READABLE_VERSIONS = ("0.1.0", MODEL_VERSION)
@@ -129,6 +129,8 @@ def _best_inside(prediction: IntentPrediction) -> float:
 def _split(y: np.ndarray, test_share: float = 0.15) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stratified train/validation/test indices (70/15/15 by default; with test_share=0,
     85/15 and an empty test part), the same for the same labels."""
+    from sklearn.model_selection import train_test_split
+
     idx = np.arange(len(y))
     if not test_share:
         train, val = train_test_split(idx, test_size=0.15, stratify=y, random_state=SPLIT_SEED)
@@ -260,6 +262,8 @@ class IntentClassifier:
             grid = TUNED_WEIGHTS
         else:
             grid = EMBEDDING_WEIGHTS if lexical else ((1.0,),)
+        from sklearn.metrics import accuracy_score
+
         scored = []
         for c in (C,) if C is not None else C_GRID:
             for rank, weights in enumerate(grid):
@@ -347,6 +351,8 @@ class IntentClassifier:
     def _test_metrics(self, x: Any, y: np.ndarray, floor: float) -> dict[str, float]:
         """Accuracy, macro-F1 and confidence coverage (at `floor`) of the served model on
         held-out data."""
+        from sklearn.metrics import accuracy_score, f1_score
+
         preds = self._predict_features(x)
         pred = np.asarray([p.intent for p in preds])
         conf = np.asarray([p.confidence for p in preds])
@@ -400,6 +406,8 @@ class IntentClassifier:
     ) -> LogisticRegression:
         # One BLAS thread: these matrices are small, and threads fighting the encoder's
         # for a busy CPU made fits 30x slower than running single-threaded.
+        from sklearn.linear_model import LogisticRegression
+
         with threadpool_limits(limits=1, user_api="blas"):
             return LogisticRegression(C=c, max_iter=3000).fit(x, y, sample_weight=sample_weight)
 

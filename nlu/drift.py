@@ -25,8 +25,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sklearn.metrics import f1_score
-
 TOKEN_SHIFT_LIMIT = 0.15
 F1_DROP_LIMIT = 0.05
 VOCABULARY = 400
@@ -172,6 +170,8 @@ def f1_drop(
             reference_macro_f1=reference, drop=None, flagged=False,
             note=too_few_relabels(len(labels), min_turns),
         )  # fmt: skip
+    from sklearn.metrics import f1_score  # seconds to import: only when there is a verdict
+
     present = sorted(set(labels))
     recent = float(f1_score(labels, predictions, labels=present, average="macro", zero_division=0))
     drop = reference_macro_f1 - recent

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 
 class LexicalFeatures:
@@ -19,6 +18,8 @@ class LexicalFeatures:
     pair scaled so that the lexical half has unit length, like the embedding."""
 
     def __init__(self) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer  # seconds: when training
+
         self.words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
         self.chars = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, dtype=np.float32

@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
-from sklearn.metrics import precision_recall_fscore_support as prfs
 
 ECE_BINS = 10
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.3, 0.91, 0.05))
@@ -64,6 +62,9 @@ def evaluation_report(
     y_true: Sequence[str], y_pred: Sequence[str], confidence: Sequence[float], labels: Sequence[str]
 ) -> dict[str, Any]:
     """Accuracy, macro-F1, per-intent precision/recall/F1, confusion matrix, ECE, advice."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score  # seconds to import
+    from sklearn.metrics import precision_recall_fscore_support as prfs
+
     labels = list(labels)
     precision, recall, f1, support = prfs(y_true, y_pred, labels=labels, zero_division=0)
     correct = [t == p for t, p in zip(y_true, y_pred, strict=True)]

@@ -102,6 +102,7 @@ def store_requests(session_id: str, escalation_id: str) -> dict[tuple[str, str],
             "json": {"session_id": session_id, "rating": 5},
         },
         ("GET", "/v1/admin/kpi"): {"url": "/v1/admin/kpi"},
+        ("GET", "/v1/admin/kb/gaps"): {"url": "/v1/admin/kb/gaps"},
         ("GET", "/v1/agent/escalations"): {"url": "/v1/agent/escalations"},
         ("GET", "/v1/agent/escalations/{escalation_id}"): {"url": esc},
         ("POST", "/v1/agent/escalations/{escalation_id}/claim"): {"url": f"{esc}/claim"},
@@ -174,7 +175,7 @@ def test_store_down_every_route_answers_503_with_retry_after(
             proxy.stop()
             answers = {}
             for (method, path), kwargs in requests.items():
-                headers = agent if "/agent/" in path or path.endswith("/kpi") else customer
+                headers = agent if "/agent/" in path or path.startswith("/v1/admin/") else customer
                 answers[(method, path)] = client.request(method, headers=headers, **kwargs)
             alive = [
                 client.get(path, params={"q": "refund"}, headers=agent).status_code
