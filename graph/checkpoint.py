@@ -65,7 +65,8 @@ async def open_checkpointer(url: str) -> AsyncIterator[BaseCheckpointSaver[str]]
 
     Path(url).parent.mkdir(parents=True, exist_ok=True)
     async with AsyncSqliteSaver.from_conn_string(url) as saver:
-        await saver.setup()
+        await saver.setup()  # WAL; and no fsync per commit, as the store (tools/store/db.py)
+        await saver.conn.execute("PRAGMA synchronous=NORMAL")
         yield saver
 
 
