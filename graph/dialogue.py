@@ -188,9 +188,9 @@ def asks_to_repeat(message: str) -> bool:
 
 
 _HUMAN = re.compile(
-    r"\b(talk|speak|chat)( to| with)? (someone|somebody|a (real )?(person|human|manager|supervisor|"
-    r"agent|rep|representative))\b|\b(real person|live (agent|person)|human agent|your manager|"
-    r"a supervisor)\b",
+    r"\b(talk|speak|chat)( to| with)? (someone|somebody|an? ((real|actual|live) )?(person|human|"
+    r"manager|supervisor|agent|rep|representative))\b|\b((real|live) (person|human|agent)|"
+    r"human agent|human being|your manager|a supervisor)\b",
     re.I,
 )
 

@@ -24,8 +24,13 @@ def asks_something(message: str) -> bool:
     return bool(_ASKS.search(message.strip()))
 
 
-_MORE = re.compile(r"^\W*(and|also|plus|what about|how about)\b|\b(too|as well)\W*$", re.I)
-"""A message that adds to the customer's last request."""
+_MORE = re.compile(
+    r"^\W*(and|also|plus|what about|how about)\b|[.!?]\s+(what|how) about\b|"
+    r"\b(too|as well)\W*$",
+    re.I,
+)
+"""A message that adds to the customer's last request ("ok, fair enough. what about the
+keyboard from that order?")."""
 
 
 def follow_up(

@@ -53,3 +53,25 @@ def test_an_aside_during_the_offer_is_not_a_correction_and_just_cancel_is_a_yes(
 
     assert done["reply"].startswith(f"Done: order {pending} is cancelled")
     assert services.store.get_order(pending).status == "cancelled"
+
+
+def test_what_about_another_item_after_a_refused_refund_offers_that_item(
+    client, services, token_for
+):
+    headers = token_for("C0002")
+    order = services.store.get_order("W2515034")
+    assert order is not None and {line.name for line in order.items} >= {
+        "Glide Mechanical Keyboard"
+    }
+    sid = chat(
+        client, "so i dropped the desk lamp from W2515034 and it broke, can I get a refund", headers
+    )["session_id"]
+
+    offer = chat(
+        client,
+        "ok fine, fair enough. what about the keyboard from that same order? never opened it",
+        headers,
+        sid,
+    )
+
+    assert "Glide Mechanical Keyboard" in offer["reply"] and "Shall I go ahead?" in offer["reply"]

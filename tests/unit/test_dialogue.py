@@ -114,3 +114,19 @@ def test_memory_keeps_the_latest_order_last_and_replaces_the_last_reply():
     memory = remember(memory, {"orders": ["W2"]})
     memory = remember(memory, {"orders": ["W1"], "last_reply": "b"})
     assert memory == {"orders": ["W2", "W1"], "last_reply": "b"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["it's barely over a month old. can I talk to an actual person about this please",
+     "let me speak to a real human", "I want a live agent"],
+)  # fmt: skip
+def test_asking_for_a_person_in_other_words(text):
+    assert dialogue.asks_for_a_person(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["is this a real person?", "the actual person who packed it broke it"]
+)
+def test_mentioning_a_person_is_not_asking_for_one(text):
+    assert not dialogue.asks_for_a_person(text)
