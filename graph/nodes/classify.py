@@ -145,12 +145,18 @@ async def classify(state: TurnState, runtime: Rt) -> dict[str, Any]:
         elif pending.get("slot") in (*OPEN_SLOTS, "cancel_reason") and other_request:
             held, pending, repair = pending, None, "side_question"
         elif (
-            pending.get("slot") == "cancel_reason"
+            pending.get("slot") in ("cancel_reason", "order_id")
             and asks_something(message)
-            and intent != pending.get("intent")
+            and not said_orders
+            and (
+                pending.get("slot") == "cancel_reason"  # any words answer it: see carry_over
+                or not carry_over(pending, message, entities, svc.policy)
+            )
+            and (intent != pending.get("intent") or confidence < threshold)
             and svc.policy.cancel_reason_in(message) is None
         ):
-            # "wait, how long do refunds take?" asked for a reason: answered, then asked again
+            # "wait, how long do refunds take?" asked for a reason, "could I get a
+            # replacement instead?" asked which order: answered, then asked again
             held, pending, repair = pending, None, "side_question"
         elif carry_over(pending, message, entities, svc.policy):
             intent, confidence, carried = pending["intent"], 1.0, True

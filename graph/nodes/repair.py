@@ -25,6 +25,15 @@ async def clarify(state: TurnState, runtime: Rt) -> dict[str, Any]:
     }
 
 
+def asked_again(prompt: str) -> str:
+    """ "Which order do you mean? …" asked a second time in a row: the longer version, which
+    says how else to answer and how to reach a person."""
+    first = say("ask_order_id", recent="")
+    if prompt.startswith(first):
+        return say("ask_order_id_again", recent=prompt[len(first) :])
+    return prompt
+
+
 async def resume_offer(state: TurnState, runtime: Rt) -> dict[str, Any]:
     """After a side question, restate the offer (or question) that was put on hold.
 
@@ -40,6 +49,8 @@ async def resume_offer(state: TurnState, runtime: Rt) -> dict[str, Any]:
         unstated = state.get("unstated")
         reply = say("side_unstated", what=describe(unstated)) if unstated else say("side_no_answer")
     prompt = held.get("prompt") or ""
+    if not reply:  # the same question again, word for word, would loop: say more
+        prompt = asked_again(prompt)
     restated = say("offer_restated", prompt=prompt) if reply and prompt else prompt
     if state.get("queue"):
         restated = ""  # more requests of this message follow: restate once, after the last

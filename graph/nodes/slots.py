@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from graph.nodes.common import Rt, action, customer_of, emit, entity, record, say, short_date
@@ -137,14 +138,32 @@ async def _holding(
     state: TurnState, runtime: Rt, customer_id: str, orders: list[OrderSummary]
 ) -> tuple[list[str], dict[str, Any] | None]:
     """The orders with a line the message names, or the update saying the store failed."""
+    store, ids = runtime.context.services.store, [o.id for o in orders]
     try:
-        ids = [o.id for o in orders]
-        found = await asyncio.to_thread(
-            orders_holding, runtime.context.services.store, customer_id, ids, state["message"]
-        )
+        found = await asyncio.to_thread(orders_holding, store, customer_id, ids, state["message"])
+        earlier = said_before(state)
+        if not found and earlier and _POINTS_BACK.search(state["message"]):
+            # "can I get a refund for them?" after "my headphones stopped working"
+            found = await asyncio.to_thread(orders_holding, store, customer_id, ids, earlier)
     except BackendUnavailable as exc:
         return [], tool_failure(state, runtime, "get_order", exc)
     return found, None
+
+
+_POINTS_BACK = re.compile(r"\b(it|them|they|those|these|that one|this one)\b", re.I)
+"""A message that names a thing said before instead of naming it again."""
+
+
+def said_before(state: TurnState, lines: int = 3) -> str:
+    """The customer's few lines before this message, for what its "it" or "them" names."""
+    said = [
+        line.get("content", "")
+        for line in state.get("transcript") or []
+        if line.get("role") == "customer"
+    ]
+    if said and said[-1] == state["message"]:
+        said = said[:-1]
+    return " ".join(said[-lines:])
 
 
 def answers_which_order(pending: Pending, message: str, policy: SupportPolicy | None) -> bool:
@@ -183,8 +202,9 @@ def ask_order(
         recent = say("recent_orders", orders=listed)
     choices = [o.id for o in shown]
     emit(runtime, "suggestions", choices)
+    question = say("ask_order_id", recent=recent)
     return {
-        "reply": f"{lead} {say('ask_order_id', recent=recent)}".strip(),
+        "reply": f"{lead} {question}".strip(),
         "pending": {
             "kind": "slot",
             "intent": state["intent"],

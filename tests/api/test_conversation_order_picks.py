@@ -149,3 +149,28 @@ def test_the_other_pending_ones_after_a_shipped_order_are_the_pending_orders(
     assert shipped not in asked["reply"]  # not the shipped order the talk was about
     assert all(o in asked["reply"] for o in pending), asked["reply"]
     assert sorted(asked["suggestions"][:2]) == pending
+
+
+def test_them_after_naming_a_product_lists_its_orders_first_and_a_second_ask_says_more(
+    client, services, token_for
+):
+    headers = token_for("C0004")
+    holding = [
+        o.id
+        for o in services.store.list_orders("C0004")
+        if any("Headphones" in line.name for line in services.store.get_order(o.id).items)
+    ]
+    assert len(holding) >= 2  # several orders hold headphones: the bot must ask
+    sid = chat(client, "my headphones stopped working after a week", headers)["session_id"]
+
+    asked = chat(client, "ok. so can I get a refund for them?", headers, sid)
+    again = chat(client, "fine, refund then", headers, sid)
+
+    assert asked["reply"].startswith("Which order do you mean?")
+    assert set(asked["suggestions"][: len(holding)]) <= set(holding) | set(asked["suggestions"])
+    assert asked["suggestions"][0] in holding  # the orders holding headphones first
+    assert again["reply"].startswith("I still need to know which order")
+    assert "talk to a person" in again["reply"]
+    picked = chat(client, "the one with the headphones, the latest", headers, sid)
+    assert "Aurora Wireless Headphones" in picked["reply"]
+    assert "Shall I go ahead?" in picked["reply"]
