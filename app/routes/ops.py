@@ -41,14 +41,17 @@ def _own_metrics() -> bytes:
     return generate_latest(registry)
 
 
+LastDays = Annotated[
+    float | None, Query(gt=0, le=3650, description="Only the last N days; default: all.")
+]
+
+
 @router.get("/v1/admin/kpi", tags=["ops"], responses=responses(401, 403, 422, 503))
 async def kpi(
     settings: SettingsDep,
     services: ServicesDep,
     authorization: Annotated[str | None, Header()] = None,
-    days: Annotated[
-        float | None, Query(gt=0, le=3650, description="Only the last N days; default: all.")
-    ] = None,
+    days: LastDays = None,
 ) -> dict[str, Any]:
     """AHT, first-contact resolution, CSAT, escalation rate and containment (agent token)."""
     agent_from_header(authorization, settings.jwt_secret())
@@ -90,9 +93,7 @@ async def kb_gaps(
     settings: SettingsDep,
     services: ServicesDep,
     authorization: Annotated[str | None, Header()] = None,
-    days: Annotated[
-        float | None, Query(gt=0, le=3650, description="Only the last N days; default: all.")
-    ] = None,
+    days: LastDays = None,
     weak_below: Annotated[
         float | None,
         Query(ge=0, le=1, description="Weak retrieval under this; default KB_MIN_SCORE + 0.05."),
