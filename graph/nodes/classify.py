@@ -190,7 +190,10 @@ async def classify(state: TurnState, runtime: Rt) -> dict[str, Any]:
         cued = dialogue.cue_intent(message, parse.probabilities)
         if find_address(message) and (said_orders or memory.get("orders")):
             cued = "change_shipping_address"  # "ship W1 to 500 Market St, … instead"
-        if cued is not None:
+        # a question beside an offer that only cues the offer's own request ("does the
+        # return shipping cost me anything?" beside a refund) is asked, not the offer again
+        beside = repair == "side_question" and held and cued == held.get("intent")
+        if cued is not None and not beside:
             intent, confidence = cued, threshold
 
     if dialogue.asks_for_a_person(message) and not carried:

@@ -88,13 +88,23 @@ def _ask(
             "kind": "slot",
             "intent": state["intent"],
             "slot": "verification",
-            "request": (state.get("pending") or {}).get("request") or state["message"],
+            # every message of the exchange: "I want to return something", then "it's the
+            # charger from W4520484" (the item), then the e-mail
+            "request": _with_message(state),
             # what earlier messages already gave, merged with the next one
             **({"claims": kept} if kept else {}),
             **({"order_id": kept["order_id"]} if kept.get("order_id") else {}),
         },
         "actions": record(runtime, state, action("verify_identity", "required", state["intent"])),
     }
+
+
+def _with_message(state: TurnState) -> str:
+    """The request being verified for, with this message's details added to it."""
+    before = ((state.get("pending") or {}).get("request") or "").strip()
+    if not before or before == state["message"]:
+        return state["message"]
+    return f"{before} {state['message']}"
 
 
 async def _answer_then_ask(state: TurnState, runtime: Rt) -> dict[str, Any] | None:

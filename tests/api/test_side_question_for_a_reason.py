@@ -75,3 +75,16 @@ def test_what_about_another_item_after_a_refused_refund_offers_that_item(
     )
 
     assert "Glide Mechanical Keyboard" in offer["reply"] and "Shall I go ahead?" in offer["reply"]
+
+
+def test_a_question_beside_a_refund_offer_is_answered_and_the_offer_kept(
+    client, services, token_for
+):
+    headers = token_for("C0001")
+    sid = chat(client, "I want to return the charger from W4520484", headers)["session_id"]
+
+    side = chat(client, "oh wait does the return shipping cost me anything?", headers, sid)
+
+    assert side["citations"], side["reply"]  # answered from the help centre
+    assert side["reply"].count("Shall I go ahead?") == 1  # the offer restated once, after
+    assert services.store.get_order("W4520484").status == "delivered"  # nothing done yet

@@ -112,3 +112,15 @@ async def test_account_request_the_help_centre_cannot_answer_gets_only_the_ident
         "request": "where is your head office?",
     }
     assert not [r for r in services.retriever.log.records() if r.session_id == session_id]
+
+
+def test_the_item_named_while_verifying_is_the_one_offered_after(client, services):
+    ask = chat(client, "hi there, I want to return something")
+    sid = ask["session_id"]
+    chat(client, "it's the charger from my order W4520484", session_id=sid)
+
+    offer = chat(client, "jordan.rivera@example.com", session_id=sid)
+
+    assert "VoltGo 65W USB-C Charger" in offer["reply"], offer["reply"]
+    assert "Aurora Wireless Headphones" not in offer["reply"]  # not the whole order
+    assert "Shall I go ahead?" in offer["reply"]
