@@ -13,7 +13,7 @@ from typing import Any
 from graph import dialogue
 from graph.dialogue import confirmation
 from graph.nodes.common import Rt, emit, now_iso, say
-from graph.nodes.readings import asks_something, follow_up, unclear
+from graph.nodes.readings import asks_something, closes, follow_up, unclear
 from graph.nodes.requests import order_ids, requests_of
 from graph.nodes.slots import answers_which_order
 from graph.nodes.verify import identity_claims
@@ -145,11 +145,11 @@ async def classify(state: TurnState, runtime: Rt) -> dict[str, Any]:
         elif pending.get("slot") in (*OPEN_SLOTS, "cancel_reason") and other_request:
             held, pending, repair = pending, None, "side_question"
         elif (
-            pending.get("slot") in ("cancel_reason", "order_id")
+            pending.get("slot") in ("cancel_reason", "order_id", *OPEN_SLOTS)
             and asks_something(message)
             and not said_orders
             and (
-                pending.get("slot") == "cancel_reason"  # any words answer it: see carry_over
+                pending.get("slot") in ("cancel_reason", *OPEN_SLOTS)  # any words answer these
                 or not carry_over(pending, message, entities, svc.policy)
             )
             and (intent != pending.get("intent") or confidence < threshold)
@@ -195,6 +195,10 @@ async def classify(state: TurnState, runtime: Rt) -> dict[str, Any]:
         beside = repair == "side_question" and held and cued == held.get("intent")
         if cued is not None and not beside:
             intent, confidence = cued, threshold
+
+    if closes(message) and not carried and (pending or held):
+        # "thanks, that's all" while a question or an offer waits: the customer is done
+        intent, confidence, repair, held, pending = "goodbye", 1.0, None, None, None
 
     if dialogue.asks_for_a_person(message) and not carried:
         intent, confidence, repair, held = (

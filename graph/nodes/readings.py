@@ -19,6 +19,18 @@ _ASKS = re.compile(
 """A message that asks something ("wait, how long do refunds take?")."""
 
 
+_CLOSES = re.compile(
+    r"\b(that'?s all|that is all|that'?s it|that'?ll be all|nothing else|i'?m (all )?(good|done)"
+    r"( now| then| thanks)?|all good|no more questions|bye|goodbye)\W*$",
+    re.I,
+)
+
+
+def closes(message: str) -> bool:
+    """The customer ends the conversation ("thanks, that's all", "nothing else, bye")."""
+    return bool(_CLOSES.search(message.strip()))
+
+
 def asks_something(message: str) -> bool:
     """Whether the message is a question rather than an answer."""
     return bool(_ASKS.search(message.strip()))

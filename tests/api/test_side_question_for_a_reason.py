@@ -88,3 +88,18 @@ def test_a_question_beside_a_refund_offer_is_answered_and_the_offer_kept(
     assert side["citations"], side["reply"]  # answered from the help centre
     assert side["reply"].count("Shall I go ahead?") == 1  # the offer restated once, after
     assert services.store.get_order("W4520484").status == "delivered"  # nothing done yet
+
+
+def test_asked_which_item_a_question_is_answered_and_thats_all_ends_it(client, token_for):
+    headers = token_for("C0004")
+    asked = chat(client, "I want to return the charger from order W5364912", headers)
+    sid = asked["session_id"]
+    assert "Which item" in asked["reply"], asked["reply"]  # that order has no charger
+
+    side = chat(client, "oh wait does the return shipping cost me anything?", headers, sid)
+    done = chat(client, "thanks, that's all", headers, sid)
+
+    assert side["citations"] and "Which item" in side["reply"], side["reply"]
+    assert "Which item" not in done["reply"] and done["intent"] == "goodbye", done["reply"]
+    kept = client.get(f"/v1/sessions/{sid}", headers=headers).json()
+    assert kept["pending"] is None  # nothing left waiting
