@@ -247,7 +247,14 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("change_order", re.compile(r"\bpay\b.*\b(with|using|instead)\b", re.I)),
-    ("get_refund", re.compile(r"\b(return|refund|send\b.{0,30}\bback|money back)\b", re.I)),
+    (
+        "get_refund",  # not "return shipping", "refund policy": nouns of help-centre questions
+        re.compile(
+            r"\b(return|refund)\b(?!\s+(shipping|postage|policy|window|label|fees?|costs?|"
+            r"period|address|process|times?)\b)|\bsend\b.{0,30}\bback\b|\bmoney back\b",
+            re.I,
+        ),
+    ),
     ("cancel_order", re.compile(r"\bcancel\b", re.I)),
     (
         "track_order",

@@ -103,3 +103,16 @@ def test_asked_which_item_a_question_is_answered_and_thats_all_ends_it(client, t
     assert "Which item" not in done["reply"] and done["intent"] == "goodbye", done["reply"]
     kept = client.get(f"/v1/sessions/{sid}", headers=headers).json()
     assert kept["pending"] is None  # nothing left waiting
+
+
+def test_after_a_refused_refund_a_question_about_returns_gets_the_policy(client, token_for):
+    headers = token_for("C0001")
+    refused = chat(client, "I'd like to return the keyboard from order W4535107", headers)
+    assert refused["reply"].startswith("I can't refund order W4535107"), refused["reply"]
+
+    asked = chat(
+        client, "ok. does the return shipping cost me anything?", headers, refused["session_id"]
+    )
+
+    assert asked["citations"], asked["reply"]
+    assert "I can't refund" not in asked["reply"]  # not the refusal again

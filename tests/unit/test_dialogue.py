@@ -130,3 +130,9 @@ def test_asking_for_a_person_in_other_words(text):
 )
 def test_mentioning_a_person_is_not_asking_for_one(text):
     assert not dialogue.asks_for_a_person(text)
+
+
+def test_return_shipping_is_a_question_about_returns_not_a_cue_to_refund():
+    readings = {"check_refund_policy": 0.58, "get_refund": 0.12, "delivery_options": 0.09}
+    assert dialogue.cue_intent("does the return shipping cost me anything?", readings) is None
+    assert dialogue.cue_intent("can I return the charger?", readings) == "get_refund"
